@@ -1,0 +1,187 @@
+package cpu
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// Path names.
+const (
+	PathGeneric = "generic"
+	PathAVX2    = "avx2"
+	PathNEON    = "neon"
+)
+
+// sgemm micro-tile shape, identical on every path so that a PackedB can be
+// used whichever path is active.
+const (
+	gemmMR = 6
+	gemmNR = 16
+)
+
+// kernelTable is the set of primitive kernels a path provides. The exported
+// API in this package is written against this table; a path that has no fast
+// version of a primitive uses the generic one.
+type kernelTable struct {
+	name string
+
+	// sgemmKernel computes the gemmMR x gemmNR tile
+	//   acc[i][j] = sum_p a[p*MR+i] * b[p*NR+j]   (p < k)
+	// and stores it to c (row stride ldc): c = acc if !accumulate, c += acc
+	// otherwise. a and b point at packed panels. pf (k*4 floats, or nil) is a
+	// prefetch hint: memory needed soon (the next B micro-panel).
+	sgemmKernel func(k int, a, b, c []float32, ldc int, accumulate bool, pf []float32)
+
+	// Vector math, dst and src of equal length (may alias).
+	exp      func(dst, src []float32)
+	tanh     func(dst, src []float32)
+	erf      func(dst, src []float32)
+	gelu     func(dst, src []float32)
+	geluTanh func(dst, src []float32)
+
+	// Elementwise (dst, a, b of equal length; may alias).
+	add func(dst, a, b []float32)
+	sub func(dst, a, b []float32)
+	mul func(dst, a, b []float32)
+	div func(dst, a, b []float32)
+	// Scalar: dst[i] = a[i] op s.
+	addScalar func(dst, a []float32, s float32)
+	mulScalar func(dst, a []float32, s float32)
+
+	// Reductions over one row.
+	sum    func(x []float32) float32
+	max    func(x []float32) float32
+	sumSq  func(x []float32, mean float32) float32   // sum (x-mean)^2
+	expSub func(dst, x []float32, m float32) float32 // dst=exp(x-m), returns sum(dst)
+	// normAffine: dst[i] = (x[i]-mean)*rstd*gamma[i] + beta[i]
+	normAffine func(dst, x, gamma, beta []float32, mean, rstd float32)
+	// add3: dst = a + b + c (c may be nil -> dst = a + b)
+	add3 func(dst, a, b, c []float32)
+
+	// int8 micro-kernel (see gemmu8s8.go).
+	i8Kernel func(k4 int, a []uint8, b []int8, c []int32, ldc int)
+}
+
+var (
+	active   *kernelTable
+	tables   = map[string]*kernelTable{}
+	bestPath string
+)
+
+func register(t *kernelTable) { tables[t.name] = t }
+
+func init() {
+	register(genericTable())
+	registerArch() // per-architecture (dispatch_<arch>.go)
+	bestPath = PathGeneric
+	switch {
+	case runtime.GOARCH == "amd64" && tables[PathAVX2] != nil && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3):
+		bestPath = PathAVX2
+	case runtime.GOARCH == "arm64" && tables[PathNEON] != nil:
+		// Advanced SIMD is mandatory in ARMv8-A, which Go requires.
+		bestPath = PathNEON
+	}
+	active = tables[bestPath]
+	if env := os.Getenv("LLMC_CPU"); env != "" {
+		if _, err := SetPath(env); err != nil {
+			fmt.Fprintf(os.Stderr, "llmc/backend/cpu: LLMC_CPU=%s: %v; using %q\n", env, err, bestPath)
+		}
+	}
+}
+
+// Path returns the name of the active kernel path ("generic", "avx2" or "neon").
+func Path() string { return active.name }
+
+// Paths returns the kernel paths this CPU can run, best first.
+func Paths() []string {
+	if bestPath == PathGeneric {
+		return []string{PathGeneric}
+	}
+	return []string{bestPath, PathGeneric}
+}
+
+// SetPath makes name the active kernel path and returns a function that
+// restores the previous one. It fails, leaving the active path unchanged, if
+// the path is unknown or not supported by this CPU. SetPath is not safe to
+// call while kernels are running.
+func SetPath(name string) (restore func(), err error) {
+	ok := false
+	for _, p := range Paths() {
+		if p == name {
+			ok = true
+		}
+	}
+	if !ok {
+		return func() {}, fmt.Errorf("cpu path %q not available on this machine (%s/%s; available: %v)",
+			name, runtime.GOOS, runtime.GOARCH, Paths())
+	}
+	prev := active
+	active = tables[name]
+	return func() { active = prev }, nil
+}
+
+// fill in nil entries of t from the generic table.
+func withGenericFallback(t *kernelTable) *kernelTable {
+	g := genericTable()
+	if t.sgemmKernel == nil {
+		t.sgemmKernel = g.sgemmKernel
+	}
+	if t.exp == nil {
+		t.exp = g.exp
+	}
+	if t.tanh == nil {
+		t.tanh = g.tanh
+	}
+	if t.erf == nil {
+		t.erf = g.erf
+	}
+	if t.gelu == nil {
+		t.gelu = g.gelu
+	}
+	if t.geluTanh == nil {
+		t.geluTanh = g.geluTanh
+	}
+	if t.add == nil {
+		t.add = g.add
+	}
+	if t.sub == nil {
+		t.sub = g.sub
+	}
+	if t.mul == nil {
+		t.mul = g.mul
+	}
+	if t.div == nil {
+		t.div = g.div
+	}
+	if t.addScalar == nil {
+		t.addScalar = g.addScalar
+	}
+	if t.mulScalar == nil {
+		t.mulScalar = g.mulScalar
+	}
+	if t.sum == nil {
+		t.sum = g.sum
+	}
+	if t.max == nil {
+		t.max = g.max
+	}
+	if t.sumSq == nil {
+		t.sumSq = g.sumSq
+	}
+	if t.expSub == nil {
+		t.expSub = g.expSub
+	}
+	if t.normAffine == nil {
+		t.normAffine = g.normAffine
+	}
+	if t.add3 == nil {
+		t.add3 = g.add3
+	}
+	if t.i8Kernel == nil {
+		t.i8Kernel = g.i8Kernel
+	}
+	return t
+}

@@ -1,0 +1,154 @@
+//go:build amd64
+
+package cpu
+
+func registerArch() {
+	register(withGenericFallback(&kernelTable{
+		name: PathAVX2,
+		sgemmKernel: func(k int, a, b, c []float32, ldc int, accumulate bool, pf []float32) {
+			_ = a[k*gemmMR-1]
+			_ = b[k*gemmNR-1]
+			_ = c[(gemmMR-1)*ldc+gemmNR-1]
+			acc := 0
+			if accumulate {
+				acc = 1
+			}
+			if len(pf) < k*4 {
+				pf = b
+			}
+			sgemmKernel6x16(k, &a[0], &b[0], &c[0], ldc, acc, &pf[0])
+		},
+		exp:      unaryAVX2(expAVX2, 0),
+		tanh:     unaryAVX2(tanhAVX2, 0),
+		erf:      unaryAVX2(erfAVX2, 0),
+		gelu:     unaryAVX2(geluAVX2, 0),
+		geluTanh: unaryAVX2(geluTanhAVX2, 0),
+		add:      binaryAVX2(addAVX2, addGeneric),
+		sub:      binaryAVX2(subAVX2, subGeneric),
+		mul:      binaryAVX2(mulAVX2, mulGeneric),
+		div:      binaryAVX2(divAVX2, divGeneric),
+		addScalar: func(dst, a []float32, s float32) {
+			a = a[:len(dst)]
+			m := len(dst) &^ 7
+			if m > 0 {
+				addScalarAVX2(&dst[0], &a[0], m, s)
+			}
+			addScalarGeneric(dst[m:], a[m:], s)
+		},
+		mulScalar: func(dst, a []float32, s float32) {
+			a = a[:len(dst)]
+			m := len(dst) &^ 7
+			if m > 0 {
+				mulScalarAVX2(&dst[0], &a[0], m, s)
+			}
+			mulScalarGeneric(dst[m:], a[m:], s)
+		},
+		sum: func(x []float32) float32 {
+			m := len(x) &^ 7
+			var s float32
+			if m > 0 {
+				s = sumAVX2(&x[0], m)
+			}
+			return s + sumGeneric(x[m:])
+		},
+		max: func(x []float32) float32 {
+			m := len(x) &^ 7
+			r := maxGeneric(x[m:])
+			if m > 0 {
+				if v := maxAVX2(&x[0], m); v > r {
+					r = v
+				}
+			}
+			return r
+		},
+		sumSq: func(x []float32, mean float32) float32 {
+			m := len(x) &^ 7
+			var s float32
+			if m > 0 {
+				s = sumSqAVX2(&x[0], m, mean)
+			}
+			return s + sumSqGeneric(x[m:], mean)
+		},
+		expSub: func(dst, x []float32, mx float32) float32 {
+			n := len(dst)
+			x = x[:n]
+			m := n &^ 7
+			var s float32
+			if m > 0 {
+				s = expSubAVX2(&dst[0], &x[0], m, mx)
+			}
+			if m < n {
+				var t [8]float32
+				for i := range t {
+					t[i] = float32(negInf)
+				}
+				copy(t[:], x[m:])
+				s += expSubAVX2(&t[0], &t[0], 8, mx)
+				copy(dst[m:], t[:n-m])
+			}
+			return s
+		},
+		normAffine: func(dst, x, gamma, beta []float32, mean, rstd float32) {
+			n := len(dst)
+			x, gamma, beta = x[:n], gamma[:n], beta[:n]
+			m := n &^ 7
+			if m > 0 {
+				normAffineAVX2(&dst[0], &x[0], &gamma[0], &beta[0], m, mean, rstd)
+			}
+			normAffineGeneric(dst[m:], x[m:], gamma[m:], beta[m:], mean, rstd)
+		},
+		add3: func(dst, a, b, c []float32) {
+			if c == nil {
+				binaryAVX2(addAVX2, addGeneric)(dst, a, b)
+				return
+			}
+			n := len(dst)
+			a, b, c = a[:n], b[:n], c[:n]
+			m := n &^ 7
+			if m > 0 {
+				add3AVX2(&dst[0], &a[0], &b[0], &c[0], m)
+			}
+			add3Generic(dst[m:], a[m:], b[m:], c[m:])
+		},
+		i8Kernel: func(k4 int, a []uint8, b []int8, c []int32, ldc int) {
+			_ = a[k4*16-1]
+			_ = b[k4*64-1]
+			_ = c[(i8MR-1)*ldc+i8NR-1]
+			i8Kernel4x16(k4, &a[0], &b[0], &c[0], ldc)
+		},
+	}))
+}
+
+// unaryAVX2 wraps an 8-lane kernel; the tail is run through the same kernel
+// on a padded copy so every element gets identical treatment.
+func unaryAVX2(f func(dst, src *float32, n int), pad float32) func(dst, src []float32) {
+	return func(dst, src []float32) {
+		n := len(dst)
+		src = src[:n]
+		m := n &^ 7
+		if m > 0 {
+			f(&dst[0], &src[0], m)
+		}
+		if m < n {
+			var t [8]float32
+			for i := range t {
+				t[i] = pad
+			}
+			copy(t[:], src[m:])
+			f(&t[0], &t[0], 8)
+			copy(dst[m:], t[:n-m])
+		}
+	}
+}
+
+func binaryAVX2(f func(dst, a, b *float32, n int), g func(dst, a, b []float32)) func(dst, a, b []float32) {
+	return func(dst, a, b []float32) {
+		n := len(dst)
+		a, b = a[:n], b[:n]
+		m := n &^ 7
+		if m > 0 {
+			f(&dst[0], &a[0], &b[0], m)
+		}
+		g(dst[m:], a[m:], b[m:])
+	}
+}

@@ -1,0 +1,51 @@
+//go:build arm64
+
+package cpu
+
+// NEON coverage: the SGEMM micro-kernel (so Sgemm, SgemmPacked, SgemmBatched
+// and the GEMM epilogues' add run on it) and elementwise Add/Sub/Mul (also
+// used by RowBroadcast, the epilogue bias/residual adds, Softmax masking and
+// SkipLayerNorm). Everything else uses the generic kernels.
+
+//go:noescape
+func sgemmKernel6x16NEON(k int, a, b, c *float32, ldc int, acc int)
+
+//go:noescape
+func addNEON(dst, a, b *float32, n int)
+
+//go:noescape
+func subNEON(dst, a, b *float32, n int)
+
+//go:noescape
+func mulNEON(dst, a, b *float32, n int)
+
+func registerArch() {
+	register(withGenericFallback(&kernelTable{
+		name: PathNEON,
+		sgemmKernel: func(k int, a, b, c []float32, ldc int, accumulate bool, _ []float32) {
+			_ = a[k*gemmMR-1]
+			_ = b[k*gemmNR-1]
+			_ = c[(gemmMR-1)*ldc+gemmNR-1]
+			acc := 0
+			if accumulate {
+				acc = 1
+			}
+			sgemmKernel6x16NEON(k, &a[0], &b[0], &c[0], ldc, acc)
+		},
+		add: binaryNEON(addNEON, addGeneric),
+		sub: binaryNEON(subNEON, subGeneric),
+		mul: binaryNEON(mulNEON, mulGeneric),
+	}))
+}
+
+func binaryNEON(f func(dst, a, b *float32, n int), g func(dst, a, b []float32)) func(dst, a, b []float32) {
+	return func(dst, a, b []float32) {
+		n := len(dst)
+		a, b = a[:n], b[:n]
+		m := n &^ 3
+		if m > 0 {
+			f(&dst[0], &a[0], &b[0], m)
+		}
+		g(dst[m:], a[m:], b[m:])
+	}
+}

@@ -1,0 +1,802 @@
+// Command gen generates the AVX2+FMA kernels of package
+// github.com/llmc/llmc/backend/cpu with avo. Run it through ../../gen.sh.
+package main
+
+import (
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// ---------------------------------------------------------------------------
+// Constants: each a 32-byte vector of 8 equal lanes in RODATA.
+
+var consts = map[string]Mem{}
+
+func defConst(name string, bits uint32) {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(bits))
+	}
+	consts[name] = m
+}
+
+func defF(name string, v float64) { defConst(name, math.Float32bits(float32(v))) }
+
+func c(name string) Mem {
+	m, ok := consts[name]
+	if !ok {
+		panic("unknown constant " + name)
+	}
+	return m
+}
+
+func defineConsts() {
+	defF("one", 1)
+	defF("zero", 0)
+	defConst("neginf", 0xff800000)
+	defF("half", 0.5)
+	defConst("absmask", 0x7fffffff)
+	defConst("signmask", 0x80000000)
+	defConst("i32_126", 126)
+	defConst("i16_ones", 0x00010001)
+	// exp (Cephes expf polynomial, Cody-Waite ln2 split)
+	defF("exp_hi", 89.0)
+	defF("exp_lo", -87.33654475)
+	defF("log2e", 1.44269504088896341)
+	defF("ln2hi", 0.693359375)
+	defF("ln2lo", -2.12194440e-4)
+	defF("exp_p0", 1.9875691500e-4)
+	defF("exp_p1", 1.3981999507e-3)
+	defF("exp_p2", 8.3334519073e-3)
+	defF("exp_p3", 4.1665795894e-2)
+	defF("exp_p4", 1.6666665459e-1)
+	defF("exp_p5", 5.0000001201e-1)
+	// tanh: odd/even rational approximation (as in Eigen), clamped.
+	defF("tanh_clamp", 7.90531110763549805)
+	defF("tanh_tiny", 0.0004)
+	for i, v := range []float64{4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
+		5.12229709037114e-08, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16} {
+		defF(fmt.Sprintf("tanh_a%d", 2*i+1), v)
+	}
+	for i, v := range []float64{4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
+		1.19825839466702e-06} {
+		defF(fmt.Sprintf("tanh_b%d", 2*i), v)
+	}
+	// erf: odd/even rational approximation (as in Eigen), clamped to [-4, 4].
+	defF("erf_clamp", 4.0)
+	for i, v := range []float64{-1.60960333262415e-02, -2.95459980854025e-03, -7.34990630326855e-04,
+		-5.69250639462346e-05, -2.10102402082508e-06, 2.77068142495902e-08, -2.72614225801306e-10} {
+		defF(fmt.Sprintf("erf_a%d", 2*i+1), v)
+	}
+	for i, v := range []float64{-1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03,
+		-2.13374055278905e-04, -1.45660718464996e-05} {
+		defF(fmt.Sprintf("erf_b%d", 2*i), v)
+	}
+	defF("rsqrt2", 0.70710678118654752440)
+	defF("gelu_c0m2", -2*0.7978845608028654)
+	defF("gelu_c1m2", -2*0.7978845608028654*0.044715)
+	for i, v := range []float64{-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
+		0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277} {
+		defF(fmt.Sprintf("erfc_c%d", i), v)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Vector math bodies on virtual registers.
+
+// vec is a group of independent ymm values processed together: every step
+// of a body is emitted once per member, so the chains interleave in the
+// instruction stream and the out-of-order core overlaps their latencies.
+type vec []VecVirtual
+
+func newVec(n int) vec {
+	v := make(vec, n)
+	for i := range v {
+		v[i] = YMM()
+	}
+	return v
+}
+
+// load fills a new vec with the constant m.
+func load(m Mem, n int) vec {
+	v := newVec(n)
+	for i := range v {
+		VMOVUPS(m, v[i])
+	}
+	return v
+}
+
+// clamp returns min(max(x, lo), hi), propagating NaN from x.
+func clamp(x vec, lo, hi Mem) vec {
+	t := load(hi, len(x))
+	for i := range x {
+		VMINPS(x[i], t[i], t[i]) // t = min(hi, x): x if x is NaN
+	}
+	u := load(lo, len(x))
+	for i := range x {
+		VMAXPS(t[i], u[i], u[i]) // u = max(lo, t): t if t is NaN
+	}
+	return u
+}
+
+// horner evaluates coefs[0]*z^(n-1) + ... + coefs[n-1] (highest first).
+func horner(z vec, coefs ...string) vec {
+	p := load(c(coefs[0]), len(z))
+	for _, k := range coefs[1:] {
+		for i := range z {
+			VFMADD213PS(c(k), z[i], p[i]) // p = z*p + k
+		}
+	}
+	return p
+}
+
+func expBody(x vec) vec {
+	t := clamp(x, c("exp_lo"), c("exp_hi"))
+	fx := newVec(len(x))
+	for i := range x {
+		VMULPS(c("log2e"), t[i], fx[i])
+		VROUNDPS(U8(0), fx[i], fx[i]) // nearest
+	}
+	for i := range x {
+		VFNMADD231PS(c("ln2hi"), fx[i], t[i])
+	}
+	for i := range x {
+		VFNMADD231PS(c("ln2lo"), fx[i], t[i]) // t = x - n*ln2
+	}
+	p := horner(t, "exp_p0", "exp_p1", "exp_p2", "exp_p3", "exp_p4", "exp_p5")
+	r2 := newVec(len(x))
+	for i := range x {
+		VMULPS(t[i], t[i], r2[i])
+	}
+	for i := range x {
+		VFMADD213PS(t[i], r2[i], p[i]) // p = r2*p + t
+	}
+	for i := range x {
+		VADDPS(c("one"), p[i], p[i])
+		VCVTPS2DQ(fx[i], fx[i]) // exact: fx is integral
+		VPADDD(c("i32_126"), fx[i], fx[i])
+		VPSLLD(U8(23), fx[i], fx[i]) // 2^(n-1)
+	}
+	for i := range x {
+		VMULPS(fx[i], p[i], p[i])
+		VADDPS(p[i], p[i], p[i]) // * 2
+	}
+	return p
+}
+
+// rational computes x*P(x^2)/Q(x^2) on x clamped to +-clamp.
+func rational(x vec, clampName string, a, b []string) vec {
+	t := load(c(clampName), len(x))
+	lo := newVec(len(x))
+	for i := range x {
+		VMINPS(x[i], t[i], t[i])
+		VXORPS(lo[i], lo[i], lo[i])
+		VSUBPS(c(clampName), lo[i], lo[i]) // -clamp
+		VMAXPS(t[i], lo[i], lo[i])
+	}
+	xc := lo
+	x2 := newVec(len(x))
+	for i := range x {
+		VMULPS(xc[i], xc[i], x2[i])
+	}
+	p := horner(x2, a...)
+	for i := range x {
+		VMULPS(xc[i], p[i], p[i])
+	}
+	q := horner(x2, b...)
+	for i := range x {
+		VDIVPS(q[i], p[i], p[i])
+	}
+	return p
+}
+
+func tanhBody(x vec) vec {
+	r := rational(x, "tanh_clamp",
+		[]string{"tanh_a13", "tanh_a11", "tanh_a9", "tanh_a7", "tanh_a5", "tanh_a3", "tanh_a1"},
+		[]string{"tanh_b6", "tanh_b4", "tanh_b2", "tanh_b0"})
+	ax := newVec(len(x))
+	for i := range x {
+		VANDPS(c("absmask"), x[i], ax[i])
+		VCMPPS(U8(1), c("tanh_tiny"), ax[i], ax[i]) // |x| < tiny
+		VBLENDVPS(ax[i], x[i], r[i], r[i])          // tiny ? x : r
+	}
+	return r
+}
+
+// erfcAbs returns (erfc(|x|*s), |x|*s) with the Numerical Recipes erfcc fit
+// (fractional error < 1.2e-7): erfc(z) = t*exp(-z^2 + P(t)), t = 1/(1+z/2).
+// s is 1, or 1/sqrt2 when half is true (then z^2 = x^2/2 is formed exactly
+// inside an FMA from the unrounded |x|).
+func erfcAbs(x vec, half bool) (vec, vec) {
+	ax := newVec(len(x))
+	for i := range x {
+		VANDPS(c("absmask"), x[i], ax[i])
+	}
+	z := ax
+	if half {
+		z = newVec(len(x))
+		for i := range x {
+			VMULPS(c("rsqrt2"), ax[i], z[i])
+		}
+	}
+	t := load(c("half"), len(x))
+	one := load(c("one"), len(x))
+	for i := range x {
+		VFMADD213PS(c("one"), z[i], t[i]) // 1 + 0.5z
+		VDIVPS(t[i], one[i], t[i])         // t = 1/(1+0.5z)
+	}
+	names := make([]string, 10)
+	for i := range names {
+		names[i] = fmt.Sprintf("erfc_c%d", 9-i)
+	}
+	p := horner(t, names...)
+	for i := range x {
+		if half {
+			VMULPS(c("half"), ax[i], one[i])
+			VFNMADD231PS(ax[i], one[i], p[i]) // p -= 0.5*x*x
+		} else {
+			VFNMADD231PS(z[i], z[i], p[i]) // p -= z*z
+		}
+	}
+	e := expBody(p)
+	for i := range x {
+		VMULPS(t[i], e[i], e[i])
+	}
+	return e, z
+}
+
+// erfBody: rational x*P(x^2)/Q(x^2) (as in Eigen) for |x| < 1,
+// sign(x)*(1-erfc(|x|)) above, where the rational fit loses a few ulp.
+func erfBody(x vec) vec {
+	r := rational(x, "erf_clamp",
+		[]string{"erf_a13", "erf_a11", "erf_a9", "erf_a7", "erf_a5", "erf_a3", "erf_a1"},
+		[]string{"erf_b8", "erf_b6", "erf_b4", "erf_b2", "erf_b0"})
+	e, z := erfcAbs(x, false)
+	big := load(c("one"), len(x))
+	for i := range x {
+		VSUBPS(e[i], big[i], big[i]) // 1 - erfc(|x|)
+		VANDPS(c("signmask"), x[i], e[i])
+		VORPS(e[i], big[i], big[i])
+		VCMPPS(U8(13), c("one"), z[i], z[i]) // |x| >= 1 (GE_OS)
+		VBLENDVPS(z[i], big[i], r[i], r[i])
+	}
+	return r
+}
+
+// geluBody computes 0.5*x*erfc(-x/sqrt2) without cancellation for x < 0:
+// with e = erfc(|x|/sqrt2), gelu = x<0 ? 0.5*x*e : x - 0.5*x*e.
+func geluBody(x vec) vec {
+	e, _ := erfcAbs(x, true)
+	r := newVec(len(x))
+	for i := range x {
+		VMULPS(x[i], e[i], e[i])
+		VMULPS(c("half"), e[i], e[i]) // h = 0.5*x*erfc(|x|/sqrt2)
+		VSUBPS(e[i], x[i], r[i])      // x - h
+		VBLENDVPS(x[i], e[i], r[i], r[i])
+	}
+	return r
+}
+
+// geluTanhBody computes 0.5*x*(1+tanh(u)) as x/(1+exp(-2u)), which has no
+// cancellation for negative x. u = sqrt(2/pi)*(x+0.044715x^3).
+func geluTanhBody(x vec) vec {
+	u := load(c("gelu_c1m2"), len(x))
+	x2 := newVec(len(x))
+	for i := range x {
+		VMULPS(x[i], x[i], x2[i])
+		VFMADD213PS(c("gelu_c0m2"), x2[i], u[i]) // -2*(c0 + c1*x^2)
+		VMULPS(x[i], u[i], u[i])                 // -2u
+	}
+	e := expBody(u)
+	r := newVec(len(x))
+	for i := range x {
+		VADDPS(c("one"), e[i], e[i])
+		VDIVPS(e[i], x[i], r[i])
+	}
+	return r
+}
+
+// unary emits func name(dst, src *float32, n int), n a multiple of 8: a loop
+// over groups of 8*unroll floats, then single vectors.
+func unary(name string, unroll int, body func(vec) vec) {
+	TEXT(name, NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape")
+	Doc(name+" applies the vector function to n (a multiple of 8) floats.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	Label(name + "_loopU")
+	CMPQ(n, U32(8*unroll))
+	JL(LabelRef(name + "_loop1"))
+	x := newVec(unroll)
+	for i := range x {
+		VMOVUPS(Mem{Base: src, Disp: 32 * i}, x[i])
+	}
+	y := body(x)
+	for i := range y {
+		VMOVUPS(y[i], Mem{Base: dst, Disp: 32 * i})
+	}
+	ADDQ(U32(32*unroll), src)
+	ADDQ(U32(32*unroll), dst)
+	SUBQ(U32(8*unroll), n)
+	JMP(LabelRef(name + "_loopU"))
+	Label(name + "_loop1")
+	CMPQ(n, U8(8))
+	JL(LabelRef(name + "_done"))
+	x1 := newVec(1)
+	VMOVUPS(Mem{Base: src}, x1[0])
+	y1 := body(x1)
+	VMOVUPS(y1[0], Mem{Base: dst})
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), dst)
+	SUBQ(U8(8), n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// binary emits func name(dst, a, b *float32, n int), n a multiple of 8,
+// unrolled by 4 vectors.
+func binary(name string, op func(b Op, a, dst VecVirtual)) {
+	TEXT(name, NOSPLIT, "func(dst, a, b *float32, n int)")
+	Pragma("noescape")
+	Doc(name+" is an elementwise binary op over n (a multiple of 8) floats.")
+	dst := Load(Param("dst"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	n := Load(Param("n"), GP64())
+	Label(name + "_loop4")
+	CMPQ(n, U8(32))
+	JL(LabelRef(name + "_loop1"))
+	var vs [4]VecVirtual
+	for u := 0; u < 4; u++ {
+		vs[u] = YMM()
+		VMOVUPS(Mem{Base: a, Disp: 32 * u}, vs[u])
+		op(Mem{Base: b, Disp: 32 * u}, vs[u], vs[u])
+	}
+	for u := 0; u < 4; u++ {
+		VMOVUPS(vs[u], Mem{Base: dst, Disp: 32 * u})
+	}
+	ADDQ(U8(128), a)
+	ADDQ(U8(128), b)
+	ADDQ(U8(128), dst)
+	SUBQ(U8(32), n)
+	JMP(LabelRef(name + "_loop4"))
+	Label(name + "_loop1")
+	CMPQ(n, U8(8))
+	JL(LabelRef(name + "_done"))
+	v := YMM()
+	VMOVUPS(Mem{Base: a}, v)
+	op(Mem{Base: b}, v, v)
+	VMOVUPS(v, Mem{Base: dst})
+	ADDQ(U8(32), a)
+	ADDQ(U8(32), b)
+	ADDQ(U8(32), dst)
+	SUBQ(U8(8), n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+func scalarOp(name string, op func(s, a, dst VecVirtual)) {
+	TEXT(name, NOSPLIT, "func(dst, a *float32, n int, s float32)")
+	Pragma("noescape")
+	Doc(name+" applies a scalar op to n (a multiple of 8) floats.")
+	dst := Load(Param("dst"), GP64())
+	a := Load(Param("a"), GP64())
+	n := Load(Param("n"), GP64())
+	sx := Load(Param("s"), XMM())
+	s := YMM()
+	VBROADCASTSS(sx, s)
+	Label(name + "_loop4")
+	CMPQ(n, U8(32))
+	JL(LabelRef(name + "_loop1"))
+	var vs [4]VecVirtual
+	for u := 0; u < 4; u++ {
+		vs[u] = YMM()
+		VMOVUPS(Mem{Base: a, Disp: 32 * u}, vs[u])
+		op(s, vs[u], vs[u])
+	}
+	for u := 0; u < 4; u++ {
+		VMOVUPS(vs[u], Mem{Base: dst, Disp: 32 * u})
+	}
+	ADDQ(U8(128), a)
+	ADDQ(U8(128), dst)
+	SUBQ(U8(32), n)
+	JMP(LabelRef(name + "_loop4"))
+	Label(name + "_loop1")
+	CMPQ(n, U8(8))
+	JL(LabelRef(name + "_done"))
+	v := YMM()
+	VMOVUPS(Mem{Base: a}, v)
+	op(s, v, v)
+	VMOVUPS(v, Mem{Base: dst})
+	ADDQ(U8(32), a)
+	ADDQ(U8(32), dst)
+	SUBQ(U8(8), n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// hsum reduces the 8 lanes of y into the low lane of an xmm register.
+func hsum(y VecVirtual, add func(a, b, dst Op)) VecVirtual {
+	hi := XMM()
+	VEXTRACTF128(U8(1), y, hi)
+	lo := y.AsX()
+	add(hi, lo, lo)
+	t := XMM()
+	VMOVHLPS(lo, lo, t)
+	add(t, lo, lo)
+	VPSHUFD(U8(1), lo, t)
+	add(t, lo, lo)
+	return lo.(VecVirtual)
+}
+
+// reduce emits a reduction func name(x *float32, n int, [extra]) float32 with 4
+// accumulators. step(v, acc) folds vector v into acc; combine(a,b,dst).
+func reduce(name, sig string, init Mem, pre func(), load func(m Mem, acc VecVirtual), combine func(a, b, dst Op)) {
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(name+" reduces n (a multiple of 8) floats.")
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	if pre != nil {
+		pre()
+	}
+	var acc [4]VecVirtual
+	for u := range acc {
+		acc[u] = YMM()
+		VMOVUPS(init, acc[u])
+	}
+	Label(name + "_loop4")
+	CMPQ(n, U8(32))
+	JL(LabelRef(name + "_loop1"))
+	for u := 0; u < 4; u++ {
+		load(Mem{Base: x, Disp: 32 * u}, acc[u])
+	}
+	ADDQ(U8(128), x)
+	SUBQ(U8(32), n)
+	JMP(LabelRef(name + "_loop4"))
+	Label(name + "_loop1")
+	CMPQ(n, U8(8))
+	JL(LabelRef(name + "_done"))
+	load(Mem{Base: x}, acc[0])
+	ADDQ(U8(32), x)
+	SUBQ(U8(8), n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_done")
+	combine(acc[1], acc[0], acc[0])
+	combine(acc[3], acc[2], acc[2])
+	combine(acc[2], acc[0], acc[0])
+	r := hsum(acc[0], combine)
+	VZEROUPPER()
+	Store(r, ReturnIndex(0))
+	RET()
+}
+
+func vaddps(a, b, dst Op) { VADDPS(a, b, dst) }
+func vmaxps(a, b, dst Op) { VMAXPS(a, b, dst) }
+
+// ---------------------------------------------------------------------------
+
+func peakFMA() {
+	TEXT("peakFMA", NOSPLIT, "func(n int)")
+	Doc("peakFMA runs n iterations of 12 independent VFMADD231PS (192 FLOP each).")
+	n := Load(Param("n"), GP64())
+	for i := 0; i < 12; i++ {
+		VXORPS(Y(i), Y(i), Y(i))
+	}
+	VXORPS(Y12, Y12, Y12)
+	VXORPS(Y13, Y13, Y13)
+	Label("peak_loop")
+	for i := 0; i < 12; i++ {
+		VFMADD231PS(Y12, Y13, Y(i))
+	}
+	DECQ(n)
+	JNZ(LabelRef("peak_loop"))
+	VZEROUPPER()
+	RET()
+}
+
+// Y returns physical ymm register i.
+func Y(i int) VecPhysical {
+	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+}
+
+func sgemmKernel() {
+	TEXT("sgemmKernel6x16", NOSPLIT, "func(k int, a, b, c *float32, ldc int, acc int, pf *float32)")
+	Pragma("noescape")
+	Doc("sgemmKernel6x16 computes a 6x16 tile c (row stride ldc) from packed panels:",
+		"c[i][j] (+)= sum_p a[p*6+i]*b[p*16+j]; accumulate into c if acc != 0.",
+		"pf is streamed into L2 (one line per 4 k steps): the driver points it at the",
+		"next B micro-panel so that it arrives from L3 while this one is in use.")
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	pf := Load(Param("pf"), GP64())
+	for i := 0; i < 12; i++ {
+		VXORPS(Y(i), Y(i), Y(i))
+	}
+	step := func(u int) {
+		VMOVUPS(Mem{Base: b, Disp: 64 * u}, Y12)
+		VMOVUPS(Mem{Base: b, Disp: 64*u + 32}, Y13)
+		for i := 0; i < 6; i++ {
+			br := Y14
+			if i%2 == 1 {
+				br = Y15
+			}
+			VBROADCASTSS(Mem{Base: a, Disp: 24*u + 4*i}, br)
+			VFMADD231PS(Y12, br, Y(2*i))
+			VFMADD231PS(Y13, br, Y(2*i+1))
+		}
+	}
+	Label("k6x16_loop4")
+	CMPQ(k, U8(4))
+	JL(LabelRef("k6x16_loop1"))
+	PREFETCHT0(Mem{Base: a, Disp: 384})
+	step(0)
+	step(1)
+	PREFETCHT0(Mem{Base: b, Disp: 1024})
+	PREFETCHT1(Mem{Base: pf})
+	step(2)
+	step(3)
+	ADDQ(U8(96), a)
+	ADDQ(U32(256), b)
+	ADDQ(U8(64), pf)
+	SUBQ(U8(4), k)
+	JMP(LabelRef("k6x16_loop4"))
+	Label("k6x16_loop1")
+	TESTQ(k, k)
+	JZ(LabelRef("k6x16_store"))
+	step(0)
+	ADDQ(U8(24), a)
+	ADDQ(U8(64), b)
+	DECQ(k)
+	JMP(LabelRef("k6x16_loop1"))
+
+	Label("k6x16_store")
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	flag := Load(Param("acc"), GP64())
+	TESTQ(flag, flag)
+	JZ(LabelRef("k6x16_overwrite"))
+	for i := 0; i < 6; i++ {
+		VADDPS(Mem{Base: cp}, Y(2*i), Y(2*i))
+		VADDPS(Mem{Base: cp, Disp: 32}, Y(2*i+1), Y(2*i+1))
+		VMOVUPS(Y(2*i), Mem{Base: cp})
+		VMOVUPS(Y(2*i+1), Mem{Base: cp, Disp: 32})
+		if i < 5 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+	Label("k6x16_overwrite")
+	for i := 0; i < 6; i++ {
+		VMOVUPS(Y(2*i), Mem{Base: cp})
+		VMOVUPS(Y(2*i+1), Mem{Base: cp, Disp: 32})
+		if i < 5 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+func i8Kernel() {
+	TEXT("i8Kernel4x16", NOSPLIT, "func(k4 int, a *uint8, b *int8, c *int32, ldc int)")
+	Pragma("noescape")
+	Doc("i8Kernel4x16 computes a 4x16 int32 tile from packed u8 (A) and s8 (B) panels,",
+		"K consumed in groups of 4. A must be <= 127 so VPMADDUBSW cannot saturate.")
+	k := Load(Param("k4"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	for i := 0; i < 8; i++ {
+		VPXOR(Y(i), Y(i), Y(i))
+	}
+	VMOVDQU(c("i16_ones"), Y8)
+	TESTQ(k, k)
+	JZ(LabelRef("i8_store"))
+	Label("i8_loop")
+	VMOVDQU(Mem{Base: b}, Y9)
+	VMOVDQU(Mem{Base: b, Disp: 32}, Y10)
+	for i := 0; i < 4; i++ {
+		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, Y11)
+		VPMADDUBSW(Y9, Y11, Y12)
+		VPMADDUBSW(Y10, Y11, Y13)
+		VPMADDWD(Y8, Y12, Y12)
+		VPMADDWD(Y8, Y13, Y13)
+		VPADDD(Y12, Y(2*i), Y(2*i))
+		VPADDD(Y13, Y(2*i+1), Y(2*i+1))
+	}
+	ADDQ(U8(16), a)
+	ADDQ(U8(64), b)
+	DECQ(k)
+	JNZ(LabelRef("i8_loop"))
+	Label("i8_store")
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	for i := 0; i < 4; i++ {
+		VMOVDQU(Y(2*i), Mem{Base: cp})
+		VMOVDQU(Y(2*i+1), Mem{Base: cp, Disp: 32})
+		if i < 3 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+func main() {
+	defineConsts()
+	peakFMA()
+	sgemmKernel()
+	i8Kernel()
+
+	unary("expAVX2", 3, expBody)
+	unary("tanhAVX2", 2, tanhBody)
+	unary("erfAVX2", 2, erfBody)
+	unary("geluAVX2", 2, geluBody)
+	unary("geluTanhAVX2", 3, geluTanhBody)
+
+	binary("addAVX2", func(b Op, a, d VecVirtual) { VADDPS(b, a, d) })
+	binary("subAVX2", func(b Op, a, d VecVirtual) { VSUBPS(b, a, d) })
+	binary("mulAVX2", func(b Op, a, d VecVirtual) { VMULPS(b, a, d) })
+	binary("divAVX2", func(b Op, a, d VecVirtual) { VDIVPS(b, a, d) })
+	scalarOp("addScalarAVX2", func(s, a, d VecVirtual) { VADDPS(s, a, d) })
+	scalarOp("mulScalarAVX2", func(s, a, d VecVirtual) { VMULPS(s, a, d) })
+
+	// add3: dst = a + b + c.
+	{
+		TEXT("add3AVX2", NOSPLIT, "func(dst, a, b, c *float32, n int)")
+		Pragma("noescape")
+	Pragma("noescape")
+		Doc("add3AVX2 sets dst = a + b + c over n (a multiple of 8) floats.")
+		dst := Load(Param("dst"), GP64())
+		a := Load(Param("a"), GP64())
+		b := Load(Param("b"), GP64())
+		cc := Load(Param("c"), GP64())
+		n := Load(Param("n"), GP64())
+		SHRQ(U8(3), n)
+		JZ(LabelRef("add3_done"))
+		Label("add3_loop")
+		v := YMM()
+		VMOVUPS(Mem{Base: a}, v)
+		VADDPS(Mem{Base: b}, v, v)
+		VADDPS(Mem{Base: cc}, v, v)
+		VMOVUPS(v, Mem{Base: dst})
+		ADDQ(U8(32), a)
+		ADDQ(U8(32), b)
+		ADDQ(U8(32), cc)
+		ADDQ(U8(32), dst)
+		DECQ(n)
+		JNZ(LabelRef("add3_loop"))
+		Label("add3_done")
+		VZEROUPPER()
+		RET()
+	}
+
+	reduce("sumAVX2", "func(x *float32, n int) float32", c("zero"), nil,
+		func(m Mem, acc VecVirtual) { VADDPS(m, acc, acc) }, vaddps)
+	reduce("maxAVX2", "func(x *float32, n int) float32", c("neginf"), nil,
+		func(m Mem, acc VecVirtual) { VMAXPS(m, acc, acc) }, vmaxps)
+	{
+		var mean VecVirtual
+		reduce("sumSqAVX2", "func(x *float32, n int, mean float32) float32", c("zero"),
+			func() {
+				mx := Load(Param("mean"), XMM())
+				mean = YMM()
+				VBROADCASTSS(mx, mean)
+			},
+			func(m Mem, acc VecVirtual) {
+				d := YMM()
+				VMOVUPS(m, d)
+				VSUBPS(mean, d, d)
+				VFMADD231PS(d, d, acc)
+			}, vaddps)
+	}
+
+	// expSub: dst = exp(x - m), returns the sum; 3 vectors per iteration.
+	{
+		const U = 3
+		TEXT("expSubAVX2", NOSPLIT, "func(dst, x *float32, n int, m float32) float32")
+		Pragma("noescape")
+		Doc("expSubAVX2 sets dst = exp(x - m) over n (a multiple of 8) floats and returns the sum.")
+		dst := Load(Param("dst"), GP64())
+		x := Load(Param("x"), GP64())
+		n := Load(Param("n"), GP64())
+		mx := Load(Param("m"), XMM())
+		m := YMM()
+		VBROADCASTSS(mx, m)
+		acc := newVec(U)
+		for i := range acc {
+			VXORPS(acc[i], acc[i], acc[i])
+		}
+		Label("expsub_loopU")
+		CMPQ(n, U8(8*U))
+		JL(LabelRef("expsub_loop1"))
+		v := newVec(U)
+		for i := range v {
+			VMOVUPS(Mem{Base: x, Disp: 32 * i}, v[i])
+			VSUBPS(m, v[i], v[i])
+		}
+		e := expBody(v)
+		for i := range e {
+			VMOVUPS(e[i], Mem{Base: dst, Disp: 32 * i})
+			VADDPS(e[i], acc[i], acc[i])
+		}
+		ADDQ(U8(32*U), x)
+		ADDQ(U8(32*U), dst)
+		SUBQ(U8(8*U), n)
+		JMP(LabelRef("expsub_loopU"))
+		Label("expsub_loop1")
+		CMPQ(n, U8(8))
+		JL(LabelRef("expsub_done"))
+		v1 := YMM()
+		VMOVUPS(Mem{Base: x}, v1)
+		VSUBPS(m, v1, v1)
+		e1 := expBody(vec{v1})[0]
+		VMOVUPS(e1, Mem{Base: dst})
+		VADDPS(e1, acc[0], acc[0])
+		ADDQ(U8(32), x)
+		ADDQ(U8(32), dst)
+		SUBQ(U8(8), n)
+		JMP(LabelRef("expsub_loop1"))
+		Label("expsub_done")
+		VADDPS(acc[1], acc[0], acc[0])
+		VADDPS(acc[2], acc[0], acc[0])
+		r := hsum(acc[0], vaddps)
+		VZEROUPPER()
+		Store(r, ReturnIndex(0))
+		RET()
+	}
+
+	// normAffine: dst = (x-mean)*rstd*gamma + beta.
+	{
+		TEXT("normAffineAVX2", NOSPLIT, "func(dst, x, gamma, beta *float32, n int, mean, rstd float32)")
+		Pragma("noescape")
+	Pragma("noescape")
+		Doc("normAffineAVX2 sets dst = (x-mean)*rstd*gamma + beta over n (a multiple of 8) floats.")
+		dst := Load(Param("dst"), GP64())
+		x := Load(Param("x"), GP64())
+		g := Load(Param("gamma"), GP64())
+		bt := Load(Param("beta"), GP64())
+		n := Load(Param("n"), GP64())
+		meanx := Load(Param("mean"), XMM())
+		rstdx := Load(Param("rstd"), XMM())
+		mean, rstd := YMM(), YMM()
+		VBROADCASTSS(meanx, mean)
+		VBROADCASTSS(rstdx, rstd)
+		SHRQ(U8(3), n)
+		JZ(LabelRef("norm_done"))
+		Label("norm_loop")
+		v := YMM()
+		VMOVUPS(Mem{Base: x}, v)
+		VSUBPS(mean, v, v)
+		VMULPS(rstd, v, v)
+		VMULPS(Mem{Base: g}, v, v)
+		VADDPS(Mem{Base: bt}, v, v)
+		VMOVUPS(v, Mem{Base: dst})
+		ADDQ(U8(32), x)
+		ADDQ(U8(32), g)
+		ADDQ(U8(32), bt)
+		ADDQ(U8(32), dst)
+		DECQ(n)
+		JNZ(LabelRef("norm_loop"))
+		Label("norm_done")
+		VZEROUPPER()
+		RET()
+	}
+
+	Generate()
+}

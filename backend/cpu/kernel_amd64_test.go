@@ -1,0 +1,31 @@
+//go:build amd64
+
+package cpu
+
+import "testing"
+
+// BenchmarkKernel6x16 measures the bare micro-kernel on L1-resident panels.
+func BenchmarkKernel6x16(b *testing.B) {
+	const k = 256
+	a, bb, c := randBench(k*gemmMR), randBench(k*gemmNR), make([]float32, gemmMR*gemmNR)
+	for b.Loop() {
+		for i := 0; i < 100; i++ {
+			sgemmKernel6x16(k, &a[0], &bb[0], &c[0], gemmNR, 1, &bb[0])
+		}
+	}
+	b.ReportMetric(2*float64(k*gemmMR*gemmNR*100)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkKernel6x16StreamA streams A panels from an L2-sized block, like the
+// macro-kernel does.
+func BenchmarkKernel6x16StreamA(b *testing.B) {
+	const k = 384
+	const panels = 22
+	a, bb, c := randBench(k*gemmMR*panels), randBench(k*gemmNR), make([]float32, gemmMR*gemmNR*panels)
+	for b.Loop() {
+		for i := 0; i < panels; i++ {
+			sgemmKernel6x16(k, &a[i*k*gemmMR], &bb[0], &c[i*gemmMR*gemmNR], gemmNR, 1, &bb[0])
+		}
+	}
+	b.ReportMetric(2*float64(k*gemmMR*gemmNR*panels)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

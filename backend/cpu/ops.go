@@ -1,0 +1,264 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+)
+
+func checkLen(what string, n int, xs ...[]float32) {
+	for _, x := range xs {
+		if len(x) < n {
+			panic(fmt.Sprintf("cpu.%s: slice of length %d, need %d", what, len(x), n))
+		}
+	}
+}
+
+// Exp sets dst[i] = exp(src[i]) for i < len(dst). dst and src may alias.
+// Vector paths: max error 1 ulp over the normal range (see accuracy tests);
+// results below ~1.2e-38 flush to 0, above ~88.72 saturate to +Inf.
+func Exp(dst, src []float32) { checkLen("Exp", len(dst), src); active.exp(dst, src) }
+
+// Tanh sets dst[i] = tanh(src[i]) for i < len(dst).
+func Tanh(dst, src []float32) { checkLen("Tanh", len(dst), src); active.tanh(dst, src) }
+
+// Erf sets dst[i] = erf(src[i]) for i < len(dst).
+func Erf(dst, src []float32) { checkLen("Erf", len(dst), src); active.erf(dst, src) }
+
+// Gelu sets dst[i] = 0.5*x*(1+erf(x/sqrt(2))), x = src[i] (exact GELU).
+func Gelu(dst, src []float32) { checkLen("Gelu", len(dst), src); active.gelu(dst, src) }
+
+// GeluTanh sets dst[i] = 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))), x = src[i].
+func GeluTanh(dst, src []float32) { checkLen("GeluTanh", len(dst), src); active.geluTanh(dst, src) }
+
+// Add sets dst[i] = a[i] + b[i] for i < len(dst).
+func Add(dst, a, b []float32) { checkLen("Add", len(dst), a, b); active.add(dst, a, b) }
+
+// Sub sets dst[i] = a[i] - b[i] for i < len(dst).
+func Sub(dst, a, b []float32) { checkLen("Sub", len(dst), a, b); active.sub(dst, a, b) }
+
+// Mul sets dst[i] = a[i] * b[i] for i < len(dst).
+func Mul(dst, a, b []float32) { checkLen("Mul", len(dst), a, b); active.mul(dst, a, b) }
+
+// Div sets dst[i] = a[i] / b[i] for i < len(dst).
+func Div(dst, a, b []float32) { checkLen("Div", len(dst), a, b); active.div(dst, a, b) }
+
+// AddScalar sets dst[i] = a[i] + s for i < len(dst).
+func AddScalar(dst, a []float32, s float32) {
+	checkLen("AddScalar", len(dst), a)
+	active.addScalar(dst, a, s)
+}
+
+// SubScalar sets dst[i] = a[i] - s for i < len(dst).
+func SubScalar(dst, a []float32, s float32) {
+	checkLen("SubScalar", len(dst), a)
+	active.addScalar(dst, a, -s)
+}
+
+// MulScalar sets dst[i] = a[i] * s for i < len(dst).
+func MulScalar(dst, a []float32, s float32) {
+	checkLen("MulScalar", len(dst), a)
+	active.mulScalar(dst, a, s)
+}
+
+// DivScalar sets dst[i] = a[i] / s for i < len(dst) (exact division).
+func DivScalar(dst, a []float32, s float32) {
+	checkLen("DivScalar", len(dst), a)
+	a = a[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] / s
+	}
+}
+
+// BinaryOp selects the operation of the row-broadcast kernels.
+type BinaryOp int
+
+const (
+	OpAdd BinaryOp = iota
+	OpSub
+	OpMul
+	OpDiv
+)
+
+func (t *kernelTable) binary(op BinaryOp) func(dst, a, b []float32) {
+	switch op {
+	case OpAdd:
+		return t.add
+	case OpSub:
+		return t.sub
+	case OpMul:
+		return t.mul
+	case OpDiv:
+		return t.div
+	}
+	panic("cpu: unknown BinaryOp")
+}
+
+// RowBroadcast applies op with a length-n vector broadcast over the rows of
+// the m x n matrix a: dst[i*n+j] = a[i*n+j] op row[j].
+func RowBroadcast(op BinaryOp, dst, a []float32, m, n int, row []float32) {
+	checkLen("RowBroadcast", m*n, dst, a)
+	checkLen("RowBroadcast", n, row)
+	f := active.binary(op)
+	for i := 0; i < m; i++ {
+		f(dst[i*n:i*n+n], a[i*n:i*n+n], row[:n])
+	}
+}
+
+// Sum returns sum_i x[i].
+func Sum(x []float32) float32 { return active.sum(x) }
+
+// Max returns max_i x[i] (-Inf for an empty slice; NaN if any x[i] is NaN on
+// the generic path).
+func Max(x []float32) float32 { return active.max(x) }
+
+// Mean returns sum_i x[i] / len(x).
+func Mean(x []float32) float32 { return active.sum(x) / float32(len(x)) }
+
+// SumRows sets dst[i] = sum_j x[i*n+j] for i < m.
+func SumRows(dst, x []float32, m, n int) {
+	checkLen("SumRows", m*n, x)
+	for i := 0; i < m; i++ {
+		dst[i] = active.sum(x[i*n : i*n+n])
+	}
+}
+
+// MeanRows sets dst[i] = sum_j x[i*n+j] / n for i < m.
+func MeanRows(dst, x []float32, m, n int) {
+	SumRows(dst, x, m, n)
+	inv := 1 / float32(n)
+	for i := 0; i < m; i++ {
+		dst[i] *= inv
+	}
+}
+
+// MaxRows sets dst[i] = max_j x[i*n+j] for i < m.
+func MaxRows(dst, x []float32, m, n int) {
+	checkLen("MaxRows", m*n, x)
+	for i := 0; i < m; i++ {
+		dst[i] = active.max(x[i*n : i*n+n])
+	}
+}
+
+// rowsParallel runs fn over rows [0,m) on the pool when the work is big enough.
+func rowsParallel(p *Pool, m, n int, fn func(lo, hi int)) {
+	if p == nil || m*n < 1<<15 {
+		fn(0, m)
+		return
+	}
+	p.Parallel(m, fn)
+}
+
+// Softmax computes a numerically stable softmax over each row of the m x n
+// matrix src, with an optional additive mask row (length n, broadcast over
+// rows, may be nil):
+//
+//	for i < m: t[j] = src[i*n+j] + mask[j]; mx = max_j t[j]
+//	           dst[i*n+j] = exp(t[j]-mx) / sum_j exp(t[j]-mx)
+//
+// A row whose entries are all -Inf produces zeros. dst may alias src.
+func Softmax(p *Pool, dst, src []float32, m, n int, mask []float32) {
+	checkLen("Softmax", m*n, dst, src)
+	if mask != nil {
+		checkLen("Softmax mask", n, mask)
+	}
+	t := active
+	rowsParallel(p, m, n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d, s := dst[i*n:i*n+n], src[i*n:i*n+n]
+			if mask != nil {
+				t.add(d, s, mask[:n])
+				s = d
+			}
+			mx := t.max(s)
+			if math.IsInf(float64(mx), -1) {
+				clear(d)
+				continue
+			}
+			sum := t.expSub(d, s, mx)
+			t.mulScalar(d, d, 1/sum)
+		}
+	})
+}
+
+// LayerNorm normalises each row of the m x n matrix src:
+//
+//	mean = sum_j x[j]/n; var = sum_j (x[j]-mean)^2/n
+//	dst[i*n+j] = (x[j]-mean)/sqrt(var+eps)*gamma[j] + beta[j]
+//
+// dst may alias src.
+func LayerNorm(p *Pool, dst, src []float32, m, n int, gamma, beta []float32, eps float32) {
+	SkipLayerNorm(p, dst, src, nil, nil, m, n, gamma, beta, eps)
+}
+
+// SkipLayerNorm is LayerNorm(x + skip + bias) fused into one pass over memory
+// (ONNX Runtime SkipLayerNormalization semantics): for each row i,
+//
+//	t[j] = x[i*n+j] + skip[i*n+j] + bias[j]   (skip and bias may be nil)
+//	dst[i*n+j] = LayerNorm(t)[j]
+//
+// The row sum t is formed in dst (so it stays in L1) and normalised in place.
+// dst may alias x or skip.
+func SkipLayerNorm(p *Pool, dst, x, skip, bias []float32, m, n int, gamma, beta []float32, eps float32) {
+	checkLen("SkipLayerNorm", m*n, dst, x)
+	checkLen("SkipLayerNorm gamma/beta", n, gamma, beta)
+	if skip != nil {
+		checkLen("SkipLayerNorm skip", m*n, skip)
+	}
+	if bias != nil {
+		checkLen("SkipLayerNorm bias", n, bias)
+	}
+	t := active
+	invN := 1 / float32(n)
+	rowsParallel(p, m, n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d, s := dst[i*n:i*n+n], x[i*n:i*n+n]
+			switch {
+			case skip != nil && bias != nil:
+				t.add3(d, s, skip[i*n:i*n+n], bias[:n])
+				s = d
+			case skip != nil:
+				t.add(d, s, skip[i*n:i*n+n])
+				s = d
+			case bias != nil:
+				t.add(d, s, bias[:n])
+				s = d
+			}
+			mean := t.sum(s) * invN
+			v := t.sumSq(s, mean) * invN
+			rstd := float32(1 / math.Sqrt(float64(v+eps)))
+			t.normAffine(d, s, gamma[:n], beta[:n], mean, rstd)
+		}
+	})
+}
+
+// TransposeBSHD converts [b, s, h, d] to [b, h, s, d]:
+//
+//	dst[((bi*h+hi)*s+si)*d+di] = src[((bi*s+si)*h+hi)*d+di]
+func TransposeBSHD(dst, src []float32, b, s, h, d int) {
+	checkLen("TransposeBSHD", b*s*h*d, dst, src)
+	for bi := 0; bi < b; bi++ {
+		for si := 0; si < s; si++ {
+			for hi := 0; hi < h; hi++ {
+				o := ((bi*h+hi)*s + si) * d
+				i := ((bi*s+si)*h + hi) * d
+				copy(dst[o:o+d], src[i:i+d])
+			}
+		}
+	}
+}
+
+// TransposeBHSD converts [b, h, s, d] to [b, s, h, d] (inverse of TransposeBSHD):
+//
+//	dst[((bi*s+si)*h+hi)*d+di] = src[((bi*h+hi)*s+si)*d+di]
+func TransposeBHSD(dst, src []float32, b, s, h, d int) {
+	checkLen("TransposeBHSD", b*s*h*d, dst, src)
+	for bi := 0; bi < b; bi++ {
+		for hi := 0; hi < h; hi++ {
+			for si := 0; si < s; si++ {
+				i := ((bi*h+hi)*s + si) * d
+				o := ((bi*s+si)*h + hi) * d
+				copy(dst[o:o+d], src[i:i+d])
+			}
+		}
+	}
+}

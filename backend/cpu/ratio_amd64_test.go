@@ -1,0 +1,71 @@
+//go:build amd64
+
+package cpu
+
+import (
+	"testing"
+	"time"
+)
+
+func bestOf(rounds int, fn func()) time.Duration {
+	best := time.Duration(1 << 62)
+	for r := 0; r < rounds; r++ {
+		t0 := time.Now()
+		fn()
+		if d := time.Since(t0); d < best {
+			best = d
+		}
+	}
+	return best
+}
+
+// TestKernelVsPeak (run with -run KernelVsPeak -v) interleaves the FMA peak
+// loop and the micro-kernel and prints the best-of rates.
+func TestKernelVsPeak(t *testing.T) {
+	if testing.Short() || !testing.Verbose() {
+		t.Skip("diagnostic; run with -v")
+	}
+	const k = 256
+	a, bb, c := randBench(k*gemmMR), randBench(k*gemmNR), make([]float32, gemmMR*gemmNR)
+	var bp, bk time.Duration = 1 << 62, 1 << 62
+	for r := 0; r < 20; r++ {
+		bp = min(bp, bestOf(3, func() { peakFMA(1 << 18) }))
+		bk = min(bk, bestOf(3, func() {
+			for i := 0; i < 1000; i++ {
+				sgemmKernel6x16(k, &a[0], &bb[0], &c[0], gemmNR, 1, &bb[0])
+			}
+		}))
+	}
+	peak := float64(1<<18) * 192 / bp.Seconds() / 1e9
+	kern := 2 * float64(k*gemmMR*gemmNR*1000) / bk.Seconds() / 1e9
+	t.Logf("peak %.1f GFLOP/s, kernel %.1f GFLOP/s (%.0f%%)", peak, kern, 100*kern/peak)
+}
+
+// TestSgemmVsPeak (run with -run SgemmVsPeak -v) reports best-of SGEMM rates
+// for the BERT shapes next to a best-of FMA peak measured in between, which is
+// more robust than separate benchmarks on a noisy shared machine.
+func TestSgemmVsPeak(t *testing.T) {
+	if testing.Short() || !testing.Verbose() {
+		t.Skip("diagnostic; run with -v")
+	}
+	pool := NewPool(2)
+	defer pool.Close()
+	var bp time.Duration = 1 << 62
+	peakRound := func() { bp = min(bp, bestOf(3, func() { peakFMA(1 << 18) })) }
+	for _, s := range benchShapes {
+		m, n, k := s[0], s[1], s[2]
+		a, w, c := randBench(m*k), randBench(n*k), make([]float32, m*n)
+		pb := PackB(nil, true, k, n, w, k)
+		var b1, b2 time.Duration = 1 << 62, 1 << 62
+		for r := 0; r < 8; r++ {
+			peakRound()
+			b1 = min(b1, bestOf(2, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, nil) }))
+			b2 = min(b2, bestOf(2, func() { SgemmPacked(pool, false, m, 1, a, k, pb, 0, c, n, nil) }))
+		}
+		peak := float64(1<<18) * 192 / bp.Seconds() / 1e9
+		f := 2 * float64(m*n*k) / 1e9
+		g1, g2 := f/b1.Seconds(), f/b2.Seconds()
+		t.Logf("%4dx%4dx%4d  t1 %5.1f GFLOP/s (%3.0f%% of peak %.1f)  t2 %5.1f GFLOP/s (%.2fx)",
+			m, n, k, g1, 100*g1/peak, peak, g2, g2/g1)
+	}
+}

@@ -1,0 +1,389 @@
+package cpu
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Blocking parameters. The B micro-panel (kc x 16 floats, <= 24 KiB) stays in
+// L1 while it is swept over the A block (mc x kc floats, <= 288 KiB), which
+// stays in L2.
+const (
+	gemmKCMax = 512
+	gemmMC    = 192 // multiple of gemmMR
+)
+
+// Activation selects the activation function of an Epilogue.
+type Activation int
+
+const (
+	ActNone     Activation = iota
+	ActGELU                // 0.5*x*(1+erf(x/sqrt2))
+	ActGELUTanh            // 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3)))
+)
+
+// Epilogue describes operations fused into a GEMM. They are applied to each
+// output tile right after its last K block is accumulated, while the tile is
+// still in L1. For output element (i, j), in this order:
+//
+//	t := alpha*sum_p op(A)[i][p]*op(B)[p][j] + beta*C[i][j]
+//	if Bias != nil      { t += Bias[j] }
+//	if Scale != 0       { t *= Scale }
+//	t = act(t)                               // Act
+//	if Residual != nil  { t += Residual[i*LdResidual+j] }
+//	C[i][j] = t
+//
+// A nil *Epilogue or the zero Epilogue means "plain GEMM".
+type Epilogue struct {
+	Bias       []float32 // length >= N, broadcast over rows
+	Scale      float32   // 0 means no scaling
+	Act        Activation
+	Residual   []float32 // M x N matrix, row stride LdResidual
+	LdResidual int       // 0 means N
+}
+
+func (e *Epilogue) active() bool {
+	return e != nil && (e.Bias != nil || e.Scale != 0 || e.Act != ActNone || e.Residual != nil)
+}
+
+// PackedB is a K x N right-hand matrix packed into 16-column panels, split
+// into K blocks, in the layout the SGEMM micro-kernels read. Pack constant
+// weights once with PackB and reuse them with SgemmPacked. A PackedB is
+// read-only after packing and may be used concurrently.
+type PackedB struct {
+	K, N    int
+	kc      int // K block size (all blocks but the last)
+	panels  int // ceil(N/16)
+	data    []float32
+	byValue bool
+}
+
+func kcFor(k int) int {
+	nb := (k + gemmKCMax - 1) / gemmKCMax
+	if nb < 1 {
+		nb = 1
+	}
+	kc := (k + nb - 1) / nb
+	return (kc + 3) &^ 3
+}
+
+// PackB packs op(B), a K x N matrix, where op(B)[p][j] = b[p*ldb+j] if
+// !transB and b[j*ldb+p] if transB (B stored N x K, e.g. a [out, in] weight).
+// The pool (may be nil) parallelises packing.
+func PackB(p *Pool, transB bool, k, n int, b []float32, ldb int) *PackedB {
+	pb := &PackedB{}
+	packBInto(p, pb, transB, k, n, b, ldb, nil)
+	return pb
+}
+
+func packedBSize(k, n int) int { return k * ((n + gemmNR - 1) / gemmNR) * gemmNR }
+
+func packBInto(p *Pool, pb *PackedB, transB bool, k, n int, b []float32, ldb int, buf []float32) {
+	if k <= 0 || n <= 0 {
+		panic(fmt.Sprintf("cpu.PackB: bad shape k=%d n=%d", k, n))
+	}
+	if transB {
+		checkMat("PackB B", b, n, k, ldb)
+	} else {
+		checkMat("PackB B", b, k, n, ldb)
+	}
+	pb.K, pb.N = k, n
+	pb.kc = kcFor(k)
+	pb.panels = (n + gemmNR - 1) / gemmNR
+	size := packedBSize(k, n)
+	if cap(buf) >= size {
+		pb.data = buf[:size]
+	} else {
+		pb.data = make([]float32, size)
+	}
+	work := func(lo, hi int) {
+		for jp := lo; jp < hi; jp++ {
+			j0 := jp * gemmNR
+			nr := min(gemmNR, n-j0)
+			for p0 := 0; p0 < k; p0 += pb.kc {
+				kc := min(pb.kc, k-p0)
+				dst := pb.data[p0*pb.panels*gemmNR+jp*kc*gemmNR:]
+				dst = dst[:kc*gemmNR]
+				for q := 0; q < kc; q++ {
+					d := dst[q*gemmNR : q*gemmNR+gemmNR]
+					if transB {
+						for j := 0; j < nr; j++ {
+							d[j] = b[(j0+j)*ldb+p0+q]
+						}
+					} else {
+						copy(d[:nr], b[(p0+q)*ldb+j0:(p0+q)*ldb+j0+nr])
+					}
+					for j := nr; j < gemmNR; j++ {
+						d[j] = 0
+					}
+				}
+			}
+		}
+	}
+	if p != nil && k*n >= 1<<16 {
+		p.Parallel(pb.panels, work)
+	} else {
+		work(0, pb.panels)
+	}
+}
+
+// panel returns the packed kc x 16 micro-panel for K offset p0 and panel jp.
+func (pb *PackedB) panel(p0, jp int) []float32 {
+	kc := min(pb.kc, pb.K-p0)
+	off := p0*pb.panels*gemmNR + jp*kc*gemmNR
+	return pb.data[off : off+kc*gemmNR]
+}
+
+func checkMat(what string, x []float32, rows, cols, ld int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if ld < cols {
+		panic(fmt.Sprintf("cpu: %s: leading dimension %d < columns %d", what, ld, cols))
+	}
+	if len(x) < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("cpu: %s: slice length %d < (%d-1)*%d+%d", what, len(x), rows, ld, cols))
+	}
+}
+
+var (
+	packABufs = sync.Pool{New: func() any { s := make([]float32, gemmMC*gemmKCMax); return &s }}
+	packBBufs = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
+)
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C followed by the optional
+// epilogue ep, with row-major A, B, C. As a plain loop:
+//
+//	for i < m, j < n:
+//	    s := 0
+//	    for p < k: s += opA(i,p) * opB(p,j)
+//	    C[i*ldc+j] = alpha*s + beta*C[i*ldc+j]   // then ep, see Epilogue
+//
+// where opA(i,p) = a[i*lda+p] (or a[p*lda+i] if transA) and opB(p,j) =
+// b[p*ldb+j] (or b[j*ldb+p] if transB). If beta == 0, C is not read (NaNs in
+// C do not propagate). p may be nil (single thread).
+func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int, ep *Epilogue) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if k <= 0 {
+		scaleOnly(m, n, beta, c, ldc, ep)
+		return
+	}
+	bp := packBBufs.Get().(*[]float32)
+	var pb PackedB
+	packBInto(p, &pb, transB, k, n, b, ldb, *bp)
+	SgemmPacked(p, transA, m, alpha, a, lda, &pb, beta, c, ldc, ep)
+	*bp = pb.data[:0]
+	packBBufs.Put(bp)
+}
+
+func scaleOnly(m, n int, beta float32, c []float32, ldc int, ep *Epilogue) {
+	checkMat("Sgemm C", c, m, n, ldc)
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else if beta != 1 {
+			active.mulScalar(row, row, beta)
+		}
+	}
+	if ep.active() {
+		applyEpilogue(ep, c, ldc, n, 0, m, 0, n)
+	}
+}
+
+// SgemmPacked is Sgemm with B pre-packed by PackB (op(B) is pb.K x pb.N):
+// C (m x pb.N) = alpha*op(A)*B + beta*C, then the epilogue.
+func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda int,
+	pb *PackedB, beta float32, c []float32, ldc int, ep *Epilogue) {
+	n, k := pb.N, pb.K
+	if m <= 0 {
+		return
+	}
+	if transA {
+		checkMat("Sgemm A", a, k, m, lda)
+	} else {
+		checkMat("Sgemm A", a, m, k, lda)
+	}
+	checkMat("Sgemm C", c, m, n, ldc)
+	if ep != nil {
+		if ep.Bias != nil && len(ep.Bias) < n {
+			panic("cpu: Sgemm epilogue bias shorter than N")
+		}
+		if ep.Residual != nil {
+			ld := ep.LdResidual
+			if ld == 0 {
+				ld = n
+			}
+			checkMat("Sgemm residual", ep.Residual, m, n, ld)
+		}
+	}
+	mp := (m + gemmMR - 1) / gemmMR
+	np := pb.panels
+	t := p.Threads()
+	// Do not use more threads than there is work for (~2 MFLOP per thread).
+	if w := m * n * k / (1 << 20); w < t {
+		t = max(w, 1)
+	}
+	if t <= 1 {
+		sgemmBlock(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, 0, m, 0, np)
+		return
+	}
+	if np >= 4*t || np >= mp {
+		p.ParallelChunks(np, t, func(lo, hi int) {
+			sgemmBlock(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, 0, m, lo, hi)
+		})
+	} else {
+		p.ParallelChunks(mp, t, func(lo, hi int) {
+			sgemmBlock(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, lo*gemmMR, min(hi*gemmMR, m), 0, np)
+		})
+	}
+}
+
+// sgemmBlock computes rows [m0,m1) and column panels [jp0,jp1) of C.
+func sgemmBlock(transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB,
+	beta float32, c []float32, ldc int, ep *Epilogue, m0, m1, jp0, jp1 int) {
+	if m0 >= m1 || jp0 >= jp1 {
+		return
+	}
+	n, k := pb.N, pb.K
+	n0, n1 := jp0*gemmNR, min(jp1*gemmNR, n)
+	if beta != 0 && beta != 1 {
+		for i := m0; i < m1; i++ {
+			row := c[i*ldc+n0 : i*ldc+n1]
+			active.mulScalar(row, row, beta)
+		}
+	}
+	kern := active.sgemmKernel
+	epOn := ep.active()
+	abufp := packABufs.Get().(*[]float32)
+	abuf := *abufp
+	var tmp [gemmMR * gemmNR]float32
+	for p0 := 0; p0 < k; p0 += pb.kc {
+		kc := min(pb.kc, k-p0)
+		accumulate := p0 > 0 || beta != 0
+		last := p0+kc >= k
+		for i0 := m0; i0 < m1; i0 += gemmMC {
+			mc := min(gemmMC, m1-i0)
+			packA(transA, alpha, a, lda, i0, mc, p0, kc, abuf)
+			for jp := jp0; jp < jp1; jp++ {
+				bp := pb.panel(p0, jp)
+				next := bp
+				if jp+1 < jp1 {
+					next = pb.panel(p0, jp+1)
+				}
+				j0 := jp * gemmNR
+				nr := min(gemmNR, n-j0)
+				for ir := 0; ir < mc; ir += gemmMR {
+					mr := min(gemmMR, mc-ir)
+					ap := abuf[ir*kc : (ir+gemmMR)*kc]
+					ci := (i0+ir)*ldc + j0
+					// Spread prefetching of the next B panel over the first
+					// four row tiles (kc*4 floats each).
+					pf := bp
+					if t := ir / gemmMR; t < 4 {
+						pf = next[t*kc*4:]
+					}
+					if mr == gemmMR && nr == gemmNR {
+						kern(kc, ap, bp, c[ci:ci+(gemmMR-1)*ldc+gemmNR], ldc, accumulate, pf)
+					} else {
+						kern(kc, ap, bp, tmp[:], gemmNR, false, pf)
+						for i := 0; i < mr; i++ {
+							crow := c[ci+i*ldc : ci+i*ldc+nr]
+							trow := tmp[i*gemmNR : i*gemmNR+nr]
+							if accumulate {
+								for j := range crow {
+									crow[j] += trow[j]
+								}
+							} else {
+								copy(crow, trow)
+							}
+						}
+					}
+					if last && epOn {
+						applyEpilogue(ep, c, ldc, n, i0+ir, i0+ir+mr, j0, j0+nr)
+					}
+				}
+			}
+		}
+	}
+	packABufs.Put(abufp)
+}
+
+// packA packs alpha*op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels, each kc x MR
+// (row index fastest), zero padding the last panel.
+func packA(transA bool, alpha float32, a []float32, lda, i0, mc, p0, kc int, buf []float32) {
+	for ir := 0; ir < mc; ir += gemmMR {
+		mr := min(gemmMR, mc-ir)
+		dst := buf[ir*kc : ir*kc+kc*gemmMR]
+		if transA {
+			for q := 0; q < kc; q++ {
+				src := a[(p0+q)*lda+i0+ir:]
+				d := dst[q*gemmMR : q*gemmMR+gemmMR]
+				for i := 0; i < mr; i++ {
+					d[i] = alpha * src[i]
+				}
+				for i := mr; i < gemmMR; i++ {
+					d[i] = 0
+				}
+			}
+			continue
+		}
+		if mr == gemmMR {
+			r0 := a[(i0+ir)*lda+p0:][:kc]
+			r1 := a[(i0+ir+1)*lda+p0:][:kc]
+			r2 := a[(i0+ir+2)*lda+p0:][:kc]
+			r3 := a[(i0+ir+3)*lda+p0:][:kc]
+			r4 := a[(i0+ir+4)*lda+p0:][:kc]
+			r5 := a[(i0+ir+5)*lda+p0:][:kc]
+			for q := 0; q < kc; q++ {
+				d := dst[q*gemmMR : q*gemmMR+gemmMR : q*gemmMR+gemmMR]
+				d[0] = alpha * r0[q]
+				d[1] = alpha * r1[q]
+				d[2] = alpha * r2[q]
+				d[3] = alpha * r3[q]
+				d[4] = alpha * r4[q]
+				d[5] = alpha * r5[q]
+			}
+			continue
+		}
+		for q := 0; q < kc; q++ {
+			d := dst[q*gemmMR : q*gemmMR+gemmMR]
+			for i := 0; i < mr; i++ {
+				d[i] = alpha * a[(i0+ir+i)*lda+p0+q]
+			}
+			for i := mr; i < gemmMR; i++ {
+				d[i] = 0
+			}
+		}
+	}
+}
+
+// applyEpilogue applies ep to C[r0:r1, c0:c1] of an m x n output.
+func applyEpilogue(ep *Epilogue, c []float32, ldc, n, r0, r1, c0, c1 int) {
+	ldr := ep.LdResidual
+	if ldr == 0 {
+		ldr = n
+	}
+	t := active
+	for i := r0; i < r1; i++ {
+		row := c[i*ldc+c0 : i*ldc+c1]
+		if ep.Bias != nil {
+			t.add(row, row, ep.Bias[c0:c1])
+		}
+		if ep.Scale != 0 {
+			t.mulScalar(row, row, ep.Scale)
+		}
+		switch ep.Act {
+		case ActGELU:
+			t.gelu(row, row)
+		case ActGELUTanh:
+			t.geluTanh(row, row)
+		}
+		if ep.Residual != nil {
+			t.add(row, row, ep.Residual[i*ldr+c0:i*ldr+c1])
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/llmc/llmc/backend/ref"
+	"github.com/llmc/llmc/conformance"
+	"github.com/llmc/llmc/frontend/onnx"
+	"github.com/llmc/llmc/ir"
+)
+
+func init() {
+	register(command{name: "run", summary: "run a model on inputs, or check it against a test data set", run: runRun})
+}
+
+// parseBytes reads sizes like 512M, 4G, 1073741824.
+func parseBytes(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"), strings.HasSuffix(s, "KiB"):
+		mult = 1 << 10
+	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "MiB"):
+		mult = 1 << 20
+	case strings.HasSuffix(s, "G"), strings.HasSuffix(s, "GiB"):
+		mult = 1 << 30
+	}
+	v, err := strconv.ParseInt(strings.TrimRight(s, "KMGiB"), 10, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("bad size %q (want e.g. 512M or 4G)", s)
+	}
+	return v * mult, nil
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", "MODEL (--inputs DIR [--out DIR] | --test-data DIR)", "Runs the model on the reference interpreter. Inputs are ONNX input_N.pb files bound to the\nmodel's inputs in order; --test-data also compares every output with output_N.pb and exits 1\non any mismatch.", stderr)
+	inputs := fs.String("inputs", "", "`dir` with input_N.pb files")
+	outDir := fs.String("out", "", "write output_N.pb files to `dir`")
+	testData := fs.String("test-data", "", "a test_data_set_N `dir`: run and compare with its expected outputs")
+	atol := fs.Float64("atol", 1e-7, "absolute tolerance for --test-data")
+	rtol := fs.Float64("rtol", 1e-3, "relative tolerance for --test-data")
+	maxMem := fs.String("max-memory", "16G", "refuse to run past this many `bytes` of live tensors (e.g. 512M, 4G)")
+	backend := fs.String("backend", "ref", "`backend` to run on: ref (the reference interpreter)")
+	pos, err := parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if (*inputs == "") == (*testData == "") {
+		return usagef("give exactly one of --inputs DIR or --test-data DIR")
+	}
+	if *backend != "ref" {
+		return usagef("unknown backend %q (available: ref)", *backend)
+	}
+	limit, err := parseBytes(*maxMem)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	m, err := onnx.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	dir := *inputs
+	if *testData != "" {
+		dir = *testData
+	}
+	ds, err := onnx.ReadTestDataSet(dir, m.Graph)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	outs, err := ref.Run(m.Graph, ds.Inputs, ref.Options{MaxMemory: limit})
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if *outDir != "" {
+		if err := os.MkdirAll(*outDir, 0o755); err != nil {
+			return err
+		}
+		for i, d := range outs {
+			data, err := onnx.EncodeDatum(d, m.Graph.Outputs[i].Name)
+			if err != nil {
+				return fmt.Errorf("output %q: %v", m.Graph.Outputs[i].Name, err)
+			}
+			if err := os.WriteFile(filepath.Join(*outDir, fmt.Sprintf("output_%d.pb", i)), data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "ran %s in %v\n", filepath.Base(pos[0]), elapsed.Round(time.Millisecond))
+	failed := false
+	for i, d := range outs {
+		v := m.Graph.Outputs[i]
+		line := fmt.Sprintf("  %-24s %s", v.Name, datumType(d))
+		if *testData != "" && i < len(ds.Outputs) && ds.Outputs[i] != nil {
+			msg := conformance.Compare(d, ds.Outputs[i], *rtol, *atol)
+			if a, r, ok := conformance.ErrorStats(d, ds.Outputs[i]); ok {
+				line += fmt.Sprintf("  max abs err %.3g, max rel err %.3g", a, r)
+			}
+			if msg != "" {
+				line += "  MISMATCH: " + msg
+				failed = true
+			} else {
+				line += "  ok"
+			}
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	if failed {
+		fmt.Fprintf(stdout, "FAIL: outputs differ beyond atol %g, rtol %g\n", *atol, *rtol)
+		return errSilentFailure
+	}
+	return nil
+}
+
+func datumType(d ir.Datum) string {
+	switch x := d.(type) {
+	case *ir.Tensor:
+		return x.Type().String()
+	case *ir.Sequence:
+		return fmt.Sprintf("sequence of %d tensors", len(x.Items))
+	case *ir.Optional:
+		if x.Value == nil {
+			return "optional (empty)"
+		}
+		return "optional " + datumType(x.Value)
+	}
+	return fmt.Sprintf("%T", d)
+}
