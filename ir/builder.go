@@ -123,3 +123,6 @@ func (b *Builder) MustGraph() *Graph {
 	}
 	return g
 }
+
+// G returns the graph under construction (e.g. to parent a subgraph builder to it).
+func (b *Builder) G() *Graph { return b.g }

@@ -236,6 +236,19 @@ func inferSimplifiedLayerNorm(c *InferContext) ([]Type, error) {
 
 // inferEmbedLayerNorm: output [B, S, hidden], mask_index [B] int32, embedding_sum [B, S, hidden].
 func inferEmbedLayerNorm(c *InferContext) ([]Type, error) {
+	// MinIn is 1 in the table because segment_ids (1) and segment_embedding (4) are optional
+	// inputs inside the 7 required positions, which CheckNodeContract cannot express.
+	if len(c.Node.Inputs) < 7 {
+		return nil, fmt.Errorf("has %d inputs, want 7 to 9", len(c.Node.Inputs))
+	}
+	for _, i := range []int{2, 3, 5, 6} {
+		if !c.HasInput(i) {
+			return nil, fmt.Errorf("required input %d is missing", i)
+		}
+	}
+	if c.HasInput(1) != c.HasInput(4) {
+		return nil, fmt.Errorf("segment_ids and segment_embedding must be given together")
+	}
 	dt := c.In[2].DType
 	b, s, h := UnknownDim(), UnknownDim(), UnknownDim()
 	if is, ok := c.RankedIn(0); ok {
@@ -276,7 +289,7 @@ func init() {
 		Attrs: []AttrSpec{optInt("do_rotary", 0), optFloat("mask_filter_value", -10000), req("num_heads", AttrInt),
 			optInt("past_present_share_buffer", 0), opt("qkv_hidden_sizes", AttrInts), opt("rotary_embedding_dim", AttrInt),
 			opt("scale", AttrFloat), optInt("unidirectional", 0)},
-		Infer: inferAttention})
+		Infer: inferAttention, Cost: attentionCost})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "SkipLayerNormalization", Since: 1, Category: "fused",
 		Doc:   "LayerNormalization(input + skip + bias) over the last axis with gamma and beta",
 		MinIn: 3, MaxIn: 5, MinOut: 1, MaxOut: 4,
@@ -294,7 +307,7 @@ func init() {
 		Infer: inferSkipLayerNorm})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "EmbedLayerNormalization", Since: 1, Category: "fused",
 		Doc:   "BERT embedding: LayerNorm(word[ids] + position[pos] + segment[seg]) plus the mask's per-row token count",
-		MinIn: 7, MaxIn: 9, MinOut: 1, MaxOut: 3,
+		MinIn: 1, MaxIn: 9, MinOut: 1, MaxOut: 3, // 7 to 9 inputs, checked by the inference hook
 		Attrs: []AttrSpec{optFloat("epsilon", 1e-12), optInt("mask_index_type", 1)},
 		Infer: inferEmbedLayerNorm})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "BiasGelu", Since: 1, Category: "fused", Flags: Elementwise,
@@ -323,13 +336,80 @@ func init() {
 		MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
 		Attrs: []AttrSpec{optFloat("alpha", 1), optInt("transA", 0), optInt("transB", 0),
 			optInt("transBatchA", 0), optInt("transBatchB", 0)},
-		Infer: inferFusedMatMul})
+		Infer: inferFusedMatMul, Cost: contribMatMulCost})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "DynamicQuantizeMatMul", Since: 1, Category: "quant",
 		Doc:   "matmul of float A, quantized on the fly to uint8 (DynamicQuantizeLinear), with quantized B; rescaled to float, plus bias",
 		MinIn: 3, MaxIn: 5, MinOut: 1, MaxOut: 1,
-		Infer: contribMatMulTo(0)})
+		Infer: contribMatMulTo(0), Cost: contribMatMulCost})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "MatMulIntegerToFloat", Since: 1, Category: "quant",
 		Doc:   "(A - a_zero_point)(B - b_zero_point) * a_scale * b_scale + bias, integer matmul with a float result",
 		MinIn: 4, MaxIn: 7, MinOut: 1, MaxOut: 1,
-		Infer: contribMatMulTo(2)})
+		Infer: contribMatMulTo(2), Cost: contribMatMulCost})
+}
+
+// contribTypeBytes sums the bytes of the concretely shaped tensor types in ts.
+func contribTypeBytes(ts []Type) int64 {
+	var b int64
+	for _, t := range ts {
+		dims, ok := t.Shape.Ints()
+		if !t.Ranked || !ok {
+			continue
+		}
+		n, err := NumElements(dims)
+		if err != nil {
+			continue
+		}
+		b += ByteSize(t.DType, n)
+	}
+	return b
+}
+
+// contribDims returns the concrete dims of ts[i], or nil.
+func contribDims(ts []Type, i int) []int64 {
+	if i >= len(ts) || !ts[i].Ranked {
+		return nil
+	}
+	d, ok := ts[i].Shape.Ints()
+	if !ok {
+		return nil
+	}
+	return d
+}
+
+// contribMatMulCost: 2*K FLOPs per output element, K the last dim of input 0 (its second to
+// last when transA is set).
+func contribMatMulCost(n *Node, in, out []Type) Cost {
+	c := Cost{Bytes: contribTypeBytes(in) + contribTypeBytes(out)}
+	a, y := contribDims(in, 0), contribDims(out, 0)
+	if len(a) == 0 || y == nil {
+		return c
+	}
+	k := a[len(a)-1]
+	if n.AttrInt("transA", 0) != 0 && len(a) >= 2 {
+		k = a[len(a)-2]
+	}
+	elems, _ := NumElements(y)
+	c.FLOPs = 2 * k * elems
+	return c
+}
+
+// attentionCost: the QKV projection, QK^T, softmax and PV products.
+func attentionCost(n *Node, in, out []Type) Cost {
+	c := Cost{Bytes: contribTypeBytes(in) + contribTypeBytes(out)}
+	x, w := contribDims(in, 0), contribDims(in, 1)
+	if len(x) != 3 || len(w) != 2 {
+		return c
+	}
+	b, s := x[0], x[1]
+	t := s
+	if p := contribDims(in, 4); len(p) == 5 {
+		t += p[3]
+	}
+	qkv := n.AttrInts("qkv_hidden_sizes", []int64{w[1] / 3, w[1] / 3, w[1] / 3})
+	if len(qkv) != 3 {
+		return c
+	}
+	heads := max(n.AttrInt("num_heads", 1), 1)
+	c.FLOPs = 2*b*s*x[2]*w[1] + 2*b*s*t*qkv[0] + 2*b*s*t*qkv[2] + 5*b*heads*s*t
+	return c
 }

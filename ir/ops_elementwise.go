@@ -371,7 +371,8 @@ func init() {
 		MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
 		Attrs: []AttrSpec{req("to", AttrInt), optInt("saturate", 1), optString("round_mode", "up")},
 		Infer: elemInferCast})
-	RegisterOp(&OpSchema{Name: "CastLike", Since: 15, Category: "misc", Flags: Elementwise,
+	// not flagged Elementwise: only the element type of target_type matters, whatever its shape
+	RegisterOp(&OpSchema{Name: "CastLike", Since: 15, Category: "misc",
 		Doc:   "y = x converted to the element type of target_type",
 		MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
 		Attrs: []AttrSpec{optInt("saturate", 1), optString("round_mode", "up")},

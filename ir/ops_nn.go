@@ -545,15 +545,24 @@ func nnIntsAttr(n *Node, name string, rank int, def int64) ([]int64, error) {
 	if len(v) != rank {
 		return nil, fmt.Errorf("%s has %d values, want %d (one per spatial dim)", name, len(v), rank)
 	}
+	for _, x := range v {
+		if x > nnMaxWindow || x < -nnMaxWindow {
+			return nil, fmt.Errorf("%s %v: value %d is implausibly large (limit %d)", name, v, x, int64(nnMaxWindow))
+		}
+	}
 	return append([]int64{}, v...), nil
 }
+
+// nnMaxWindow bounds kernel sizes, strides, dilations and pads so that window arithmetic cannot
+// overflow int64.
+const nnMaxWindow = 1 << 31
 
 func nnWindowAttrs(n *Node, kernel []int64) (g ConvGeom, err error) {
 	r := len(kernel)
 	g.Kernel = kernel
 	for i, k := range kernel {
-		if k <= 0 {
-			return g, fmt.Errorf("kernel_shape %v: dim %d must be positive", kernel, i)
+		if k <= 0 || k > nnMaxWindow {
+			return g, fmt.Errorf("kernel_shape %v: dim %d must be in [1, %d]", kernel, i, int64(nnMaxWindow))
 		}
 	}
 	if g.Strides, err = nnIntsAttr(n, "strides", r, 1); err != nil {

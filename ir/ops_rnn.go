@@ -110,20 +110,34 @@ func rnnInfer(gates int64) InferFunc {
 	}
 }
 
+// rnnCost returns the cost model of a recurrent op with the given number of gates: per step,
+// direction and batch row, 2*gates*hidden*(input+hidden) FLOPs for the two products.
+func rnnCost(gates int64) CostFunc {
+	return func(n *Node, in, out []Type) Cost {
+		c := Cost{Bytes: contribTypeBytes(in) + contribTypeBytes(out)}
+		x, r := contribDims(in, 0), contribDims(in, 2)
+		if len(x) != 3 || len(r) != 3 {
+			return c
+		}
+		c.FLOPs = 2 * x[0] * x[1] * r[0] * gates * r[2] * (x[2] + r[2])
+		return c
+	}
+}
+
 func init() {
 	RegisterOp(&OpSchema{Name: "RNN", Since: 1, Category: "nn",
 		Doc:   "simple recurrent network: H_t = f(X_t W^T + H_{t-1} R^T + Wb + Rb), per direction",
 		MinIn: 3, MaxIn: 6, MinOut: 0, MaxOut: 2,
 		Attrs: rnnAttrs(),
-		Infer: rnnInfer(1)})
+		Infer: rnnInfer(1), Cost: rnnCost(1)})
 	RegisterOp(&OpSchema{Name: "LSTM", Since: 1, Category: "nn",
 		Doc:   "long short-term memory network (gates i, o, f, c; optional peepholes), per direction",
 		MinIn: 3, MaxIn: 8, MinOut: 0, MaxOut: 3,
 		Attrs: rnnAttrs(optInt("input_forget", 0)),
-		Infer: rnnInfer(4)})
+		Infer: rnnInfer(4), Cost: rnnCost(4)})
 	RegisterOp(&OpSchema{Name: "GRU", Since: 1, Category: "nn",
 		Doc:   "gated recurrent unit network (gates z, r, h), per direction",
 		MinIn: 3, MaxIn: 6, MinOut: 0, MaxOut: 2,
 		Attrs: rnnAttrs(optInt("linear_before_reset", 0)),
-		Infer: rnnInfer(3)})
+		Infer: rnnInfer(3), Cost: rnnCost(3)})
 }

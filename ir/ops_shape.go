@@ -283,11 +283,62 @@ func shapeValueDepth(v *Value, depth int, budget *int) ([]shapeVal, bool) {
 			out = append(out, data[k])
 		}
 		return out, true
-	case "Add", "Sub", "Mul", "Div", "Max", "Min":
+	case "ConstantOfShape":
+		shape, ok := in(0)
+		if !ok || len(shape) != 1 || !shape[0].Known || shape[0].N < 0 || shape[0].N > 1<<16 {
+			break
+		}
+		fill := shapeVal{N: 0, Known: true}
+		if t := n.AttrTensor("value"); t != nil {
+			fill = shapeVal{}
+			if t.Validate() == nil && t.Len() == 1 && t.DType != String {
+				if f := t.Float64At(0); f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+					fill = shapeVal{N: int64(f), Known: true}
+				}
+			}
+		}
+		out := make([]shapeVal, shape[0].N)
+		for i := range out {
+			out[i] = fill
+		}
+		return out, true
+	case "Where":
+		cond, ok := in(0)
+		a, ok2 := in(1)
+		b, ok3 := in(2)
+		if !ok || !ok2 || !ok3 {
+			break
+		}
+		m := max(len(cond), len(a), len(b))
+		for _, l := range []int{len(cond), len(a), len(b)} {
+			if l != m && l != 1 {
+				return fallback()
+			}
+		}
+		if min(len(cond), len(a), len(b)) == 0 {
+			return []shapeVal{}, true
+		}
+		out := make([]shapeVal, m)
+		for i := range out {
+			c, x, y := cond[min(i, len(cond)-1)], a[min(i, len(a)-1)], b[min(i, len(b)-1)]
+			switch {
+			case c.Known && c.N != 0:
+				out[i] = x
+			case c.Known:
+				out[i] = y
+			case x == y && (x.Known || x.Sym != ""):
+				out[i] = x
+			}
+		}
+		return out, true
+	case "Equal", "Add", "Sub", "Mul", "Div", "Max", "Min":
 		a, ok := in(0)
 		b, ok2 := in(1)
 		if !ok || !ok2 || (len(a) != len(b) && len(a) != 1 && len(b) != 1) {
 			break
+		}
+		if len(a) == 0 || len(b) == 0 {
+			return []shapeVal{}, true // broadcasting against an empty operand
 		}
 		m := max(len(a), len(b))
 		out := make([]shapeVal, m)
@@ -303,6 +354,17 @@ func shapeValueDepth(v *Value, depth int, budget *int) ([]shapeVal, bool) {
 // shapeArith applies a binary op to followed elements (exactly for known values; a symbol
 // survives +0, -0, *1, /1).
 func shapeArith(op string, x, y shapeVal) shapeVal {
+	if op == "Equal" {
+		switch {
+		case x.Known && y.Known:
+			return shapeVal{N: shapeBool(x.N == y.N), Known: true}
+		case x.Sym != "" && x.Sym == y.Sym:
+			return shapeVal{N: 1, Known: true}
+		case (x.Sym != "" && y.Known && y.N < 0) || (y.Sym != "" && x.Known && x.N < 0):
+			return shapeVal{N: 0, Known: true} // a dim is never negative
+		}
+		return shapeVal{}
+	}
 	if x.Known && y.Known {
 		switch op {
 		case "Add":
@@ -337,6 +399,13 @@ func shapeArith(op string, x, y shapeVal) shapeVal {
 	return shapeVal{}
 }
 
+func shapeBool(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func shapeKnownInts(vals []shapeVal, ok bool) ([]int64, bool) {
 	if !ok {
 		return nil, false
@@ -360,7 +429,7 @@ func shapeValsOfInts(xs []int64) []shapeVal {
 }
 
 func shapeValsOfTensor(t *Tensor) ([]shapeVal, bool) {
-	if !t.DType.IsInt() || len(t.Shape) > 1 || t.Validate() != nil {
+	if (!t.DType.IsInt() && t.DType != Bool) || len(t.Shape) > 1 || t.Validate() != nil {
 		return nil, false
 	}
 	return shapeValsOfInts(t.AsInt64s()), true
@@ -1439,6 +1508,21 @@ func inferResize(c *InferContext) ([]Type, error) {
 	case "nearest", "linear", "cubic":
 	default:
 		return nil, fmt.Errorf("unknown mode %q (want nearest, linear or cubic)", m)
+	}
+	switch m := n.AttrString("coordinate_transformation_mode", "half_pixel"); m {
+	case "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize":
+	default:
+		return nil, fmt.Errorf("unknown coordinate_transformation_mode %q", m)
+	}
+	switch m := n.AttrString("nearest_mode", "round_prefer_floor"); m {
+	case "round_prefer_floor", "round_prefer_ceil", "floor", "ceil":
+	default:
+		return nil, fmt.Errorf("unknown nearest_mode %q (want round_prefer_floor, round_prefer_ceil, floor or ceil)", m)
+	}
+	switch m := n.AttrString("keep_aspect_ratio_policy", "stretch"); m {
+	case "stretch", "not_larger", "not_smaller":
+	default:
+		return nil, fmt.Errorf("unknown keep_aspect_ratio_policy %q (want stretch, not_larger or not_smaller)", m)
 	}
 	if !t.Ranked {
 		return []Type{UnrankedTensor(t.DType)}, nil

@@ -72,6 +72,16 @@ DATA i32_126<>+24(SB)/4, $0x0000007e
 DATA i32_126<>+28(SB)/4, $0x0000007e
 GLOBL i32_126<>(SB), RODATA|NOPTR, $32
 
+DATA i32_127<>+0(SB)/4, $0x0000007f
+DATA i32_127<>+4(SB)/4, $0x0000007f
+DATA i32_127<>+8(SB)/4, $0x0000007f
+DATA i32_127<>+12(SB)/4, $0x0000007f
+DATA i32_127<>+16(SB)/4, $0x0000007f
+DATA i32_127<>+20(SB)/4, $0x0000007f
+DATA i32_127<>+24(SB)/4, $0x0000007f
+DATA i32_127<>+28(SB)/4, $0x0000007f
+GLOBL i32_127<>(SB), RODATA|NOPTR, $32
+
 DATA i16_ones<>+0(SB)/4, $0x00010001
 DATA i16_ones<>+4(SB)/4, $0x00010001
 DATA i16_ones<>+8(SB)/4, $0x00010001
@@ -102,6 +112,16 @@ DATA exp_lo<>+24(SB)/4, $0xc2aeac50
 DATA exp_lo<>+28(SB)/4, $0xc2aeac50
 GLOBL exp_lo<>(SB), RODATA|NOPTR, $32
 
+DATA exp_lo_np<>+0(SB)/4, $0xc2b00000
+DATA exp_lo_np<>+4(SB)/4, $0xc2b00000
+DATA exp_lo_np<>+8(SB)/4, $0xc2b00000
+DATA exp_lo_np<>+12(SB)/4, $0xc2b00000
+DATA exp_lo_np<>+16(SB)/4, $0xc2b00000
+DATA exp_lo_np<>+20(SB)/4, $0xc2b00000
+DATA exp_lo_np<>+24(SB)/4, $0xc2b00000
+DATA exp_lo_np<>+28(SB)/4, $0xc2b00000
+GLOBL exp_lo_np<>(SB), RODATA|NOPTR, $32
+
 DATA log2e<>+0(SB)/4, $0x3fb8aa3b
 DATA log2e<>+4(SB)/4, $0x3fb8aa3b
 DATA log2e<>+8(SB)/4, $0x3fb8aa3b
@@ -111,6 +131,16 @@ DATA log2e<>+20(SB)/4, $0x3fb8aa3b
 DATA log2e<>+24(SB)/4, $0x3fb8aa3b
 DATA log2e<>+28(SB)/4, $0x3fb8aa3b
 GLOBL log2e<>(SB), RODATA|NOPTR, $32
+
+DATA shifter<>+0(SB)/4, $0x4b400000
+DATA shifter<>+4(SB)/4, $0x4b400000
+DATA shifter<>+8(SB)/4, $0x4b400000
+DATA shifter<>+12(SB)/4, $0x4b400000
+DATA shifter<>+16(SB)/4, $0x4b400000
+DATA shifter<>+20(SB)/4, $0x4b400000
+DATA shifter<>+24(SB)/4, $0x4b400000
+DATA shifter<>+28(SB)/4, $0x4b400000
+GLOBL shifter<>(SB), RODATA|NOPTR, $32
 
 DATA ln2hi<>+0(SB)/4, $0x3f318000
 DATA ln2hi<>+4(SB)/4, $0x3f318000
@@ -916,63 +946,63 @@ expAVX2_loopU:
 	VMAXPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y1, Y1
 	VMAXPS       Y5, Y2, Y2
-	VMULPS       log2e<>+0(SB), Y0, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VMULPS       log2e<>+0(SB), Y1, Y4
-	VROUNDPS     $0x00, Y4, Y4
-	VMULPS       log2e<>+0(SB), Y2, Y5
-	VROUNDPS     $0x00, Y5, Y5
-	VFNMADD231PS ln2hi<>+0(SB), Y3, Y0
-	VFNMADD231PS ln2hi<>+0(SB), Y4, Y1
-	VFNMADD231PS ln2hi<>+0(SB), Y5, Y2
-	VFNMADD231PS ln2lo<>+0(SB), Y3, Y0
-	VFNMADD231PS ln2lo<>+0(SB), Y4, Y1
-	VFNMADD231PS ln2lo<>+0(SB), Y5, Y2
-	VMOVUPS      exp_p0<>+0(SB), Y6
-	VMOVUPS      exp_p0<>+0(SB), Y7
-	VMOVUPS      exp_p0<>+0(SB), Y8
-	VFMADD213PS  exp_p1<>+0(SB), Y0, Y6
-	VFMADD213PS  exp_p1<>+0(SB), Y1, Y7
-	VFMADD213PS  exp_p1<>+0(SB), Y2, Y8
-	VFMADD213PS  exp_p2<>+0(SB), Y0, Y6
-	VFMADD213PS  exp_p2<>+0(SB), Y1, Y7
-	VFMADD213PS  exp_p2<>+0(SB), Y2, Y8
-	VFMADD213PS  exp_p3<>+0(SB), Y0, Y6
-	VFMADD213PS  exp_p3<>+0(SB), Y1, Y7
-	VFMADD213PS  exp_p3<>+0(SB), Y2, Y8
-	VFMADD213PS  exp_p4<>+0(SB), Y0, Y6
-	VFMADD213PS  exp_p4<>+0(SB), Y1, Y7
-	VFMADD213PS  exp_p4<>+0(SB), Y2, Y8
-	VFMADD213PS  exp_p5<>+0(SB), Y0, Y6
-	VFMADD213PS  exp_p5<>+0(SB), Y1, Y7
-	VFMADD213PS  exp_p5<>+0(SB), Y2, Y8
-	VMULPS       Y0, Y0, Y9
-	VMULPS       Y1, Y1, Y10
-	VMULPS       Y2, Y2, Y11
-	VFMADD213PS  Y0, Y9, Y6
-	VFMADD213PS  Y1, Y10, Y7
-	VFMADD213PS  Y2, Y11, Y8
-	VADDPS       one<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y3, Y3
+	VMOVUPS      log2e<>+0(SB), Y3
+	VMOVUPS      log2e<>+0(SB), Y4
+	VMOVUPS      log2e<>+0(SB), Y5
+	VFMADD213PS  shifter<>+0(SB), Y0, Y3
+	VFMADD213PS  shifter<>+0(SB), Y1, Y4
+	VFMADD213PS  shifter<>+0(SB), Y2, Y5
+	VSUBPS       shifter<>+0(SB), Y3, Y6
+	VSUBPS       shifter<>+0(SB), Y4, Y7
+	VSUBPS       shifter<>+0(SB), Y5, Y8
+	VFNMADD231PS ln2hi<>+0(SB), Y6, Y0
+	VFNMADD231PS ln2hi<>+0(SB), Y7, Y1
+	VFNMADD231PS ln2hi<>+0(SB), Y8, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y6, Y0
+	VFNMADD231PS ln2lo<>+0(SB), Y7, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y8, Y2
+	VMOVUPS      exp_p0<>+0(SB), Y9
+	VMOVUPS      exp_p0<>+0(SB), Y10
+	VMOVUPS      exp_p0<>+0(SB), Y11
+	VFMADD213PS  exp_p1<>+0(SB), Y0, Y9
+	VFMADD213PS  exp_p1<>+0(SB), Y1, Y10
+	VFMADD213PS  exp_p1<>+0(SB), Y2, Y11
+	VFMADD213PS  exp_p2<>+0(SB), Y0, Y9
+	VFMADD213PS  exp_p2<>+0(SB), Y1, Y10
+	VFMADD213PS  exp_p2<>+0(SB), Y2, Y11
+	VFMADD213PS  exp_p3<>+0(SB), Y0, Y9
+	VFMADD213PS  exp_p3<>+0(SB), Y1, Y10
+	VFMADD213PS  exp_p3<>+0(SB), Y2, Y11
+	VFMADD213PS  exp_p4<>+0(SB), Y0, Y9
+	VFMADD213PS  exp_p4<>+0(SB), Y1, Y10
+	VFMADD213PS  exp_p4<>+0(SB), Y2, Y11
+	VFMADD213PS  exp_p5<>+0(SB), Y0, Y9
+	VFMADD213PS  exp_p5<>+0(SB), Y1, Y10
+	VFMADD213PS  exp_p5<>+0(SB), Y2, Y11
+	VMULPS       Y0, Y0, Y6
+	VMULPS       Y1, Y1, Y7
+	VMULPS       Y2, Y2, Y8
+	VFMADD213PS  Y0, Y6, Y9
+	VFMADD213PS  Y1, Y7, Y10
+	VFMADD213PS  Y2, Y8, Y11
+	VADDPS       one<>+0(SB), Y9, Y9
 	VPADDD       i32_126<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VADDPS       one<>+0(SB), Y7, Y7
-	VCVTPS2DQ    Y4, Y4
+	VADDPS       one<>+0(SB), Y10, Y10
 	VPADDD       i32_126<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VADDPS       one<>+0(SB), Y8, Y8
-	VCVTPS2DQ    Y5, Y5
+	VADDPS       one<>+0(SB), Y11, Y11
 	VPADDD       i32_126<>+0(SB), Y5, Y5
 	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y3, Y6, Y6
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y4, Y7, Y7
-	VADDPS       Y7, Y7, Y7
-	VMULPS       Y5, Y8, Y8
-	VADDPS       Y8, Y8, Y8
-	VMOVUPS      Y6, (AX)
-	VMOVUPS      Y7, 32(AX)
-	VMOVUPS      Y8, 64(AX)
+	VMULPS       Y3, Y9, Y9
+	VADDPS       Y9, Y9, Y9
+	VMULPS       Y4, Y10, Y10
+	VADDPS       Y10, Y10, Y10
+	VMULPS       Y5, Y11, Y11
+	VADDPS       Y11, Y11, Y11
+	VMOVUPS      Y9, (AX)
+	VMOVUPS      Y10, 32(AX)
+	VMOVUPS      Y11, 64(AX)
 	ADDQ         $0x00000060, CX
 	ADDQ         $0x00000060, AX
 	SUBQ         $0x00000018, DX
@@ -986,25 +1016,25 @@ expAVX2_loop1:
 	VMINPS       Y0, Y1, Y1
 	VMOVUPS      exp_lo<>+0(SB), Y0
 	VMAXPS       Y1, Y0, Y0
-	VMULPS       log2e<>+0(SB), Y0, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS ln2hi<>+0(SB), Y1, Y0
-	VFNMADD231PS ln2lo<>+0(SB), Y1, Y0
-	VMOVUPS      exp_p0<>+0(SB), Y2
-	VFMADD213PS  exp_p1<>+0(SB), Y0, Y2
-	VFMADD213PS  exp_p2<>+0(SB), Y0, Y2
-	VFMADD213PS  exp_p3<>+0(SB), Y0, Y2
-	VFMADD213PS  exp_p4<>+0(SB), Y0, Y2
-	VFMADD213PS  exp_p5<>+0(SB), Y0, Y2
-	VMULPS       Y0, Y0, Y3
-	VFMADD213PS  Y0, Y3, Y2
-	VADDPS       one<>+0(SB), Y2, Y2
-	VCVTPS2DQ    Y1, Y1
+	VMOVUPS      log2e<>+0(SB), Y1
+	VFMADD213PS  shifter<>+0(SB), Y0, Y1
+	VSUBPS       shifter<>+0(SB), Y1, Y2
+	VFNMADD231PS ln2hi<>+0(SB), Y2, Y0
+	VFNMADD231PS ln2lo<>+0(SB), Y2, Y0
+	VMOVUPS      exp_p0<>+0(SB), Y3
+	VFMADD213PS  exp_p1<>+0(SB), Y0, Y3
+	VFMADD213PS  exp_p2<>+0(SB), Y0, Y3
+	VFMADD213PS  exp_p3<>+0(SB), Y0, Y3
+	VFMADD213PS  exp_p4<>+0(SB), Y0, Y3
+	VFMADD213PS  exp_p5<>+0(SB), Y0, Y3
+	VMULPS       Y0, Y0, Y2
+	VFMADD213PS  Y0, Y2, Y3
+	VADDPS       one<>+0(SB), Y3, Y3
 	VPADDD       i32_126<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y2, Y2
-	VADDPS       Y2, Y2, Y2
-	VMOVUPS      Y2, (AX)
+	VMULPS       Y1, Y3, Y3
+	VADDPS       Y3, Y3, Y3
+	VMOVUPS      Y3, (AX)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	SUBQ         $0x08, DX
@@ -1205,54 +1235,54 @@ erfAVX2_loopU:
 	VMOVUPS      exp_lo<>+0(SB), Y9
 	VMAXPS       Y10, Y8, Y8
 	VMAXPS       Y11, Y9, Y9
-	VMULPS       log2e<>+0(SB), Y8, Y10
-	VROUNDPS     $0x00, Y10, Y10
-	VMULPS       log2e<>+0(SB), Y9, Y11
-	VROUNDPS     $0x00, Y11, Y11
-	VFNMADD231PS ln2hi<>+0(SB), Y10, Y8
-	VFNMADD231PS ln2hi<>+0(SB), Y11, Y9
-	VFNMADD231PS ln2lo<>+0(SB), Y10, Y8
-	VFNMADD231PS ln2lo<>+0(SB), Y11, Y9
-	VMOVUPS      exp_p0<>+0(SB), Y12
-	VMOVUPS      exp_p0<>+0(SB), Y13
-	VFMADD213PS  exp_p1<>+0(SB), Y8, Y12
-	VFMADD213PS  exp_p1<>+0(SB), Y9, Y13
-	VFMADD213PS  exp_p2<>+0(SB), Y8, Y12
-	VFMADD213PS  exp_p2<>+0(SB), Y9, Y13
-	VFMADD213PS  exp_p3<>+0(SB), Y8, Y12
-	VFMADD213PS  exp_p3<>+0(SB), Y9, Y13
-	VFMADD213PS  exp_p4<>+0(SB), Y8, Y12
-	VFMADD213PS  exp_p4<>+0(SB), Y9, Y13
-	VFMADD213PS  exp_p5<>+0(SB), Y8, Y12
-	VFMADD213PS  exp_p5<>+0(SB), Y9, Y13
-	VMULPS       Y8, Y8, Y14
-	VMULPS       Y9, Y9, Y15
-	VFMADD213PS  Y8, Y14, Y12
-	VFMADD213PS  Y9, Y15, Y13
-	VADDPS       one<>+0(SB), Y12, Y12
-	VCVTPS2DQ    Y10, Y10
+	VMOVUPS      log2e<>+0(SB), Y10
+	VMOVUPS      log2e<>+0(SB), Y11
+	VFMADD213PS  shifter<>+0(SB), Y8, Y10
+	VFMADD213PS  shifter<>+0(SB), Y9, Y11
+	VSUBPS       shifter<>+0(SB), Y10, Y12
+	VSUBPS       shifter<>+0(SB), Y11, Y13
+	VFNMADD231PS ln2hi<>+0(SB), Y12, Y8
+	VFNMADD231PS ln2hi<>+0(SB), Y13, Y9
+	VFNMADD231PS ln2lo<>+0(SB), Y12, Y8
+	VFNMADD231PS ln2lo<>+0(SB), Y13, Y9
+	VMOVUPS      exp_p0<>+0(SB), Y14
+	VMOVUPS      exp_p0<>+0(SB), Y15
+	VFMADD213PS  exp_p1<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p1<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p2<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p2<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p3<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p3<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p4<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p4<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p5<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p5<>+0(SB), Y9, Y15
+	VMULPS       Y8, Y8, Y12
+	VMULPS       Y9, Y9, Y13
+	VFMADD213PS  Y8, Y12, Y14
+	VFMADD213PS  Y9, Y13, Y15
+	VADDPS       one<>+0(SB), Y14, Y14
 	VPADDD       i32_126<>+0(SB), Y10, Y10
 	VPSLLD       $0x17, Y10, Y10
-	VADDPS       one<>+0(SB), Y13, Y13
-	VCVTPS2DQ    Y11, Y11
+	VADDPS       one<>+0(SB), Y15, Y15
 	VPADDD       i32_126<>+0(SB), Y11, Y11
 	VPSLLD       $0x17, Y11, Y11
-	VMULPS       Y10, Y12, Y12
-	VADDPS       Y12, Y12, Y12
-	VMULPS       Y11, Y13, Y13
-	VADDPS       Y13, Y13, Y13
-	VMULPS       Y4, Y12, Y12
-	VMULPS       Y5, Y13, Y13
+	VMULPS       Y10, Y14, Y14
+	VADDPS       Y14, Y14, Y14
+	VMULPS       Y11, Y15, Y15
+	VADDPS       Y15, Y15, Y15
+	VMULPS       Y4, Y14, Y14
+	VMULPS       Y5, Y15, Y15
 	VMOVUPS      one<>+0(SB), Y4
 	VMOVUPS      one<>+0(SB), Y5
-	VSUBPS       Y12, Y4, Y4
-	VANDPS       signmask<>+0(SB), Y0, Y12
-	VORPS        Y12, Y4, Y4
+	VSUBPS       Y14, Y4, Y4
+	VANDPS       signmask<>+0(SB), Y0, Y14
+	VORPS        Y14, Y4, Y4
 	VCMPPS       $0x0d, one<>+0(SB), Y2, Y2
 	VBLENDVPS    Y2, Y4, Y6, Y6
-	VSUBPS       Y13, Y5, Y5
-	VANDPS       signmask<>+0(SB), Y1, Y13
-	VORPS        Y13, Y5, Y5
+	VSUBPS       Y15, Y5, Y5
+	VANDPS       signmask<>+0(SB), Y1, Y15
+	VORPS        Y15, Y5, Y5
 	VCMPPS       $0x0d, one<>+0(SB), Y3, Y3
 	VBLENDVPS    Y3, Y5, Y7, Y7
 	VMOVUPS      Y6, (AX)
@@ -1306,29 +1336,29 @@ erfAVX2_loop1:
 	VMINPS       Y4, Y5, Y5
 	VMOVUPS      exp_lo<>+0(SB), Y4
 	VMAXPS       Y5, Y4, Y4
-	VMULPS       log2e<>+0(SB), Y4, Y5
-	VROUNDPS     $0x00, Y5, Y5
-	VFNMADD231PS ln2hi<>+0(SB), Y5, Y4
-	VFNMADD231PS ln2lo<>+0(SB), Y5, Y4
-	VMOVUPS      exp_p0<>+0(SB), Y6
-	VFMADD213PS  exp_p1<>+0(SB), Y4, Y6
-	VFMADD213PS  exp_p2<>+0(SB), Y4, Y6
-	VFMADD213PS  exp_p3<>+0(SB), Y4, Y6
-	VFMADD213PS  exp_p4<>+0(SB), Y4, Y6
-	VFMADD213PS  exp_p5<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y4, Y7
-	VFMADD213PS  Y4, Y7, Y6
-	VADDPS       one<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y5, Y5
+	VMOVUPS      log2e<>+0(SB), Y5
+	VFMADD213PS  shifter<>+0(SB), Y4, Y5
+	VSUBPS       shifter<>+0(SB), Y5, Y6
+	VFNMADD231PS ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      exp_p0<>+0(SB), Y7
+	VFMADD213PS  exp_p1<>+0(SB), Y4, Y7
+	VFMADD213PS  exp_p2<>+0(SB), Y4, Y7
+	VFMADD213PS  exp_p3<>+0(SB), Y4, Y7
+	VFMADD213PS  exp_p4<>+0(SB), Y4, Y7
+	VFMADD213PS  exp_p5<>+0(SB), Y4, Y7
+	VMULPS       Y4, Y4, Y6
+	VFMADD213PS  Y4, Y6, Y7
+	VADDPS       one<>+0(SB), Y7, Y7
 	VPADDD       i32_126<>+0(SB), Y5, Y5
 	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y6, Y6
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y2, Y6, Y6
+	VMULPS       Y5, Y7, Y7
+	VADDPS       Y7, Y7, Y7
+	VMULPS       Y2, Y7, Y7
 	VMOVUPS      one<>+0(SB), Y2
-	VSUBPS       Y6, Y2, Y2
-	VANDPS       signmask<>+0(SB), Y0, Y6
-	VORPS        Y6, Y2, Y2
+	VSUBPS       Y7, Y2, Y2
+	VANDPS       signmask<>+0(SB), Y0, Y7
+	VORPS        Y7, Y2, Y2
 	VCMPPS       $0x0d, one<>+0(SB), Y1, Y1
 	VBLENDVPS    Y1, Y2, Y3, Y3
 	VMOVUPS      Y3, (AX)
@@ -1397,52 +1427,52 @@ geluAVX2_loopU:
 	VMOVUPS      exp_lo<>+0(SB), Y5
 	VMAXPS       Y2, Y4, Y4
 	VMAXPS       Y3, Y5, Y5
-	VMULPS       log2e<>+0(SB), Y4, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VMULPS       log2e<>+0(SB), Y5, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VFNMADD231PS ln2hi<>+0(SB), Y2, Y4
-	VFNMADD231PS ln2hi<>+0(SB), Y3, Y5
-	VFNMADD231PS ln2lo<>+0(SB), Y2, Y4
-	VFNMADD231PS ln2lo<>+0(SB), Y3, Y5
-	VMOVUPS      exp_p0<>+0(SB), Y8
-	VMOVUPS      exp_p0<>+0(SB), Y9
-	VFMADD213PS  exp_p1<>+0(SB), Y4, Y8
-	VFMADD213PS  exp_p1<>+0(SB), Y5, Y9
-	VFMADD213PS  exp_p2<>+0(SB), Y4, Y8
-	VFMADD213PS  exp_p2<>+0(SB), Y5, Y9
-	VFMADD213PS  exp_p3<>+0(SB), Y4, Y8
-	VFMADD213PS  exp_p3<>+0(SB), Y5, Y9
-	VFMADD213PS  exp_p4<>+0(SB), Y4, Y8
-	VFMADD213PS  exp_p4<>+0(SB), Y5, Y9
-	VFMADD213PS  exp_p5<>+0(SB), Y4, Y8
-	VFMADD213PS  exp_p5<>+0(SB), Y5, Y9
-	VMULPS       Y4, Y4, Y10
-	VMULPS       Y5, Y5, Y11
-	VFMADD213PS  Y4, Y10, Y8
-	VFMADD213PS  Y5, Y11, Y9
-	VADDPS       one<>+0(SB), Y8, Y8
-	VCVTPS2DQ    Y2, Y2
+	VMOVUPS      log2e<>+0(SB), Y2
+	VMOVUPS      log2e<>+0(SB), Y3
+	VFMADD213PS  shifter<>+0(SB), Y4, Y2
+	VFMADD213PS  shifter<>+0(SB), Y5, Y3
+	VSUBPS       shifter<>+0(SB), Y2, Y8
+	VSUBPS       shifter<>+0(SB), Y3, Y9
+	VFNMADD231PS ln2hi<>+0(SB), Y8, Y4
+	VFNMADD231PS ln2hi<>+0(SB), Y9, Y5
+	VFNMADD231PS ln2lo<>+0(SB), Y8, Y4
+	VFNMADD231PS ln2lo<>+0(SB), Y9, Y5
+	VMOVUPS      exp_p0<>+0(SB), Y10
+	VMOVUPS      exp_p0<>+0(SB), Y11
+	VFMADD213PS  exp_p1<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p1<>+0(SB), Y5, Y11
+	VFMADD213PS  exp_p2<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p2<>+0(SB), Y5, Y11
+	VFMADD213PS  exp_p3<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p3<>+0(SB), Y5, Y11
+	VFMADD213PS  exp_p4<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p4<>+0(SB), Y5, Y11
+	VFMADD213PS  exp_p5<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p5<>+0(SB), Y5, Y11
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y4, Y8, Y10
+	VFMADD213PS  Y5, Y9, Y11
+	VADDPS       one<>+0(SB), Y10, Y10
 	VPADDD       i32_126<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VADDPS       one<>+0(SB), Y9, Y9
-	VCVTPS2DQ    Y3, Y3
+	VADDPS       one<>+0(SB), Y11, Y11
 	VPADDD       i32_126<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y2, Y8, Y8
-	VADDPS       Y8, Y8, Y8
-	VMULPS       Y3, Y9, Y9
-	VADDPS       Y9, Y9, Y9
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y7, Y9, Y9
-	VMULPS       Y0, Y8, Y8
-	VMULPS       half<>+0(SB), Y8, Y8
-	VSUBPS       Y8, Y0, Y2
-	VBLENDVPS    Y0, Y8, Y2, Y2
-	VMULPS       Y1, Y9, Y9
-	VMULPS       half<>+0(SB), Y9, Y9
-	VSUBPS       Y9, Y1, Y0
-	VBLENDVPS    Y1, Y9, Y0, Y0
+	VMULPS       Y2, Y10, Y10
+	VADDPS       Y10, Y10, Y10
+	VMULPS       Y3, Y11, Y11
+	VADDPS       Y11, Y11, Y11
+	VMULPS       Y6, Y10, Y10
+	VMULPS       Y7, Y11, Y11
+	VMULPS       Y0, Y10, Y10
+	VMULPS       half<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y0, Y2
+	VBLENDVPS    Y0, Y10, Y2, Y2
+	VMULPS       Y1, Y11, Y11
+	VMULPS       half<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y1, Y0
+	VBLENDVPS    Y1, Y11, Y0, Y0
 	VMOVUPS      Y2, (AX)
 	VMOVUPS      Y0, 32(AX)
 	ADDQ         $0x00000040, CX
@@ -1476,29 +1506,29 @@ geluAVX2_loop1:
 	VMINPS       Y2, Y1, Y1
 	VMOVUPS      exp_lo<>+0(SB), Y2
 	VMAXPS       Y1, Y2, Y2
-	VMULPS       log2e<>+0(SB), Y2, Y1
-	VROUNDPS     $0x00, Y1, Y1
-	VFNMADD231PS ln2hi<>+0(SB), Y1, Y2
-	VFNMADD231PS ln2lo<>+0(SB), Y1, Y2
-	VMOVUPS      exp_p0<>+0(SB), Y4
-	VFMADD213PS  exp_p1<>+0(SB), Y2, Y4
-	VFMADD213PS  exp_p2<>+0(SB), Y2, Y4
-	VFMADD213PS  exp_p3<>+0(SB), Y2, Y4
-	VFMADD213PS  exp_p4<>+0(SB), Y2, Y4
-	VFMADD213PS  exp_p5<>+0(SB), Y2, Y4
-	VMULPS       Y2, Y2, Y5
-	VFMADD213PS  Y2, Y5, Y4
-	VADDPS       one<>+0(SB), Y4, Y4
-	VCVTPS2DQ    Y1, Y1
+	VMOVUPS      log2e<>+0(SB), Y1
+	VFMADD213PS  shifter<>+0(SB), Y2, Y1
+	VSUBPS       shifter<>+0(SB), Y1, Y4
+	VFNMADD231PS ln2hi<>+0(SB), Y4, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y4, Y2
+	VMOVUPS      exp_p0<>+0(SB), Y5
+	VFMADD213PS  exp_p1<>+0(SB), Y2, Y5
+	VFMADD213PS  exp_p2<>+0(SB), Y2, Y5
+	VFMADD213PS  exp_p3<>+0(SB), Y2, Y5
+	VFMADD213PS  exp_p4<>+0(SB), Y2, Y5
+	VFMADD213PS  exp_p5<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y4
+	VFMADD213PS  Y2, Y4, Y5
+	VADDPS       one<>+0(SB), Y5, Y5
 	VPADDD       i32_126<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       Y4, Y4, Y4
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y0, Y4, Y4
-	VMULPS       half<>+0(SB), Y4, Y4
-	VSUBPS       Y4, Y0, Y1
-	VBLENDVPS    Y0, Y4, Y1, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VMULPS       half<>+0(SB), Y5, Y5
+	VSUBPS       Y5, Y0, Y1
+	VBLENDVPS    Y0, Y5, Y1, Y1
 	VMOVUPS      Y1, (AX)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
@@ -1546,66 +1576,66 @@ geluTanhAVX2_loopU:
 	VMAXPS       Y6, Y3, Y3
 	VMAXPS       Y7, Y4, Y4
 	VMAXPS       Y8, Y5, Y5
-	VMULPS       log2e<>+0(SB), Y3, Y6
-	VROUNDPS     $0x00, Y6, Y6
-	VMULPS       log2e<>+0(SB), Y4, Y7
-	VROUNDPS     $0x00, Y7, Y7
-	VMULPS       log2e<>+0(SB), Y5, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VFNMADD231PS ln2hi<>+0(SB), Y6, Y3
-	VFNMADD231PS ln2hi<>+0(SB), Y7, Y4
-	VFNMADD231PS ln2hi<>+0(SB), Y8, Y5
-	VFNMADD231PS ln2lo<>+0(SB), Y6, Y3
-	VFNMADD231PS ln2lo<>+0(SB), Y7, Y4
-	VFNMADD231PS ln2lo<>+0(SB), Y8, Y5
-	VMOVUPS      exp_p0<>+0(SB), Y9
-	VMOVUPS      exp_p0<>+0(SB), Y10
-	VMOVUPS      exp_p0<>+0(SB), Y11
-	VFMADD213PS  exp_p1<>+0(SB), Y3, Y9
-	VFMADD213PS  exp_p1<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p1<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p2<>+0(SB), Y3, Y9
-	VFMADD213PS  exp_p2<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p2<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p3<>+0(SB), Y3, Y9
-	VFMADD213PS  exp_p3<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p3<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p4<>+0(SB), Y3, Y9
-	VFMADD213PS  exp_p4<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p4<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p5<>+0(SB), Y3, Y9
-	VFMADD213PS  exp_p5<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p5<>+0(SB), Y5, Y11
-	VMULPS       Y3, Y3, Y12
-	VMULPS       Y4, Y4, Y13
-	VMULPS       Y5, Y5, Y14
-	VFMADD213PS  Y3, Y12, Y9
-	VFMADD213PS  Y4, Y13, Y10
-	VFMADD213PS  Y5, Y14, Y11
-	VADDPS       one<>+0(SB), Y9, Y9
-	VCVTPS2DQ    Y6, Y6
+	VMOVUPS      log2e<>+0(SB), Y6
+	VMOVUPS      log2e<>+0(SB), Y7
+	VMOVUPS      log2e<>+0(SB), Y8
+	VFMADD213PS  shifter<>+0(SB), Y3, Y6
+	VFMADD213PS  shifter<>+0(SB), Y4, Y7
+	VFMADD213PS  shifter<>+0(SB), Y5, Y8
+	VSUBPS       shifter<>+0(SB), Y6, Y9
+	VSUBPS       shifter<>+0(SB), Y7, Y10
+	VSUBPS       shifter<>+0(SB), Y8, Y11
+	VFNMADD231PS ln2hi<>+0(SB), Y9, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y10, Y4
+	VFNMADD231PS ln2hi<>+0(SB), Y11, Y5
+	VFNMADD231PS ln2lo<>+0(SB), Y9, Y3
+	VFNMADD231PS ln2lo<>+0(SB), Y10, Y4
+	VFNMADD231PS ln2lo<>+0(SB), Y11, Y5
+	VMOVUPS      exp_p0<>+0(SB), Y12
+	VMOVUPS      exp_p0<>+0(SB), Y13
+	VMOVUPS      exp_p0<>+0(SB), Y14
+	VFMADD213PS  exp_p1<>+0(SB), Y3, Y12
+	VFMADD213PS  exp_p1<>+0(SB), Y4, Y13
+	VFMADD213PS  exp_p1<>+0(SB), Y5, Y14
+	VFMADD213PS  exp_p2<>+0(SB), Y3, Y12
+	VFMADD213PS  exp_p2<>+0(SB), Y4, Y13
+	VFMADD213PS  exp_p2<>+0(SB), Y5, Y14
+	VFMADD213PS  exp_p3<>+0(SB), Y3, Y12
+	VFMADD213PS  exp_p3<>+0(SB), Y4, Y13
+	VFMADD213PS  exp_p3<>+0(SB), Y5, Y14
+	VFMADD213PS  exp_p4<>+0(SB), Y3, Y12
+	VFMADD213PS  exp_p4<>+0(SB), Y4, Y13
+	VFMADD213PS  exp_p4<>+0(SB), Y5, Y14
+	VFMADD213PS  exp_p5<>+0(SB), Y3, Y12
+	VFMADD213PS  exp_p5<>+0(SB), Y4, Y13
+	VFMADD213PS  exp_p5<>+0(SB), Y5, Y14
+	VMULPS       Y3, Y3, Y9
+	VMULPS       Y4, Y4, Y10
+	VMULPS       Y5, Y5, Y11
+	VFMADD213PS  Y3, Y9, Y12
+	VFMADD213PS  Y4, Y10, Y13
+	VFMADD213PS  Y5, Y11, Y14
+	VADDPS       one<>+0(SB), Y12, Y12
 	VPADDD       i32_126<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
-	VADDPS       one<>+0(SB), Y10, Y10
-	VCVTPS2DQ    Y7, Y7
+	VADDPS       one<>+0(SB), Y13, Y13
 	VPADDD       i32_126<>+0(SB), Y7, Y7
 	VPSLLD       $0x17, Y7, Y7
-	VADDPS       one<>+0(SB), Y11, Y11
-	VCVTPS2DQ    Y8, Y8
+	VADDPS       one<>+0(SB), Y14, Y14
 	VPADDD       i32_126<>+0(SB), Y8, Y8
 	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y6, Y9, Y9
-	VADDPS       Y9, Y9, Y9
-	VMULPS       Y7, Y10, Y10
-	VADDPS       Y10, Y10, Y10
-	VMULPS       Y8, Y11, Y11
-	VADDPS       Y11, Y11, Y11
-	VADDPS       one<>+0(SB), Y9, Y9
-	VDIVPS       Y9, Y0, Y0
-	VADDPS       one<>+0(SB), Y10, Y10
-	VDIVPS       Y10, Y1, Y1
-	VADDPS       one<>+0(SB), Y11, Y11
-	VDIVPS       Y11, Y2, Y2
+	VMULPS       Y6, Y12, Y12
+	VADDPS       Y12, Y12, Y12
+	VMULPS       Y7, Y13, Y13
+	VADDPS       Y13, Y13, Y13
+	VMULPS       Y8, Y14, Y14
+	VADDPS       Y14, Y14, Y14
+	VADDPS       one<>+0(SB), Y12, Y12
+	VDIVPS       Y12, Y0, Y0
+	VADDPS       one<>+0(SB), Y13, Y13
+	VDIVPS       Y13, Y1, Y1
+	VADDPS       one<>+0(SB), Y14, Y14
+	VDIVPS       Y14, Y2, Y2
 	VMOVUPS      Y0, (AX)
 	VMOVUPS      Y1, 32(AX)
 	VMOVUPS      Y2, 64(AX)
@@ -1626,26 +1656,26 @@ geluTanhAVX2_loop1:
 	VMINPS       Y1, Y2, Y2
 	VMOVUPS      exp_lo<>+0(SB), Y1
 	VMAXPS       Y2, Y1, Y1
-	VMULPS       log2e<>+0(SB), Y1, Y2
-	VROUNDPS     $0x00, Y2, Y2
-	VFNMADD231PS ln2hi<>+0(SB), Y2, Y1
-	VFNMADD231PS ln2lo<>+0(SB), Y2, Y1
-	VMOVUPS      exp_p0<>+0(SB), Y3
-	VFMADD213PS  exp_p1<>+0(SB), Y1, Y3
-	VFMADD213PS  exp_p2<>+0(SB), Y1, Y3
-	VFMADD213PS  exp_p3<>+0(SB), Y1, Y3
-	VFMADD213PS  exp_p4<>+0(SB), Y1, Y3
-	VFMADD213PS  exp_p5<>+0(SB), Y1, Y3
-	VMULPS       Y1, Y1, Y4
-	VFMADD213PS  Y1, Y4, Y3
-	VADDPS       one<>+0(SB), Y3, Y3
-	VCVTPS2DQ    Y2, Y2
+	VMOVUPS      log2e<>+0(SB), Y2
+	VFMADD213PS  shifter<>+0(SB), Y1, Y2
+	VSUBPS       shifter<>+0(SB), Y2, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
+	VMOVUPS      exp_p0<>+0(SB), Y4
+	VFMADD213PS  exp_p1<>+0(SB), Y1, Y4
+	VFMADD213PS  exp_p2<>+0(SB), Y1, Y4
+	VFMADD213PS  exp_p3<>+0(SB), Y1, Y4
+	VFMADD213PS  exp_p4<>+0(SB), Y1, Y4
+	VFMADD213PS  exp_p5<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y3
+	VFMADD213PS  Y1, Y3, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
 	VPADDD       i32_126<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y3, Y3
-	VADDPS       Y3, Y3, Y3
-	VADDPS       one<>+0(SB), Y3, Y3
-	VDIVPS       Y3, Y0, Y0
+	VMULPS       Y2, Y4, Y4
+	VADDPS       Y4, Y4, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VDIVPS       Y4, Y0, Y0
 	VMOVUPS      Y0, (AX)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
@@ -2113,78 +2143,69 @@ expsub_loopU:
 	VSUBPS       Y0, Y5, Y5
 	VMOVUPS      64(CX), Y6
 	VSUBPS       Y0, Y6, Y6
-	VMOVUPS      exp_hi<>+0(SB), Y7
-	VMOVUPS      exp_hi<>+0(SB), Y8
-	VMOVUPS      exp_hi<>+0(SB), Y9
-	VMINPS       Y4, Y7, Y7
-	VMINPS       Y5, Y8, Y8
-	VMINPS       Y6, Y9, Y9
-	VMOVUPS      exp_lo<>+0(SB), Y4
-	VMOVUPS      exp_lo<>+0(SB), Y5
-	VMOVUPS      exp_lo<>+0(SB), Y6
-	VMAXPS       Y7, Y4, Y4
-	VMAXPS       Y8, Y5, Y5
-	VMAXPS       Y9, Y6, Y6
-	VMULPS       log2e<>+0(SB), Y4, Y7
-	VROUNDPS     $0x00, Y7, Y7
-	VMULPS       log2e<>+0(SB), Y5, Y8
-	VROUNDPS     $0x00, Y8, Y8
-	VMULPS       log2e<>+0(SB), Y6, Y9
-	VROUNDPS     $0x00, Y9, Y9
-	VFNMADD231PS ln2hi<>+0(SB), Y7, Y4
-	VFNMADD231PS ln2hi<>+0(SB), Y8, Y5
-	VFNMADD231PS ln2hi<>+0(SB), Y9, Y6
-	VFNMADD231PS ln2lo<>+0(SB), Y7, Y4
-	VFNMADD231PS ln2lo<>+0(SB), Y8, Y5
-	VFNMADD231PS ln2lo<>+0(SB), Y9, Y6
-	VMOVUPS      exp_p0<>+0(SB), Y10
-	VMOVUPS      exp_p0<>+0(SB), Y11
-	VMOVUPS      exp_p0<>+0(SB), Y12
-	VFMADD213PS  exp_p1<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p1<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p1<>+0(SB), Y6, Y12
-	VFMADD213PS  exp_p2<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p2<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p2<>+0(SB), Y6, Y12
-	VFMADD213PS  exp_p3<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p3<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p3<>+0(SB), Y6, Y12
-	VFMADD213PS  exp_p4<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p4<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p4<>+0(SB), Y6, Y12
-	VFMADD213PS  exp_p5<>+0(SB), Y4, Y10
-	VFMADD213PS  exp_p5<>+0(SB), Y5, Y11
-	VFMADD213PS  exp_p5<>+0(SB), Y6, Y12
-	VMULPS       Y4, Y4, Y13
-	VMULPS       Y5, Y5, Y14
-	VMULPS       Y6, Y6, Y15
-	VFMADD213PS  Y4, Y13, Y10
-	VFMADD213PS  Y5, Y14, Y11
-	VFMADD213PS  Y6, Y15, Y12
-	VADDPS       one<>+0(SB), Y10, Y10
-	VCVTPS2DQ    Y7, Y7
-	VPADDD       i32_126<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VADDPS       one<>+0(SB), Y11, Y11
-	VCVTPS2DQ    Y8, Y8
-	VPADDD       i32_126<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VADDPS       one<>+0(SB), Y12, Y12
-	VCVTPS2DQ    Y9, Y9
-	VPADDD       i32_126<>+0(SB), Y9, Y9
-	VPSLLD       $0x17, Y9, Y9
-	VMULPS       Y7, Y10, Y10
-	VADDPS       Y10, Y10, Y10
-	VMULPS       Y8, Y11, Y11
-	VADDPS       Y11, Y11, Y11
-	VMULPS       Y9, Y12, Y12
-	VADDPS       Y12, Y12, Y12
-	VMOVUPS      Y10, (AX)
-	VADDPS       Y10, Y1, Y1
-	VMOVUPS      Y11, 32(AX)
-	VADDPS       Y11, Y2, Y2
-	VMOVUPS      Y12, 64(AX)
-	VADDPS       Y12, Y3, Y3
+	VMOVUPS      exp_lo_np<>+0(SB), Y7
+	VMOVUPS      exp_lo_np<>+0(SB), Y8
+	VMOVUPS      exp_lo_np<>+0(SB), Y9
+	VMAXPS       Y4, Y7, Y7
+	VMAXPS       Y5, Y8, Y8
+	VMAXPS       Y6, Y9, Y9
+	VMOVUPS      log2e<>+0(SB), Y4
+	VMOVUPS      log2e<>+0(SB), Y5
+	VMOVUPS      log2e<>+0(SB), Y6
+	VFMADD213PS  shifter<>+0(SB), Y7, Y4
+	VFMADD213PS  shifter<>+0(SB), Y8, Y5
+	VFMADD213PS  shifter<>+0(SB), Y9, Y6
+	VSUBPS       shifter<>+0(SB), Y4, Y10
+	VSUBPS       shifter<>+0(SB), Y5, Y11
+	VSUBPS       shifter<>+0(SB), Y6, Y12
+	VFNMADD231PS ln2hi<>+0(SB), Y10, Y7
+	VFNMADD231PS ln2hi<>+0(SB), Y11, Y8
+	VFNMADD231PS ln2hi<>+0(SB), Y12, Y9
+	VFNMADD231PS ln2lo<>+0(SB), Y10, Y7
+	VFNMADD231PS ln2lo<>+0(SB), Y11, Y8
+	VFNMADD231PS ln2lo<>+0(SB), Y12, Y9
+	VMOVUPS      exp_p0<>+0(SB), Y13
+	VMOVUPS      exp_p0<>+0(SB), Y14
+	VMOVUPS      exp_p0<>+0(SB), Y15
+	VFMADD213PS  exp_p1<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p1<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p1<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p2<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p2<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p2<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p3<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p3<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p3<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p4<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p4<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p4<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p5<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p5<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p5<>+0(SB), Y9, Y15
+	VMULPS       Y7, Y7, Y10
+	VMULPS       Y8, Y8, Y11
+	VMULPS       Y9, Y9, Y12
+	VFMADD213PS  Y7, Y10, Y13
+	VFMADD213PS  Y8, Y11, Y14
+	VFMADD213PS  Y9, Y12, Y15
+	VADDPS       one<>+0(SB), Y13, Y13
+	VPADDD       i32_127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VADDPS       one<>+0(SB), Y14, Y14
+	VPADDD       i32_127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VADDPS       one<>+0(SB), Y15, Y15
+	VPADDD       i32_127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y4, Y13, Y13
+	VMULPS       Y5, Y14, Y14
+	VMULPS       Y6, Y15, Y15
+	VMOVUPS      Y13, (AX)
+	VADDPS       Y13, Y1, Y1
+	VMOVUPS      Y14, 32(AX)
+	VADDPS       Y14, Y2, Y2
+	VMOVUPS      Y15, 64(AX)
+	VADDPS       Y15, Y3, Y3
 	ADDQ         $0x60, CX
 	ADDQ         $0x60, AX
 	SUBQ         $0x18, DX
@@ -2195,30 +2216,27 @@ expsub_loop1:
 	JL           expsub_done
 	VMOVUPS      (CX), Y4
 	VSUBPS       Y0, Y4, Y4
-	VMOVUPS      exp_hi<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VMOVUPS      exp_lo<>+0(SB), Y4
-	VMAXPS       Y5, Y4, Y4
-	VMULPS       log2e<>+0(SB), Y4, Y5
-	VROUNDPS     $0x00, Y5, Y5
-	VFNMADD231PS ln2hi<>+0(SB), Y5, Y4
-	VFNMADD231PS ln2lo<>+0(SB), Y5, Y4
-	VMOVUPS      exp_p0<>+0(SB), Y6
-	VFMADD213PS  exp_p1<>+0(SB), Y4, Y6
-	VFMADD213PS  exp_p2<>+0(SB), Y4, Y6
-	VFMADD213PS  exp_p3<>+0(SB), Y4, Y6
-	VFMADD213PS  exp_p4<>+0(SB), Y4, Y6
-	VFMADD213PS  exp_p5<>+0(SB), Y4, Y6
-	VMULPS       Y4, Y4, Y7
-	VFMADD213PS  Y4, Y7, Y6
-	VADDPS       one<>+0(SB), Y6, Y6
-	VCVTPS2DQ    Y5, Y5
-	VPADDD       i32_126<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y6, Y6
-	VADDPS       Y6, Y6, Y6
-	VMOVUPS      Y6, (AX)
-	VADDPS       Y6, Y1, Y1
+	VMOVUPS      exp_lo_np<>+0(SB), Y5
+	VMAXPS       Y4, Y5, Y5
+	VMOVUPS      log2e<>+0(SB), Y4
+	VFMADD213PS  shifter<>+0(SB), Y5, Y4
+	VSUBPS       shifter<>+0(SB), Y4, Y6
+	VFNMADD231PS ln2hi<>+0(SB), Y6, Y5
+	VFNMADD231PS ln2lo<>+0(SB), Y6, Y5
+	VMOVUPS      exp_p0<>+0(SB), Y7
+	VFMADD213PS  exp_p1<>+0(SB), Y5, Y7
+	VFMADD213PS  exp_p2<>+0(SB), Y5, Y7
+	VFMADD213PS  exp_p3<>+0(SB), Y5, Y7
+	VFMADD213PS  exp_p4<>+0(SB), Y5, Y7
+	VFMADD213PS  exp_p5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y6
+	VFMADD213PS  Y5, Y6, Y7
+	VADDPS       one<>+0(SB), Y7, Y7
+	VPADDD       i32_127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y7, Y7
+	VMOVUPS      Y7, (AX)
+	VADDPS       Y7, Y1, Y1
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	SUBQ         $0x08, DX
@@ -2238,7 +2256,7 @@ expsub_done:
 	RET
 
 // func normAffineAVX2(dst *float32, x *float32, gamma *float32, beta *float32, n int, mean float32, rstd float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·normAffineAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
@@ -2249,23 +2267,483 @@ TEXT ·normAffineAVX2(SB), NOSPLIT, $0-48
 	MOVSS        rstd+44(FP), X1
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X1, Y1
-	SHRQ         $0x03, SI
-	JZ           norm_done
+	VMULPS       Y1, Y0, Y0
+	VXORPS       Y2, Y2, Y2
+	VSUBPS       Y0, Y2, Y0
 
-norm_loop:
-	VMOVUPS (CX), Y2
-	VSUBPS  Y0, Y2, Y2
-	VMULPS  Y1, Y2, Y2
-	VMULPS  (DX), Y2, Y2
-	VADDPS  (BX), Y2, Y2
-	VMOVUPS Y2, (AX)
-	ADDQ    $0x20, CX
-	ADDQ    $0x20, DX
-	ADDQ    $0x20, BX
-	ADDQ    $0x20, AX
-	DECQ    SI
-	JNZ     norm_loop
+norm_loop2:
+	CMPQ        SI, $0x10
+	JL          norm_loop1
+	VMOVUPS     Y0, Y2
+	VFMADD231PS (CX), Y1, Y2
+	VMULPS      (DX), Y2, Y2
+	VADDPS      (BX), Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     Y0, Y2
+	VFMADD231PS 32(CX), Y1, Y2
+	VMULPS      32(DX), Y2, Y2
+	VADDPS      32(BX), Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	ADDQ        $0x40, AX
+	SUBQ        $0x10, SI
+	JMP         norm_loop2
+
+norm_loop1:
+	CMPQ        SI, $0x08
+	JL          norm_done
+	VMOVUPS     Y0, Y2
+	VFMADD231PS (CX), Y1, Y2
+	VMULPS      (DX), Y2, Y2
+	VADDPS      (BX), Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	ADDQ        $0x20, AX
+	SUBQ        $0x08, SI
+	JMP         norm_loop1
 
 norm_done:
+	VZEROUPPER
+	RET
+
+// func momentsAVX2(x *float32, n int, k float32) (s float32, s2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·momentsAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVSS        k+16(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y8, Y8, Y8
+
+mom_loop4:
+	CMPQ        CX, $0x20
+	JL          mom_loop1
+	VMOVUPS     (AX), Y9
+	VSUBPS      Y0, Y9, Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y5
+	VMOVUPS     32(AX), Y9
+	VSUBPS      Y0, Y9, Y9
+	VADDPS      Y9, Y2, Y2
+	VFMADD231PS Y9, Y9, Y6
+	VMOVUPS     64(AX), Y9
+	VSUBPS      Y0, Y9, Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS Y9, Y9, Y7
+	VMOVUPS     96(AX), Y9
+	VSUBPS      Y0, Y9, Y9
+	VADDPS      Y9, Y4, Y4
+	VFMADD231PS Y9, Y9, Y8
+	ADDQ        $0x80, AX
+	SUBQ        $0x20, CX
+	JMP         mom_loop4
+
+mom_loop1:
+	CMPQ        CX, $0x08
+	JL          mom_done
+	VMOVUPS     (AX), Y9
+	VSUBPS      Y0, Y9, Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y5
+	ADDQ        $0x20, AX
+	SUBQ        $0x08, CX
+	JMP         mom_loop1
+
+mom_done:
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y7, Y5, Y5
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VPSHUFD      $0x01, X1, X0
+	VADDPS       X0, X1, X1
+	VEXTRACTF128 $0x01, Y5, X0
+	VADDPS       X0, X5, X5
+	VMOVHLPS     X5, X5, X0
+	VADDPS       X0, X5, X5
+	VPSHUFD      $0x01, X5, X0
+	VADDPS       X0, X5, X5
+	VZEROUPPER
+	MOVSS        X1, s+24(FP)
+	MOVSS        X5, s2+28(FP)
+	RET
+
+// func softmaxAVX2(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·softmaxAVX2(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  m+24(FP), DX
+	MOVQ  n+32(FP), BX
+	MOVQ  hasMask+40(FP), SI
+	MOVQ  BX, DI
+	SHLQ  $0x02, DI
+	TESTQ DX, DX
+	JZ    sm_done
+
+sm_row:
+	MOVQ    CX, R8
+	MOVQ    AX, R9
+	MOVQ    BX, R10
+	VMOVUPS neginf<>+0(SB), Y0
+	VMOVUPS neginf<>+0(SB), Y1
+	TESTQ   SI, SI
+	JZ      sm_max
+	MOVQ    mask+16(FP), R11
+
+sm_mmax:
+	VMOVUPS (R8), Y2
+	VADDPS  (R11), Y2, Y2
+	VMOVUPS Y2, (R9)
+	VMAXPS  Y2, Y0, Y0
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R11
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JNZ     sm_mmax
+	MOVQ    AX, R8
+	JMP     sm_maxdone
+
+sm_max:
+	CMPQ   R10, $0x10
+	JL     sm_max1
+	VMAXPS (R8), Y0, Y0
+	VMAXPS 32(R8), Y1, Y1
+	ADDQ   $0x40, R8
+	SUBQ   $0x10, R10
+	JMP    sm_max
+
+sm_max1:
+	TESTQ  R10, R10
+	JZ     sm_max2
+	VMAXPS (R8), Y0, Y0
+
+sm_max2:
+	MOVQ CX, R8
+
+sm_maxdone:
+	VMAXPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VMAXPS       X1, X0, X0
+	VPSHUFD      $0x01, X0, X1
+	VMAXSS       X1, X0, X0
+	VBROADCASTSS X0, Y1
+	VUCOMISS     neginf<>+0(SB), X0
+	JP           sm_exp
+	JNE          sm_exp
+	MOVQ         AX, R9
+	MOVQ         BX, R10
+	VXORPS       Y0, Y0, Y0
+
+sm_zero:
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JNZ     sm_zero
+	JMP     sm_next
+
+sm_exp:
+	MOVQ   AX, R9
+	MOVQ   BX, R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+sm_expU:
+	CMPQ         R10, $0x18
+	JL           sm_exp1
+	VMOVUPS      (R8), Y4
+	VSUBPS       Y1, Y4, Y4
+	VMOVUPS      32(R8), Y5
+	VSUBPS       Y1, Y5, Y5
+	VMOVUPS      64(R8), Y6
+	VSUBPS       Y1, Y6, Y6
+	VMOVUPS      exp_lo_np<>+0(SB), Y7
+	VMOVUPS      exp_lo_np<>+0(SB), Y8
+	VMOVUPS      exp_lo_np<>+0(SB), Y9
+	VMAXPS       Y4, Y7, Y7
+	VMAXPS       Y5, Y8, Y8
+	VMAXPS       Y6, Y9, Y9
+	VMOVUPS      log2e<>+0(SB), Y4
+	VMOVUPS      log2e<>+0(SB), Y5
+	VMOVUPS      log2e<>+0(SB), Y6
+	VFMADD213PS  shifter<>+0(SB), Y7, Y4
+	VFMADD213PS  shifter<>+0(SB), Y8, Y5
+	VFMADD213PS  shifter<>+0(SB), Y9, Y6
+	VSUBPS       shifter<>+0(SB), Y4, Y10
+	VSUBPS       shifter<>+0(SB), Y5, Y11
+	VSUBPS       shifter<>+0(SB), Y6, Y12
+	VFNMADD231PS ln2hi<>+0(SB), Y10, Y7
+	VFNMADD231PS ln2hi<>+0(SB), Y11, Y8
+	VFNMADD231PS ln2hi<>+0(SB), Y12, Y9
+	VFNMADD231PS ln2lo<>+0(SB), Y10, Y7
+	VFNMADD231PS ln2lo<>+0(SB), Y11, Y8
+	VFNMADD231PS ln2lo<>+0(SB), Y12, Y9
+	VMOVUPS      exp_p0<>+0(SB), Y13
+	VMOVUPS      exp_p0<>+0(SB), Y14
+	VMOVUPS      exp_p0<>+0(SB), Y15
+	VFMADD213PS  exp_p1<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p1<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p1<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p2<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p2<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p2<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p3<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p3<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p3<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p4<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p4<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p4<>+0(SB), Y9, Y15
+	VFMADD213PS  exp_p5<>+0(SB), Y7, Y13
+	VFMADD213PS  exp_p5<>+0(SB), Y8, Y14
+	VFMADD213PS  exp_p5<>+0(SB), Y9, Y15
+	VMULPS       Y7, Y7, Y10
+	VMULPS       Y8, Y8, Y11
+	VMULPS       Y9, Y9, Y12
+	VFMADD213PS  Y7, Y10, Y13
+	VFMADD213PS  Y8, Y11, Y14
+	VFMADD213PS  Y9, Y12, Y15
+	VADDPS       one<>+0(SB), Y13, Y13
+	VPADDD       i32_127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VADDPS       one<>+0(SB), Y14, Y14
+	VPADDD       i32_127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VADDPS       one<>+0(SB), Y15, Y15
+	VPADDD       i32_127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y4, Y13, Y13
+	VMULPS       Y5, Y14, Y14
+	VMULPS       Y6, Y15, Y15
+	VMOVUPS      Y13, (R9)
+	VADDPS       Y13, Y0, Y0
+	VMOVUPS      Y14, 32(R9)
+	VADDPS       Y14, Y2, Y2
+	VMOVUPS      Y15, 64(R9)
+	VADDPS       Y15, Y3, Y3
+	ADDQ         $0x60, R8
+	ADDQ         $0x60, R9
+	SUBQ         $0x18, R10
+	JMP          sm_expU
+
+sm_exp1:
+	TESTQ        R10, R10
+	JZ           sm_scale
+	VMOVUPS      (R8), Y4
+	VSUBPS       Y1, Y4, Y4
+	VMOVUPS      exp_lo_np<>+0(SB), Y5
+	VMAXPS       Y4, Y5, Y5
+	VMOVUPS      log2e<>+0(SB), Y4
+	VFMADD213PS  shifter<>+0(SB), Y5, Y4
+	VSUBPS       shifter<>+0(SB), Y4, Y6
+	VFNMADD231PS ln2hi<>+0(SB), Y6, Y5
+	VFNMADD231PS ln2lo<>+0(SB), Y6, Y5
+	VMOVUPS      exp_p0<>+0(SB), Y7
+	VFMADD213PS  exp_p1<>+0(SB), Y5, Y7
+	VFMADD213PS  exp_p2<>+0(SB), Y5, Y7
+	VFMADD213PS  exp_p3<>+0(SB), Y5, Y7
+	VFMADD213PS  exp_p4<>+0(SB), Y5, Y7
+	VFMADD213PS  exp_p5<>+0(SB), Y5, Y7
+	VMULPS       Y5, Y5, Y6
+	VFMADD213PS  Y5, Y6, Y7
+	VADDPS       one<>+0(SB), Y7, Y7
+	VPADDD       i32_127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y7, Y7
+	VMOVUPS      Y7, (R9)
+	VADDPS       Y7, Y0, Y0
+	ADDQ         $0x20, R8
+	ADDQ         $0x20, R9
+	SUBQ         $0x08, R10
+	JMP          sm_exp1
+
+sm_scale:
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VPSHUFD      $0x01, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSS       one<>+0(SB), X1
+	VDIVSS       X0, X1, X1
+	VBROADCASTSS X1, Y0
+	MOVQ         AX, R9
+	MOVQ         BX, R10
+
+sm_mul:
+	VMULPS  (R9), Y0, Y1
+	VMOVUPS Y1, (R9)
+	ADDQ    $0x20, R9
+	SUBQ    $0x08, R10
+	JNZ     sm_mul
+
+sm_next:
+	ADDQ DI, CX
+	ADDQ DI, AX
+	DECQ DX
+	JNZ  sm_row
+
+sm_done:
+	VZEROUPPER
+	RET
+
+// func layerNormAVX2(dst *float32, x *float32, gamma *float32, beta *float32, m int, n int, invN float32, eps float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·layerNormAVX2(SB), NOSPLIT, $0-56
+	MOVQ  dst+0(FP), AX
+	MOVQ  x+8(FP), CX
+	MOVQ  m+32(FP), DX
+	MOVQ  n+40(FP), BX
+	MOVSS invN+48(FP), X0
+	MOVSS eps+52(FP), X1
+	TESTQ DX, DX
+	JZ    ln_done
+
+ln_row:
+	VBROADCASTSS (CX), Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y10, Y10, Y10
+	MOVQ         CX, SI
+	MOVQ         BX, DI
+
+ln_mom4:
+	CMPQ        DI, $0x20
+	JL          ln_mom1
+	VMOVUPS     (SI), Y11
+	VSUBPS      Y2, Y11, Y11
+	VADDPS      Y11, Y3, Y3
+	VFMADD231PS Y11, Y11, Y7
+	VMOVUPS     32(SI), Y11
+	VSUBPS      Y2, Y11, Y11
+	VADDPS      Y11, Y4, Y4
+	VFMADD231PS Y11, Y11, Y8
+	VMOVUPS     64(SI), Y11
+	VSUBPS      Y2, Y11, Y11
+	VADDPS      Y11, Y5, Y5
+	VFMADD231PS Y11, Y11, Y9
+	VMOVUPS     96(SI), Y11
+	VSUBPS      Y2, Y11, Y11
+	VADDPS      Y11, Y6, Y6
+	VFMADD231PS Y11, Y11, Y10
+	ADDQ        $0x80, SI
+	SUBQ        $0x20, DI
+	JMP         ln_mom4
+
+ln_mom1:
+	CMPQ        DI, $0x08
+	JL          ln_momdone
+	VMOVUPS     (SI), Y11
+	VSUBPS      Y2, Y11, Y11
+	VADDPS      Y11, Y3, Y3
+	VFMADD231PS Y11, Y11, Y7
+	ADDQ        $0x20, SI
+	SUBQ        $0x08, DI
+	JMP         ln_mom1
+
+ln_momdone:
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y10, Y9, Y9
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y9, Y7, Y7
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X4, X3, X3
+	VMOVHLPS     X3, X3, X4
+	VADDPS       X4, X3, X3
+	VPSHUFD      $0x01, X3, X4
+	VADDPS       X4, X3, X3
+	VEXTRACTF128 $0x01, Y7, X4
+	VADDPS       X4, X7, X7
+	VMOVHLPS     X7, X7, X4
+	VADDPS       X4, X7, X7
+	VPSHUFD      $0x01, X7, X4
+	VADDPS       X4, X7, X7
+	VMULSS       X0, X3, X3
+	VMULSS       X0, X7, X7
+	VMULSS       X3, X3, X4
+	VSUBSS       X4, X7, X7
+	VXORPS       X4, X4, X4
+	VMAXSS       X4, X7, X7
+	VADDSS       X1, X7, X7
+	VSQRTSS      X7, X7, X7
+	VMOVSS       one<>+0(SB), X4
+	VDIVSS       X7, X4, X4
+	VADDSS       X2, X3, X3
+	VBROADCASTSS X4, Y2
+	VMULSS       X4, X3, X3
+	VBROADCASTSS X3, Y3
+	VXORPS       Y4, Y4, Y4
+	VSUBPS       Y3, Y4, Y3
+	MOVQ         gamma+16(FP), SI
+	MOVQ         beta+24(FP), R8
+	MOVQ         BX, DI
+
+ln_norm2:
+	CMPQ        DI, $0x10
+	JL          ln_norm1
+	VMOVUPS     Y3, Y4
+	VFMADD231PS (CX), Y2, Y4
+	VMULPS      (SI), Y4, Y4
+	VADDPS      (R8), Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VMOVUPS     Y3, Y4
+	VFMADD231PS 32(CX), Y2, Y4
+	VMULPS      32(SI), Y4, Y4
+	VADDPS      32(R8), Y4, Y4
+	VMOVUPS     Y4, 32(AX)
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, SI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, AX
+	SUBQ        $0x10, DI
+	JMP         ln_norm2
+
+ln_norm1:
+	CMPQ        DI, $0x08
+	JL          ln_normdone
+	VMOVUPS     Y3, Y4
+	VFMADD231PS (CX), Y2, Y4
+	VMULPS      (SI), Y4, Y4
+	VADDPS      (R8), Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, SI
+	ADDQ        $0x20, R8
+	ADDQ        $0x20, AX
+	SUBQ        $0x08, DI
+	JMP         ln_norm1
+
+ln_normdone:
+	DECQ DX
+	JNZ  ln_row
+
+ln_done:
 	VZEROUPPER
 	RET

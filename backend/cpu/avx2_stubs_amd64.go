@@ -103,5 +103,21 @@ func expSubAVX2(dst *float32, x *float32, n int, m float32) float32
 // normAffineAVX2 sets dst = (x-mean)*rstd*gamma + beta over n (a multiple of 8) floats.
 //
 //go:noescape
-//go:noescape
 func normAffineAVX2(dst *float32, x *float32, gamma *float32, beta *float32, n int, mean float32, rstd float32)
+
+// momentsAVX2 returns sum(x-k) and sum((x-k)^2) over n (a multiple of 8) floats.
+//
+//go:noescape
+func momentsAVX2(x *float32, n int, k float32) (s float32, s2 float32)
+
+// softmaxAVX2 computes the softmax of m rows of n (a multiple of 8, > 0) floats,
+// adding the mask row first if hasMask != 0.
+//
+//go:noescape
+func softmaxAVX2(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
+
+// layerNormAVX2 normalises m rows of n (a multiple of 8, > 0) floats:
+// dst = (x-mean)/sqrt(var+eps)*gamma + beta, moments shifted by x[0].
+//
+//go:noescape
+func layerNormAVX2(dst *float32, x *float32, gamma *float32, beta *float32, m int, n int, invN float32, eps float32)

@@ -7,7 +7,7 @@ import (
 )
 
 var benchShapes = [][3]int{
-	{128, 768, 768}, {126, 256, 768}, {128, 3072, 768}, {128, 768, 3072}, {128, 2304, 768}, {1024, 1024, 1024},
+	{128, 768, 768}, {128, 3072, 768}, {128, 768, 3072}, {128, 2304, 768}, {1024, 1024, 1024},
 }
 
 func randBench(n int) []float32 {
@@ -72,6 +72,7 @@ func BenchmarkAttention(b *testing.B) {
 					k, hd, BatchStrides{s * hd, d}, 0, scores, s, BatchStrides{h * s * s, s * s})
 			}
 			b.ReportMetric(flops/2*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportGBs(b, 4*(2*s*hd+h*s*s)) // read Q, K; write scores
 		})
 		b.Run(fmt.Sprintf("PV/t%d", threads), func(b *testing.B) {
 			pool := NewPool(threads)
@@ -81,6 +82,7 @@ func BenchmarkAttention(b *testing.B) {
 					v, hd, BatchStrides{s * hd, d}, 0, ctx, hd, BatchStrides{s * hd, d})
 			}
 			b.ReportMetric(flops/2*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportGBs(b, 4*(h*s*s+2*s*hd)) // read P, V; write context
 		})
 		b.Run(fmt.Sprintf("Softmax/t%d", threads), func(b *testing.B) {
 			pool := NewPool(threads)

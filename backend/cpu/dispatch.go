@@ -52,12 +52,20 @@ type kernelTable struct {
 	mulScalar func(dst, a []float32, s float32)
 
 	// Reductions over one row.
-	sum    func(x []float32) float32
-	max    func(x []float32) float32
-	sumSq  func(x []float32, mean float32) float32   // sum (x-mean)^2
-	expSub func(dst, x []float32, m float32) float32 // dst=exp(x-m), returns sum(dst)
+	sum   func(x []float32) float32
+	max   func(x []float32) float32
+	sumSq func(x []float32, mean float32) float32 // sum (x-mean)^2
+	// moments returns sum(x-k) and sum((x-k)^2) in one pass.
+	moments func(x []float32, k float32) (s, s2 float32)
+	expSub  func(dst, x []float32, m float32) float32 // dst=exp(x-m), returns sum(dst)
 	// normAffine: dst[i] = (x[i]-mean)*rstd*gamma[i] + beta[i]
 	normAffine func(dst, x, gamma, beta []float32, mean, rstd float32)
+	// layerNorm (optional, may be nil): LayerNorm of m rows of n floats
+	// (n a multiple of 8), dst may alias x.
+	layerNorm func(dst, x, gamma, beta []float32, m, n int, eps float32)
+	// softmax (optional, may be nil): row softmax of m rows of n floats (n a
+	// multiple of 8) with optional mask row; dst may alias x.
+	softmax func(dst, x, mask []float32, m, n int)
 	// add3: dst = a + b + c (c may be nil -> dst = a + b)
 	add3 func(dst, a, b, c []float32)
 
@@ -170,6 +178,9 @@ func withGenericFallback(t *kernelTable) *kernelTable {
 	}
 	if t.sumSq == nil {
 		t.sumSq = g.sumSq
+	}
+	if t.moments == nil {
+		t.moments = g.moments
 	}
 	if t.expSub == nil {
 		t.expSub = g.expSub

@@ -69,6 +69,15 @@ func registerArch() {
 			}
 			return s + sumSqGeneric(x[m:], mean)
 		},
+		moments: func(x []float32, k float32) (float32, float32) {
+			m := len(x) &^ 7
+			var s, s2 float32
+			if m > 0 {
+				s, s2 = momentsAVX2(&x[0], m, k)
+			}
+			ts, ts2 := momentsGeneric(x[m:], k)
+			return s + ts, s2 + ts2
+		},
 		expSub: func(dst, x []float32, mx float32) float32 {
 			n := len(dst)
 			x = x[:n]
@@ -96,6 +105,27 @@ func registerArch() {
 				normAffineAVX2(&dst[0], &x[0], &gamma[0], &beta[0], m, mean, rstd)
 			}
 			normAffineGeneric(dst[m:], x[m:], gamma[m:], beta[m:], mean, rstd)
+		},
+		softmax: func(dst, x, mask []float32, m, n int) {
+			if m <= 0 || n <= 0 || n%8 != 0 {
+				panic("cpu: softmax kernel needs n a positive multiple of 8")
+			}
+			_, _ = dst[m*n-1], x[m*n-1]
+			hasMask := 0
+			mp := &x[0]
+			if mask != nil {
+				_ = mask[n-1]
+				hasMask, mp = 1, &mask[0]
+			}
+			softmaxAVX2(&dst[0], &x[0], mp, m, n, hasMask)
+		},
+		layerNorm: func(dst, x, gamma, beta []float32, m, n int, eps float32) {
+			if m <= 0 || n <= 0 || n%8 != 0 {
+				panic("cpu: layerNorm kernel needs n a positive multiple of 8")
+			}
+			_, _ = dst[m*n-1], x[m*n-1]
+			_, _ = gamma[n-1], beta[n-1]
+			layerNormAVX2(&dst[0], &x[0], &gamma[0], &beta[0], m, n, 1/float32(n), eps)
 		},
 		add3: func(dst, a, b, c []float32) {
 			if c == nil {

@@ -3,9 +3,10 @@
 package cpu
 
 // NEON coverage: the SGEMM micro-kernel (so Sgemm, SgemmPacked, SgemmBatched
-// and the GEMM epilogues' add run on it) and elementwise Add/Sub/Mul (also
-// used by RowBroadcast, the epilogue bias/residual adds, Softmax masking and
-// SkipLayerNorm). Everything else uses the generic kernels.
+// run on it), elementwise Add/Sub/Mul (also used by RowBroadcast, the GEMM
+// epilogue's bias/residual adds, Softmax masking and SkipLayerNorm) and
+// AddScalar/SubScalar/MulScalar (also the softmax normalisation and GEMM beta
+// scaling). Everything else uses the generic kernels.
 
 //go:noescape
 func sgemmKernel6x16NEON(k int, a, b, c *float32, ldc int, acc int)
@@ -18,6 +19,12 @@ func subNEON(dst, a, b *float32, n int)
 
 //go:noescape
 func mulNEON(dst, a, b *float32, n int)
+
+//go:noescape
+func addScalarNEON(dst, a *float32, n int, s float32)
+
+//go:noescape
+func mulScalarNEON(dst, a *float32, n int, s float32)
 
 func registerArch() {
 	register(withGenericFallback(&kernelTable{
@@ -35,6 +42,8 @@ func registerArch() {
 		add: binaryNEON(addNEON, addGeneric),
 		sub: binaryNEON(subNEON, subGeneric),
 		mul: binaryNEON(mulNEON, mulGeneric),
+		addScalar: scalarNEON(addScalarNEON, addScalarGeneric),
+		mulScalar: scalarNEON(mulScalarNEON, mulScalarGeneric),
 	}))
 }
 
@@ -47,5 +56,17 @@ func binaryNEON(f func(dst, a, b *float32, n int), g func(dst, a, b []float32)) 
 			f(&dst[0], &a[0], &b[0], m)
 		}
 		g(dst[m:], a[m:], b[m:])
+	}
+}
+
+func scalarNEON(f func(dst, a *float32, n int, s float32), g func(dst, a []float32, s float32)) func(dst, a []float32, s float32) {
+	return func(dst, a []float32, s float32) {
+		n := len(dst)
+		a = a[:n]
+		m := n &^ 3
+		if m > 0 {
+			f(&dst[0], &a[0], m, s)
+		}
+		g(dst[m:], a[m:], s)
 	}
 }

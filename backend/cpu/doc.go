@@ -26,3 +26,5 @@
 // elements. Kernels never write outside the logical output region, so padded
 // or sub-sliced outputs are safe.
 package cpu
+
+//go:generate sh gen.sh

@@ -23,6 +23,7 @@ func genericTable() *kernelTable {
 		sum:         sumGeneric,
 		max:         maxGeneric,
 		sumSq:       sumSqGeneric,
+		moments:     momentsGeneric,
 		expSub:      expSubGeneric,
 		normAffine:  normAffineGeneric,
 		add3:        add3Generic,
@@ -164,6 +165,15 @@ func sumSqGeneric(x []float32, mean float32) float32 {
 		s += d * d
 	}
 	return s
+}
+
+func momentsGeneric(x []float32, k float32) (s, s2 float32) {
+	for _, v := range x {
+		d := v - k
+		s += d
+		s2 += d * d
+	}
+	return s, s2
 }
 
 func expSubGeneric(dst, x []float32, m float32) float32 {

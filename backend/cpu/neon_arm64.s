@@ -158,3 +158,39 @@ mulNEON_loop:
 	CBNZ	R3, mulNEON_loop
 mulNEON_done:
 	RET
+
+// func addScalarNEON(dst, a *float32, n int, s float32), n a multiple of 4.
+TEXT ·addScalarNEON(SB), NOSPLIT, $0-28
+	MOVD	dst+0(FP), R0
+	MOVD	a+8(FP), R1
+	MOVD	n+16(FP), R3
+	FMOVS	s+24(FP), F1
+	VDUP	V1.S[0], V1.S4
+	LSR	$2, R3
+	CBZ	R3, addScalarNEON_done
+addScalarNEON_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x4E21D402	// FADD V2.4S, V0.4S, V1.4S
+	VST1.P	[V2.S4], 16(R0)
+	SUB	$1, R3
+	CBNZ	R3, addScalarNEON_loop
+addScalarNEON_done:
+	RET
+
+// func mulScalarNEON(dst, a *float32, n int, s float32), n a multiple of 4.
+TEXT ·mulScalarNEON(SB), NOSPLIT, $0-28
+	MOVD	dst+0(FP), R0
+	MOVD	a+8(FP), R1
+	MOVD	n+16(FP), R3
+	FMOVS	s+24(FP), F1
+	VDUP	V1.S[0], V1.S4
+	LSR	$2, R3
+	CBZ	R3, mulScalarNEON_done
+mulScalarNEON_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x6E21DC02	// FMUL V2.4S, V0.4S, V1.4S
+	VST1.P	[V2.S4], 16(R0)
+	SUB	$1, R3
+	CBNZ	R3, mulScalarNEON_loop
+mulScalarNEON_done:
+	RET

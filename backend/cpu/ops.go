@@ -14,20 +14,32 @@ func checkLen(what string, n int, xs ...[]float32) {
 }
 
 // Exp sets dst[i] = exp(src[i]) for i < len(dst). dst and src may alias.
-// Vector paths: max error 1 ulp over the normal range (see accuracy tests);
-// results below ~1.2e-38 flush to 0, above ~88.72 saturate to +Inf.
+//
+// Accuracy (max error vs float64 math, measured by TestAccuracy over a dense
+// sweep): generic path <= 0.5 ulp (float64 libm, rounded); avx2 path 1.46 ulp
+// (Cephes polynomial, Cody-Waite reduction). avx2 flushes results for
+// x < -86.99 (below 2.4e-38) to 0 and returns +Inf above 88.72.
 func Exp(dst, src []float32) { checkLen("Exp", len(dst), src); active.exp(dst, src) }
 
 // Tanh sets dst[i] = tanh(src[i]) for i < len(dst).
+// avx2: odd/even rational approximation, max error 4.5 ulp over [-10, 10].
 func Tanh(dst, src []float32) { checkLen("Tanh", len(dst), src); active.tanh(dst, src) }
 
 // Erf sets dst[i] = erf(src[i]) for i < len(dst).
+// avx2: rational approximation for |x| < 1, 1-erfc(|x|) (Chebyshev-fitted
+// erfc, fractional error < 1.2e-7) above; max error 3.2 ulp over [-5, 5].
 func Erf(dst, src []float32) { checkLen("Erf", len(dst), src); active.erf(dst, src) }
 
 // Gelu sets dst[i] = 0.5*x*(1+erf(x/sqrt(2))), x = src[i] (exact GELU).
+// avx2 computes 0.5*x*erfc(-x/sqrt2) (no cancellation for x < 0): max error
+// 8.3 ulp over [-10, 10] where |gelu| >= 1e-3 (the worst case is in the
+// negative tail), absolute error < 1e-9 where |gelu| < 1e-3.
 func Gelu(dst, src []float32) { checkLen("Gelu", len(dst), src); active.gelu(dst, src) }
 
 // GeluTanh sets dst[i] = 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))), x = src[i].
+// avx2 computes x/(1+exp(-2u)): max error 11.5 ulp where |result| >= 1e-3
+// (negative tail, from float32 rounding of the exp argument), absolute error
+// < 1e-9 below.
 func GeluTanh(dst, src []float32) { checkLen("GeluTanh", len(dst), src); active.geluTanh(dst, src) }
 
 // Add sets dst[i] = a[i] + b[i] for i < len(dst).
@@ -163,6 +175,10 @@ func Softmax(p *Pool, dst, src []float32, m, n int, mask []float32) {
 	}
 	t := active
 	rowsParallel(p, m, n, func(lo, hi int) {
+		if t.softmax != nil && n%8 == 0 {
+			t.softmax(dst[lo*n:hi*n], src[lo*n:hi*n], mask, hi-lo, n)
+			return
+		}
 		for i := lo; i < hi; i++ {
 			d, s := dst[i*n:i*n+n], src[i*n:i*n+n]
 			if mask != nil {
@@ -210,6 +226,25 @@ func SkipLayerNorm(p *Pool, dst, x, skip, bias []float32, m, n int, gamma, beta 
 	t := active
 	invN := 1 / float32(n)
 	rowsParallel(p, m, n, func(lo, hi int) {
+		if t.layerNorm != nil && n%8 == 0 {
+			if skip == nil && bias == nil {
+				t.layerNorm(dst[lo*n:hi*n], x[lo*n:hi*n], gamma, beta, hi-lo, n, eps)
+				return
+			}
+			for i := lo; i < hi; i++ {
+				d := dst[i*n : i*n+n]
+				switch {
+				case skip != nil && bias != nil:
+					t.add3(d, x[i*n:i*n+n], skip[i*n:i*n+n], bias[:n])
+				case skip != nil:
+					t.add(d, x[i*n:i*n+n], skip[i*n:i*n+n])
+				default:
+					t.add(d, x[i*n:i*n+n], bias[:n])
+				}
+				t.layerNorm(d, d, gamma, beta, 1, n, eps)
+			}
+			return
+		}
 		for i := lo; i < hi; i++ {
 			d, s := dst[i*n:i*n+n], x[i*n:i*n+n]
 			switch {
@@ -223,8 +258,13 @@ func SkipLayerNorm(p *Pool, dst, x, skip, bias []float32, m, n int, gamma, beta 
 				t.add(d, s, bias[:n])
 				s = d
 			}
-			mean := t.sum(s) * invN
-			v := t.sumSq(s, mean) * invN
+			// One pass for mean and variance, shifted by the first
+			// element for numerical stability.
+			k := s[0]
+			s1, s2 := t.moments(s, k)
+			dm := s1 * invN
+			mean := k + dm
+			v := max(s2*invN-dm*dm, 0)
 			rstd := float32(1 / math.Sqrt(float64(v+eps)))
 			t.normAffine(d, s, gamma[:n], beta[:n], mean, rstd)
 		}

@@ -182,7 +182,7 @@ func TestSoftmax(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
 	forEachPath(t, func(t *testing.T) {
-		for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 33}, {64, 128}, {7, 1000}} {
+		for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 33}, {2, 8}, {3, 16}, {4, 24}, {3, 40}, {64, 128}, {7, 1000}, {5, 768}} {
 			m, n := sh[0], sh[1]
 			x := randSlice(r, m*n, -10, 10)
 			mask := randSlice(r, n, -5, 0)
@@ -192,12 +192,26 @@ func TestSoftmax(t *testing.T) {
 				Softmax(pool, dst, x, m, n, mk)
 				check(t)
 				requireClose(t, refSoftmax(x, mk, m, n), dst, 1e-5, 1e-7, "softmax")
+				if mk != nil {
+					for i := 0; i < m; i++ {
+						require.Equal(t, float32(0), dst[i*n], "masked (-Inf) entry must be exactly 0")
+					}
+				}
 			}
 		}
-		// all -Inf row
-		x := []float32{float32(math.Inf(-1)), float32(math.Inf(-1))}
-		Softmax(nil, x, x, 1, 2, nil)
-		require.Equal(t, []float32{0, 0}, x)
+		// all -Inf rows
+		for _, n := range []int{2, 8, 16} {
+			x := make([]float32, 2*n)
+			for i := range x {
+				x[i] = float32(math.Inf(-1))
+			}
+			x[n] = 1 // second row is fine
+			Softmax(nil, x, x, 2, n, nil)
+			for i := 0; i < n; i++ {
+				require.Equal(t, float32(0), x[i])
+			}
+			require.Equal(t, float32(1), x[n])
+		}
 	})
 }
 
@@ -206,7 +220,7 @@ func TestLayerNorm(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
 	forEachPath(t, func(t *testing.T) {
-		for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 33}, {64, 768}, {3, 1001}} {
+		for _, sh := range [][2]int{{1, 1}, {3, 7}, {5, 33}, {2, 8}, {4, 40}, {64, 768}, {3, 1001}} {
 			m, n := sh[0], sh[1]
 			x := randSlice(r, m*n, -3, 5)
 			skip := randSlice(r, m*n, -1, 1)

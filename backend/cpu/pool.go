@@ -59,7 +59,8 @@ func (p *Pool) Close() {
 
 // Parallel splits [0, n) into at most Threads() contiguous chunks and calls
 // fn(lo, hi) for each, concurrently, returning when all are done. The calling
-// goroutine runs the first chunk.
+// goroutine runs the first chunk. Calls on one pool are serialised; fn must
+// not itself call Parallel (or a kernel taking this pool) on the same pool.
 func (p *Pool) Parallel(n int, fn func(lo, hi int)) {
 	p.ParallelChunks(n, p.Threads(), fn)
 }

@@ -232,9 +232,26 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 		return
 	}
 	if np >= 4*t || np >= mp {
-		p.ParallelChunks(np, t, func(lo, hi int) {
-			sgemmBlock(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, 0, m, lo, hi)
+		// Split the N panels; A is packed once, in parallel, into a buffer
+		// shared by all threads (no redundant packing).
+		mpad := mp * gemmMR
+		bufp := packBBufs.Get().(*[]float32)
+		if cap(*bufp) < mpad*k {
+			*bufp = make([]float32, mpad*k)
+		}
+		apre := (*bufp)[:mpad*k]
+		p.ParallelChunks(mp, t, func(lo, hi int) {
+			for p0 := 0; p0 < k; p0 += pb.kc {
+				kc := min(pb.kc, k-p0)
+				i0, i1 := lo*gemmMR, min(hi*gemmMR, m)
+				packA(transA, alpha, a, lda, i0, i1-i0, p0, kc, apre[p0*mpad+i0*kc:])
+			}
 		})
+		p.ParallelChunks(np, t, func(lo, hi int) {
+			sgemmBlockA(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, 0, m, lo, hi, apre, mpad)
+		})
+		*bufp = apre[:0]
+		packBBufs.Put(bufp)
 	} else {
 		p.ParallelChunks(mp, t, func(lo, hi int) {
 			sgemmBlock(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, lo*gemmMR, min(hi*gemmMR, m), 0, np)
@@ -245,6 +262,13 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 // sgemmBlock computes rows [m0,m1) and column panels [jp0,jp1) of C.
 func sgemmBlock(transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB,
 	beta float32, c []float32, ldc int, ep *Epilogue, m0, m1, jp0, jp1 int) {
+	sgemmBlockA(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, m0, m1, jp0, jp1, nil, 0)
+}
+
+// sgemmBlockA is sgemmBlock with optionally pre-packed A (apre != nil): the
+// block for K offset p0 and rows from i0 starts at apre[p0*mpad+i0*kc].
+func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB,
+	beta float32, c []float32, ldc int, ep *Epilogue, m0, m1, jp0, jp1 int, apre []float32, mpad int) {
 	if m0 >= m1 || jp0 >= jp1 {
 		return
 	}
@@ -267,7 +291,11 @@ func sgemmBlock(transA bool, m int, alpha float32, a []float32, lda int, pb *Pac
 		last := p0+kc >= k
 		for i0 := m0; i0 < m1; i0 += gemmMC {
 			mc := min(gemmMC, m1-i0)
-			packA(transA, alpha, a, lda, i0, mc, p0, kc, abuf)
+			if apre != nil {
+				abuf = apre[p0*mpad+i0*kc:]
+			} else {
+				packA(transA, alpha, a, lda, i0, mc, p0, kc, abuf)
+			}
 			for jp := jp0; jp < jp1; jp++ {
 				bp := pb.panel(p0, jp)
 				next := bp

@@ -296,11 +296,13 @@ func TestPool(t *testing.T) {
 }
 
 func TestSetPath(t *testing.T) {
+	before := Path()
 	_, err := SetPath("nonsense")
 	require.Error(t, err)
+	require.Equal(t, before, Path())
 	restore, err := SetPath(PathGeneric)
 	require.NoError(t, err)
 	require.Equal(t, PathGeneric, Path())
 	restore()
-	require.Equal(t, Paths()[0], Path())
+	require.Equal(t, before, Path())
 }

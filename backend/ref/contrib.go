@@ -41,7 +41,7 @@ func contribFloat(dt ir.DType) bool { return signalFloatDType(dt) }
 
 // contribNew allocates a tensor of dt and shape holding vals.
 func contribNew(ctx ir.EvalContext, dt ir.DType, shape []int64, vals []float64) (*ir.Tensor, error) {
-	t, err := ctx.NewTensor(dt, shape)
+	t, err := signalNewTensor(ctx, dt, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +136,9 @@ func evalBiasAdd(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor,
 // + beta, or x / sqrt(mean(x^2) + eps) * gamma when simplified. It returns per-row mean and
 // 1/sqrt(var + eps) (the RMS form's mean is 0).
 func contribNormRows(v []float64, h int, gamma, beta []float64, eps float64, simplified bool) (means, invStd []float64) {
+	if h <= 0 {
+		return nil, nil // empty rows: nothing to normalize
+	}
 	rows := len(v) / h
 	means, invStd = make([]float64, rows), make([]float64, rows)
 	for r := 0; r < rows; r++ {
@@ -293,7 +296,10 @@ func evalSimplifiedLayerNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([
 // segment[seg[b,s]]) with gamma and beta; mask_index[b] = number of ones in mask[b] (0 without a
 // mask); embedding_sum = the sum before normalization.
 func evalEmbedLayerNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
-	ids, segIDs, word, pos, seg, gamma, beta := in[0], contribOpt(in, 1), in[2], in[3], contribOpt(in, 4), in[5], in[6]
+	ids, segIDs, word, pos, seg, gamma, beta := in[0], contribOpt(in, 1), contribOpt(in, 2), contribOpt(in, 3), contribOpt(in, 4), contribOpt(in, 5), contribOpt(in, 6)
+	if word == nil || pos == nil || gamma == nil || beta == nil {
+		return nil, fmt.Errorf("word_embedding, position_embedding, gamma and beta are required")
+	}
 	mask, posIDs := contribOpt(in, 7), contribOpt(in, 8)
 	if !contribFloat(word.DType) {
 		return nil, Unsupportedf("EmbedLayerNormalization of %s", word.DType)
@@ -340,6 +346,11 @@ func evalEmbedLayerNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.
 		}
 		return table[id*int64(H) : (id+1)*int64(H)], nil
 	}
+	shape := []int64{int64(B), int64(S), int64(H)}
+	out0, err := signalNewTensor(ctx, word.DType, shape)
+	if err != nil {
+		return nil, err
+	}
 	v := make([]float64, B*S*H)
 	for b := 0; b < B; b++ {
 		for s := 0; s < S; s++ {
@@ -378,11 +389,8 @@ func evalEmbedLayerNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.
 	sum := append([]float64{}, v...)
 	contribNormRows(v, H, F64s(gamma), F64s(beta), float64(n.AttrFloat("epsilon", 1e-12)), false)
 	outs := make([]*ir.Tensor, len(n.Outputs))
-	var err error
-	shape := []int64{int64(B), int64(S), int64(H)}
-	if outs[0], err = contribNew(ctx, word.DType, shape, v); err != nil {
-		return nil, err
-	}
+	SetF64s(out0, v)
+	outs[0] = out0
 	if len(outs) > 1 && n.Outputs[1] != nil {
 		mi := make([]float64, B)
 		if mask != nil {
@@ -409,7 +417,8 @@ func evalEmbedLayerNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.
 
 // contribMatMul multiplies a (shape as) by b (shape bs) with numpy matmul semantics (1-D
 // operands promoted and their unit dim dropped, batch dims broadcast), accumulating in float64.
-func contribMatMul(a []float64, as []int64, b []float64, bs []int64) ([]float64, []int64, error) {
+// The result buffer is allocated through ctx, so the memory cap applies to it.
+func contribMatMul(ctx ir.EvalContext, a []float64, as []int64, b []float64, bs []int64) ([]float64, []int64, error) {
 	if len(as) == 0 || len(bs) == 0 {
 		return nil, nil, fmt.Errorf("matmul operands must have rank >= 1, got %v and %v", as, bs)
 	}
@@ -428,9 +437,14 @@ func contribMatMul(a []float64, as []int64, b []float64, bs []int64) ([]float64,
 	if err != nil {
 		return nil, nil, err
 	}
+	full := append(append([]int64{}, batch...), M, N)
+	buf, err := signalNewTensor(ctx, ir.Float64, full)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := buf.Float64s()
 	ai := BroadcastIndex(batch, a2[:len(a2)-2])
 	bi := BroadcastIndex(batch, b2[:len(b2)-2])
-	out := make([]float64, len(ai)*int(M*N))
 	for p := range ai {
 		A := a[ai[p]*int(M*K):]
 		Bm := b[bi[p]*int(K*N):]
@@ -517,7 +531,7 @@ func evalFusedMatMul(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	}
 	av, as := contribFusedPrep(F64s(a), a.Shape, n.AttrInt("transBatchA", 0) != 0, n.AttrInt("transA", 0) != 0)
 	bv, bs := contribFusedPrep(F64s(b), b.Shape, n.AttrInt("transBatchB", 0) != 0, n.AttrInt("transB", 0) != 0)
-	y, shape, err := contribMatMul(av, as, bv, bs)
+	y, shape, err := contribMatMul(ctx, av, as, bv, bs)
 	if err != nil {
 		return nil, err
 	}
@@ -554,7 +568,7 @@ func contribPerColumn(t *ir.Tensor, N int64, def float64, what string) ([]float6
 
 // contribQuantMatMul computes (A - a_zp)(B - b_zp[col]) * scale[col] + bias[col] with integer
 // A and B values held in float64 (the products and sums are exact below 2^53).
-func contribQuantMatMul(aq []float64, as []int64, azp float64, b *ir.Tensor, bzp, scale []float64, bias *ir.Tensor) ([]float64, []int64, error) {
+func contribQuantMatMul(ctx ir.EvalContext, aq []float64, as []int64, azp float64, b *ir.Tensor, bzp, scale []float64, bias *ir.Tensor) ([]float64, []int64, error) {
 	N := b.Shape[len(b.Shape)-1]
 	bq := F64s(b)
 	for i := range bq {
@@ -563,7 +577,7 @@ func contribQuantMatMul(aq []float64, as []int64, azp float64, b *ir.Tensor, bzp
 	for i := range aq {
 		aq[i] -= azp
 	}
-	y, shape, err := contribMatMul(aq, as, bq, b.Shape)
+	y, shape, err := contribMatMul(ctx, aq, as, bq, b.Shape)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -632,7 +646,7 @@ func evalDynamicQuantizeMatMul(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) 
 	if bias != nil && bias.DType != ir.Float32 {
 		return nil, fmt.Errorf("bias must be float32, got %s", bias.DType)
 	}
-	y, shape, err := contribQuantMatMul(aq, a.Shape, float64(zp), b, bzp, bs, bias)
+	y, shape, err := contribQuantMatMul(ctx, aq, a.Shape, float64(zp), b, bzp, bs, bias)
 	if err != nil {
 		return nil, err
 	}
@@ -676,7 +690,7 @@ func evalMatMulIntegerToFloat(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) (
 	for i := range bs {
 		bs[i] *= as
 	}
-	y, shape, err := contribQuantMatMul(F64s(a), a.Shape, azp, b, bzp, bs, bias)
+	y, shape, err := contribQuantMatMul(ctx, F64s(a), a.Shape, azp, b, bzp, bs, bias)
 	if err != nil {
 		return nil, err
 	}
@@ -691,8 +705,8 @@ func evalMatMulIntegerToFloat(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) (
 //	P = softmax(scale * Q K^T + mask + attention_bias) over keys, output = P V (heads concatenated)
 //
 // mask_index forms: [B, T] or [B, S, T] 0/1 key masks (0 adds mask_filter_value), [B, 1, M, M]
-// 0/1 masks read at rows past..past+S-1 and columns 0..T-1, [B] end positions (right padding) and
-// [2B] end and start positions. unidirectional hides keys after each query's position (the
+// (Megatron) 0/1 masks read at rows past..past+S-1 and columns 0..T-1, [B] end positions (right
+// padding), [2B] end and start positions, and the dummy [1, 1] / [B, 1] (no mask). unidirectional hides keys after each query's position (the
 // lowest float32 is added, so such keys get exactly zero weight).
 func evalAttention(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, w := in[0], in[1]
@@ -750,7 +764,7 @@ func evalAttention(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tenso
 	}
 	T := P + S
 	// projections: proj[b, s, :] = x[b, s, :] * W + bias
-	proj, _, err := contribMatMul(F64s(x), x.Shape, F64s(w), w.Shape)
+	proj, _, err := contribMatMul(ctx, F64s(x), x.Shape, F64s(w), w.Shape)
 	if err != nil {
 		return nil, err
 	}
@@ -907,6 +921,8 @@ func attentionMask(m *ir.Tensor, B, S, P, T int, filter float64, causal bool) ([
 			}
 		}
 		switch sh := m.Shape; {
+		case len(sh) == 2 && sh[1] == 1 && (sh[0] == 1 || int(sh[0]) == B) && T != 1:
+			// ONNX Runtime's dummy mask ([1, 1] or [B, 1]): the same as no mask
 		case len(sh) == 2 && int(sh[0]) == B && int(sh[1]) == T:
 			for b := 0; b < B; b++ {
 				for s := 0; s < S; s++ {

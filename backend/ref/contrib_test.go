@@ -195,7 +195,7 @@ func TestAttentionCausalWithPast(t *testing.T) {
 		return 0
 	}, pk, pvv)
 	rnnTClose(t, want, outs[0], 1e-5)
-	require.Equal(t, []int64{2, B, N, P + S, hs}, outs[1].Shape)
+	require.Equal(t, []int64{2, B, N, P + S, int64(hs)}, outs[1].Shape)
 	pres := F64s(outs[1])
 	// present starts with past and continues with this step's keys
 	for n := 0; n < N; n++ {
@@ -544,4 +544,56 @@ func TestQuantizedMatMulsMatchUnfused(t *testing.T) {
 	rnnTClose(t, want, got, 1e-5)
 	_, err := rnnTTry(ctbTDomain, "MatMulIntegerToFloat", 1, 1, []*ir.Tensor{au, bq, aScale, ir.FromFloat32s([]int64{3}, []float32{1, 2, 3})})
 	require.ErrorContains(t, err, "b_scale")
+}
+
+// TestAttentionQKVHiddenSizes: with zero Q and K projections every key gets the same weight, so
+// each output row is the mean of the value rows (V may be wider than Q and K).
+func TestAttentionQKVHiddenSizes(t *testing.T) {
+	r := rand.New(rand.NewSource(18))
+	const B, S, D, N = 1, 3, 2, 2
+	qkv := []int64{4, 4, 6}
+	w := rnnTRand(r, D, 14)
+	bias := rnnTRand(r, 14)
+	for d := 0; d < D; d++ {
+		for c := 0; c < 8; c++ {
+			w.Float32s()[d*14+c] = 0
+		}
+	}
+	x := rnnTRand(r, B, S, D)
+	got := rnnTRun(t, ctbTDomain, "Attention", 1, 1, []*ir.Tensor{x, w, bias}, ir.AInt("num_heads", N), ir.AInts("qkv_hidden_sizes", qkv...))[0]
+	require.Equal(t, []int64{B, S, 6}, got.Shape)
+	xv, wv, bv := F64s(x), F64s(w), F64s(bias)
+	mean := make([]float64, 6)
+	for s := 0; s < S; s++ {
+		for c := 0; c < 6; c++ {
+			v := bv[8+c]
+			for d := 0; d < D; d++ {
+				v += xv[s*D+d] * wv[d*14+8+c]
+			}
+			mean[c] += v / S
+		}
+	}
+	var want []float64
+	for s := 0; s < S; s++ {
+		want = append(want, mean...)
+	}
+	rnnTClose(t, want, got, 1e-6)
+	_, err := rnnTTry(ctbTDomain, "Attention", 1, 1, []*ir.Tensor{x, w, bias}, ir.AInt("num_heads", N), ir.AInts("qkv_hidden_sizes", 4, 4, 4))
+	require.Error(t, err)
+}
+
+// TestContribHalfPrecision: float16 and bfloat16 inputs compute in float64 and round once.
+func TestContribHalfPrecision(t *testing.T) {
+	vals := []float64{-2, -0.5, 0, 0.75, 3}
+	for _, dt := range []ir.DType{ir.Float16, ir.BFloat16} {
+		x := ir.MustTensor(dt, 5)
+		SetF64s(x, vals)
+		got := rnnTRun(t, ctbTDomain, "FastGelu", 1, 1, []*ir.Tensor{x})[0]
+		require.Equal(t, dt, got.DType)
+		want := make([]float64, 5)
+		for i, v := range vals {
+			want[i] = v * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v))) / 2
+		}
+		rnnTClose(t, want, got, 0.02)
+	}
 }

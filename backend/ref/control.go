@@ -39,6 +39,38 @@ func ctlIntScalar(d ir.Datum, what string) (int64, error) {
 	return t.Int64At(0), nil
 }
 
+// ctlBudget tracks the bytes a control-flow op holds across body runs (per-iteration outputs and
+// loop-carried values), which the interpreter's live-memory accounting does not see, and checks
+// them against the memory cap each time they double.
+type ctlBudget struct {
+	kept int64 // bytes of per-iteration outputs kept so far
+	next int64 // total at which to check next
+}
+
+// check adds the bytes of kept to the running total and, when the total (plus the bytes of the
+// transient values, e.g. the current loop-carried ones) has doubled since the last check, asks
+// the interpreter for that much memory, failing with its memory-limit error when it is over.
+func (b *ctlBudget) check(ctx ir.EvalContext, kept []ir.Datum, transient []ir.Datum) error {
+	for _, d := range kept {
+		b.kept += datumBytes(d)
+	}
+	total := b.kept
+	for _, d := range transient {
+		total += datumBytes(d)
+	}
+	if b.next == 0 {
+		b.next = 1 << 20
+	}
+	if total < b.next {
+		return nil
+	}
+	b.next = 2 * total
+	if _, err := ctx.NewTensor(ir.Uint8, []int64{total}); err != nil {
+		return fmt.Errorf("values kept across iterations: %w", err)
+	}
+	return nil
+}
+
 // ctlBodyArgs adapts values passed to a body's inputs: a tensor or sequence given to an input
 // declared optional is wrapped in a non-empty optional (a loop-carried optional may become a
 // sequence after the first iteration, as in ONNX's own loop tests).
@@ -80,19 +112,26 @@ func evalIf(ctx ir.EvalContext, n *ir.Node, in []ir.Datum) ([]ir.Datum, error) {
 	return outs, nil
 }
 
-// ctlEmptyStack returns the stack of zero per-iteration values described by t: shape [0, dims...]
-// with unknown dims taken as 0.
-func ctlEmptyStack(ctx ir.EvalContext, t ir.Type, axis int) (*ir.Tensor, error) {
+// ctlPlaceholder returns the dtype and shape of a value described by t, with unknown dims (and
+// an unknown dtype) taken as 0 (and float32): what a zero-iteration output is built from.
+func ctlPlaceholder(t ir.Type) (ir.DType, []int64) {
 	dt := t.DType
 	if dt == ir.Undefined {
 		dt = ir.Float32
 	}
-	var shape []int64
+	shape := []int64{}
 	if t.Ranked {
 		for _, d := range t.Shape {
 			shape = append(shape, max(d.Value, 0))
 		}
 	}
+	return dt, shape
+}
+
+// ctlEmptyStack returns the stack of zero per-iteration values described by t: a tensor with a
+// 0-sized axis at position axis.
+func ctlEmptyStack(ctx ir.EvalContext, t ir.Type, axis int) (*ir.Tensor, error) {
+	dt, shape := ctlPlaceholder(t)
 	if axis < 0 || axis > len(shape) {
 		axis = 0
 	}
@@ -137,6 +176,7 @@ func evalLoop(ctx ir.EvalContext, n *ir.Node, in []ir.Datum) ([]ir.Datum, error)
 	}
 	carried := append([]ir.Datum{}, in[2:]...)
 	scans := make([][]*ir.Tensor, nScan)
+	var budget ctlBudget
 	for i := int64(0); cond && (trip < 0 || i < trip); i++ {
 		args := append([]ir.Datum{ir.ScalarInt64(i), ctlBoolTensor(cond)}, carried...)
 		outs, err := ctx.RunGraph(body, ctlBodyArgs(body, args))
@@ -157,6 +197,9 @@ func evalLoop(ctx ir.EvalContext, n *ir.Node, in []ir.Datum) ([]ir.Datum, error)
 				return nil, fmt.Errorf("iteration %d: scan output %d is a %T, want a tensor", i, j, outs[1+nCarried+j])
 			}
 			scans[j] = append(scans[j], t)
+		}
+		if err := budget.check(ctx, outs[1+nCarried:], carried); err != nil {
+			return nil, fmt.Errorf("iteration %d: %w", i, err)
 		}
 	}
 	res := make([]ir.Datum, nCarried+nScan)
@@ -263,6 +306,7 @@ func evalScan(ctx ir.EvalContext, n *ir.Node, in []ir.Datum) ([]ir.Datum, error)
 	}
 	state := append([]ir.Datum{}, in[:nState]...)
 	outs := make([][]*ir.Tensor, nOut)
+	var budget ctlBudget
 	for it := int64(0); it < seqLen; it++ {
 		args := append([]ir.Datum{}, state...)
 		for k, t := range scanIn {
@@ -287,6 +331,9 @@ func evalScan(ctx ir.EvalContext, n *ir.Node, in []ir.Datum) ([]ir.Datum, error)
 				return nil, fmt.Errorf("iteration %d: scan output %d is a %T, want a tensor", it, j, res[nState+j])
 			}
 			outs[j] = append(outs[j], t)
+		}
+		if err := budget.check(ctx, res[nState:], state); err != nil {
+			return nil, fmt.Errorf("iteration %d: %w", it, err)
 		}
 	}
 	res := make([]ir.Datum, nState+nOut)
@@ -389,6 +436,7 @@ func evalScan8(ctx ir.EvalContext, n *ir.Node, body *ir.Graph, in []ir.Datum) ([
 	}
 	finalStates := make([][]*ir.Tensor, nState)
 	scanOuts := make([][]*ir.Tensor, nOut) // per batch entry, padded to maxLen
+	var budget ctlBudget
 	for b := int64(0); b < batch; b++ {
 		L := maxLen
 		if lens != nil {
@@ -435,6 +483,9 @@ func evalScan8(ctx ir.EvalContext, n *ir.Node, body *ir.Graph, in []ir.Datum) ([
 				}
 				steps[j] = append(steps[j], t)
 			}
+			if err := budget.check(ctx, res[nState:], state); err != nil {
+				return nil, fmt.Errorf("batch %d, iteration %d: %w", b, it, err)
+			}
 		}
 		for i := range state {
 			t, ok := state[i].(*ir.Tensor)
@@ -452,14 +503,8 @@ func evalScan8(ctx ir.EvalContext, n *ir.Node, body *ir.Graph, in []ir.Datum) ([
 					return nil, err
 				}
 			} else {
-				proto, err = ctlEmptyStack(ctx, body.Outputs[nState+j].Type, 0)
-				if err != nil {
-					return nil, err
-				}
-				proto.Shape = proto.Shape[1:]
-				if proto, err = ctx.NewTensor(proto.DType, proto.Shape); err != nil {
-					return nil, err
-				}
+				dt, shape := ctlPlaceholder(body.Outputs[nState+j].Type)
+				proto = &ir.Tensor{DType: dt, Shape: shape}
 			}
 			for int64(len(items)) < maxLen {
 				z, err := ctx.NewTensor(proto.DType, proto.Shape)

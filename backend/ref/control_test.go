@@ -370,3 +370,41 @@ func TestCtlLoopWithoutCondIsAForLoop(t *testing.T) {
 	out := ctlRun(t, g, map[string]ir.Datum{})
 	require.Equal(t, []int64{0, 1, 2}, ctlTensorOut(t, out[0]).Int64s())
 }
+
+func TestCtlLoopMemoryCap(t *testing.T) {
+	// A long loop whose scan outputs would need 64 GiB fails early with the memory-limit error.
+	b := ctlMain(t, 17)
+	x := b.in("x", ir.TensorType(ir.Float32, ir.Shape{ir.D(16384)}))
+	body := b.sub()
+	body.in("iter", ir.TensorType(ir.Int64, ir.Shape{}))
+	cin := body.in("cond_in", ir.TensorType(ir.Bool, ir.Shape{}))
+	bg := body.out(body.op("Identity", []*ir.Value{cin}), body.op("Identity", []*ir.Value{x}))
+	outs := b.opD("", "Loop", 1, []*ir.Value{b.cst(ir.ScalarInt64(1 << 20)), nil}, ir.AGraph("body", bg))
+	g := b.done(outs...)
+	_, err := Run(g, map[string]ir.Datum{x.Name: ir.MustTensor(ir.Float32, 16384)}, Options{MaxMemory: 4 << 20})
+	require.ErrorIs(t, err, ErrMemoryLimit)
+	require.ErrorContains(t, err, "iteration")
+}
+
+func TestCtlScan8SequenceLens(t *testing.T) {
+	// Batch entry 1 runs one step of two: its scan output is padded with zeros and its final
+	// state is its first slice. Entry 0 scans in reverse (directions=[1]).
+	f2 := ir.TensorType(ir.Float32, ir.Shape{ir.D(2)})
+	b := ctlMain(t, 8)
+	lens := b.in("lens", ir.TensorType(ir.Int64, ir.Shape{ir.D(2)}))
+	s := b.in("s", ir.TensorType(ir.Float32, ir.Shape{ir.D(2), ir.D(2)}))
+	x := b.in("x", ir.TensorType(ir.Float32, ir.Shape{ir.D(2), ir.D(2), ir.D(2)}))
+	body := b.sub()
+	sin := body.in("s_in", f2)
+	xin := body.in("x_in", f2)
+	bg := body.out(body.op("Identity", []*ir.Value{xin}), body.op("Identity", []*ir.Value{sin}))
+	outs := b.opD("", "Scan", 2, []*ir.Value{lens, s, x}, ir.AGraph("body", bg), ir.AInt("num_scan_inputs", 1), ir.AInts("directions", 1))
+	g := b.done(outs...)
+	out := ctlRun(t, g, map[string]ir.Datum{lens.Name: ctlI64([]int64{2}, 2, 1),
+		s.Name: ctlF32([]int64{2, 2}, -1, -2, -3, -4), x.Name: ctlF32([]int64{2, 2, 2}, 1, 2, 3, 4, 5, 6, 7, 8)})
+	require.Equal(t, []float32{1, 2, 5, 6}, ctlTensorOut(t, out[0]).Float32s())
+	require.Equal(t, []float32{-1, -2, 3, 4, -3, -4, 0, 0}, ctlTensorOut(t, out[1]).Float32s())
+	_, err := Run(g, map[string]ir.Datum{lens.Name: ctlI64([]int64{2}, 3, 1),
+		s.Name: ctlF32([]int64{2, 2}, -1, -2, -3, -4), x.Name: ctlF32([]int64{2, 2, 2}, 1, 2, 3, 4, 5, 6, 7, 8)}, Options{})
+	require.ErrorContains(t, err, "sequence_lens[0] = 3 out of range")
+}

@@ -41,10 +41,18 @@ func convUnflatten(f int, s []int64, c []int64) {
 }
 
 // convTable returns idx[o*kN+k] = flat input spatial index read by output position o at kernel
-// position k (-1 in the padding), and the number of kernel positions kN.
-func convTable(in, out []int64, g ir.ConvGeom) ([]int, int) {
+// position k (-1 in the padding), and the number of kernel positions kN. The table is allocated
+// through ctx, so its size counts against the memory cap.
+func convTable(ctx ir.EvalContext, in, out []int64, g ir.ConvGeom) ([]int64, int, error) {
 	oN, kN := convProd(out), convProd(g.Kernel)
-	idx := make([]int, oN*kN)
+	if oN == 0 || kN == 0 {
+		return nil, kN, nil
+	}
+	tt, err := ctx.NewTensor(ir.Int64, []int64{int64(oN), int64(kN)})
+	if err != nil {
+		return nil, 0, err
+	}
+	idx := tt.Int64s()
 	r := len(in)
 	oc := make([]int64, r)
 	kc := make([]int64, r)
@@ -52,19 +60,19 @@ func convTable(in, out []int64, g ir.ConvGeom) ([]int, int) {
 		convUnflatten(o, out, oc)
 		for k := 0; k < kN; k++ {
 			convUnflatten(k, g.Kernel, kc)
-			flat := 0
+			flat := int64(0)
 			for d := 0; d < r; d++ {
 				p := oc[d]*g.Strides[d] - g.PadBegin[d] + kc[d]*g.Dilations[d]
 				if p < 0 || p >= in[d] {
 					flat = -1
 					break
 				}
-				flat = flat*int(in[d]) + int(p)
+				flat = flat*in[d] + p
 			}
 			idx[o*kN+k] = flat
 		}
 	}
-	return idx, kN
+	return idx, kN, nil
 }
 
 // convPlan is a checked Conv-shaped computation: x [N,C,in...], w [M,C/group,kernel...].
@@ -72,15 +80,17 @@ type convPlan struct {
 	batch, c, m, group int
 	in, out            []int64
 	geom               ir.ConvGeom
-	idx                []int
+	idx                []int64
 	kN                 int
+	y                  *ir.Tensor // the output, allocated before any scratch
 }
 
 func (p *convPlan) outShape() []int64 {
 	return append([]int64{int64(p.batch), int64(p.m)}, p.out...)
 }
 
-func convPrepare(n *ir.Node, xs, ws []int64) (*convPlan, error) {
+// convPrepare checks a Conv-shaped computation and allocates its output of type dt.
+func convPrepare(ctx ir.EvalContext, dt ir.DType, n *ir.Node, xs, ws []int64) (*convPlan, error) {
 	if len(xs) < 3 {
 		return nil, fmt.Errorf("input must have rank >= 3 ([N,C,spatial...]), got %v", xs)
 	}
@@ -113,10 +123,12 @@ func convPrepare(n *ir.Node, xs, ws []int64) (*convPlan, error) {
 		return nil, err
 	}
 	p := &convPlan{batch: int(xs[0]), c: int(xs[1]), m: int(ws[0]), group: int(group), in: xs[2:], out: g.Out, geom: g}
-	if _, err := ir.NumElements(p.outShape()); err != nil {
+	if p.y, err = ctx.NewTensor(dt, p.outShape()); err != nil {
 		return nil, err
 	}
-	p.idx, p.kN = convTable(p.in, p.out, g)
+	if p.idx, p.kN, err = convTable(ctx, p.in, p.out, g); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -177,14 +189,11 @@ func convEvalConv(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 	if w.DType != x.DType {
 		return nil, fmt.Errorf("W has element type %s, X has %s", w.DType, x.DType)
 	}
-	p, err := convPrepare(n, x.Shape, w.Shape)
+	p, err := convPrepare(ctx, x.DType, n, x.Shape, w.Shape)
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(x.DType, p.outShape())
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	out := make([]float64, y.Len())
 	if len(in) > 2 && in[2] != nil {
 		if err := nnNeedFloat(in[2], "B"); err != nil {
@@ -246,21 +255,30 @@ func convEvalTranspose(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.T
 	inSp, outSp := xs[2:], g.Out
 	inN, outN, kN := convProd(inSp), convProd(outSp), convProd(kernel)
 	r := len(inSp)
-	tab := make([]int, inN*kN)
+	var tab []int64
+	if inN > 0 && kN > 0 && y.Len() > 0 {
+		tt, err := ctx.NewTensor(ir.Int64, []int64{int64(inN), int64(kN)})
+		if err != nil {
+			return nil, err
+		}
+		tab = tt.Int64s()
+	} else {
+		inN = 0
+	}
 	ic := make([]int64, r)
 	kc := make([]int64, r)
 	for i := 0; i < inN; i++ {
 		convUnflatten(i, inSp, ic)
 		for k := 0; k < kN; k++ {
 			convUnflatten(k, kernel, kc)
-			flat := 0
+			flat := int64(0)
 			for d := 0; d < r; d++ {
 				o := ic[d]*g.Strides[d] - g.PadBegin[d] + kc[d]*g.Dilations[d]
 				if o < 0 || o >= outSp[d] {
 					flat = -1
 					break
 				}
-				flat = flat*int(outSp[d]) + int(o)
+				flat = flat*outSp[d] + o
 			}
 			tab[i*kN+k] = flat
 		}
@@ -314,11 +332,13 @@ type poolPlan struct {
 	rows    int // N*C
 	in, out []int64
 	geom    ir.ConvGeom
-	idx     []int
+	idx     []int64
 	kN      int
+	y       *ir.Tensor // the output, allocated before any scratch
 }
 
-func poolPrepare(n *ir.Node, x *ir.Tensor, ceil bool) (*poolPlan, error) {
+// poolPrepare checks a pooling computation and allocates its output (x's type).
+func poolPrepare(ctx ir.EvalContext, n *ir.Node, x *ir.Tensor, ceil bool) (*poolPlan, error) {
 	if len(x.Shape) < 3 {
 		return nil, fmt.Errorf("input must have rank >= 3 ([N,C,spatial...]), got %v", x.Shape)
 	}
@@ -331,10 +351,12 @@ func poolPrepare(n *ir.Node, x *ir.Tensor, ceil bool) (*poolPlan, error) {
 		return nil, err
 	}
 	p := &poolPlan{rows: int(x.Shape[0] * x.Shape[1]), in: x.Shape[2:], out: g.Out, geom: g}
-	if _, err := ir.NumElements(p.outShape(x)); err != nil {
+	if p.y, err = ctx.NewTensor(x.DType, p.outShape(x)); err != nil {
 		return nil, err
 	}
-	p.idx, p.kN = convTable(p.in, p.out, g)
+	if p.idx, p.kN, err = convTable(ctx, p.in, p.out, g); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -347,7 +369,7 @@ func convEvalMaxPool(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	if !nnIsFloat(x.DType) && x.DType != ir.Int8 && x.DType != ir.Uint8 {
 		return nil, Unsupportedf("MaxPool of %s", x.DType)
 	}
-	p, err := poolPrepare(n, x, n.AttrInt("ceil_mode", 0) != 0)
+	p, err := poolPrepare(ctx, n, x, n.AttrInt("ceil_mode", 0) != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -355,10 +377,7 @@ func convEvalMaxPool(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	if so != 0 && so != 1 {
 		return nil, fmt.Errorf("storage_order must be 0 or 1, got %d", so)
 	}
-	y, err := ctx.NewTensor(x.DType, p.outShape(x))
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	var ind *ir.Tensor
 	if len(n.Outputs) > 1 && n.Outputs[1] != nil {
 		if ind, err = ctx.NewTensor(ir.Int64, p.outShape(x)); err != nil {
@@ -389,7 +408,7 @@ func convEvalMaxPool(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 			best, arg := math.Inf(-1), -1
 			for _, i := range p.idx[o*p.kN : (o+1)*p.kN] {
 				if i >= 0 && (arg < 0 || xrow[i] > best) {
-					best, arg = xrow[i], i
+					best, arg = xrow[i], int(i)
 				}
 			}
 			out[r*outN+o] = best
@@ -414,14 +433,11 @@ func convEvalAvgPool(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	if err := nnNeedFloat(x, "X"); err != nil {
 		return nil, err
 	}
-	p, err := poolPrepare(n, x, n.AttrInt("ceil_mode", 0) != 0)
+	p, err := poolPrepare(ctx, n, x, n.AttrInt("ceil_mode", 0) != 0)
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(x.DType, p.outShape(x))
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	includePad := n.AttrInt("count_include_pad", 0) != 0
 	inN, outN := convProd(p.in), convProd(p.out)
 	// padCount[o]: window positions of o inside the padded input (count_include_pad divisor).
@@ -487,14 +503,11 @@ func convEvalLpPool(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 	if err != nil {
 		return nil, err
 	}
-	p, err := poolPrepare(n, x, n.AttrInt("ceil_mode", 0) != 0)
+	p, err := poolPrepare(ctx, n, x, n.AttrInt("ceil_mode", 0) != 0)
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(x.DType, p.outShape(x))
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	inN, outN := convProd(p.in), convProd(p.out)
 	xv := F64s(x)
 	out := make([]float64, y.Len())
@@ -533,7 +546,11 @@ func convEvalGlobalPool(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.
 	for range x.Shape[2:] {
 		outShape = append(outShape, 1)
 	}
-	rows, inner := int(x.Shape[0]*x.Shape[1]), convProd(x.Shape[2:])
+	y, err := ctx.NewTensor(x.DType, outShape)
+	if err != nil {
+		return nil, err
+	}
+	rows, inner := y.Len(), convProd(x.Shape[2:])
 	xv := F64s(x)
 	out := make([]float64, rows)
 	for r := range out {
@@ -561,10 +578,7 @@ func convEvalGlobalPool(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.
 			out[r] = math.Pow(s, 1/pw)
 		}
 	}
-	y, err := nnStore(ctx, x.DType, outShape, out)
-	if err != nil {
-		return nil, err
-	}
+	SetF64s(y, out)
 	return []*ir.Tensor{y}, nil
 }
 

@@ -220,3 +220,17 @@ func TestMaxUnpoolInvertsMaxPool(t *testing.T) {
 	_, err := nnRunOp(t, 11, "MaxUnpool", 1, []*ir.Tensor{outs[0], bad}, ir.AInts("kernel_shape", 2, 2), ir.AInts("strides", 2, 2))
 	require.ErrorContains(t, err, "outside")
 }
+
+// BenchmarkConvResNetBlock times a ResNet 3x3 convolution, [1,64,56,56] * [64,64,3,3], pads 1.
+func BenchmarkConvResNetBlock(b *testing.B) {
+	x, w := ir.MustTensor(ir.Float32, 1, 64, 56, 56), ir.MustTensor(ir.Float32, 64, 64, 3, 3)
+	bl := ir.NewBuilder("t", nil)
+	xv, wv := bl.Input("x", x.Type()), bl.Input("w", w.Type())
+	bl.Output(bl.Op("Conv", []*ir.Value{xv, wv}, ir.AInts("pads", 1, 1, 1, 1)))
+	g := bl.MustGraph()
+	for i := 0; i < b.N; i++ {
+		if _, err := Run(g, map[string]ir.Datum{"x": x, "w": w}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

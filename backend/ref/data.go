@@ -76,7 +76,7 @@ func dataEvalGather(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 		return nil, err
 	}
 	out := append(append(append([]int64{}, x.Shape[:ax]...), it.Shape...), x.Shape[ax+1:]...)
-	y, err := ctx.NewTensor(x.DType, out)
+	y, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func dataEvalGatherND(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Te
 		return nil, err
 	}
 	out := append(append([]int64{}, it.Shape[:len(it.Shape)-1]...), sliceShape...)
-	y, err := ctx.NewTensor(x.DType, out)
+	y, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ func dataScatterSetup(ctx ir.EvalContext, n *ir.Node, x, upd *ir.Tensor) (*ir.Te
 	switch red {
 	case "none":
 	case "add", "mul", "max", "min":
-		if x.DType == ir.String || (!x.DType.IsInt() && !shapeFloatOK(x.DType) && x.DType != ir.Bool) {
+		if x.DType == ir.String || x.DType.Bits() == 4 || (!shapeFloatOK(x.DType) && x.DType != ir.Bool) {
 			return nil, dataReducer{}, Unsupportedf("scatter reduction %q on %s", red, x.DType)
 		}
 		if (red == "max" || red == "min") && ctx.Opset() < 18 {
@@ -360,30 +360,23 @@ func dataEvalScatterElements(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([
 	if err != nil {
 		return nil, err
 	}
+	for i, k := range idx {
+		if idx[i], err = dataIndex(k, x.Shape[ax], "index"); err != nil {
+			return nil, err
+		}
+	}
 	strides := Strides(x.Shape)
-	var ierr error
-	k := 0
-	dst := shapeIndexMap(it.Shape, func(c []int64) int {
+	shapeWalk(it.Shape, func(c []int64) int {
 		off := int64(0)
 		for i, v := range c {
-			if i == ax {
-				j, err := dataIndex(idx[k], x.Shape[ax], "index")
-				if err != nil {
-					ierr = err
-				}
-				v = j
+			if i != ax {
+				off += v * strides[i]
 			}
-			off += v * strides[i]
 		}
-		k++
 		return int(off)
+	}, func(k, base int) {
+		red.apply(base+int(idx[k]*strides[ax]), upd, k)
 	})
-	if ierr != nil {
-		return nil, ierr
-	}
-	for s, d := range dst {
-		red.apply(d, upd, s)
-	}
 	return []*ir.Tensor{y}, nil
 }
 
@@ -449,7 +442,7 @@ func dataEvalRange(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tenso
 		if err != nil {
 			return nil, err
 		}
-		y, err := ctx.NewTensor(dt, []int64{cnt})
+		y, err := shapeAlloc(ctx, dt, []int64{cnt})
 		if err != nil {
 			return nil, err
 		}
@@ -463,7 +456,7 @@ func dataEvalRange(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tenso
 		if err != nil {
 			return nil, err
 		}
-		y, err := ctx.NewTensor(dt, []int64{cnt})
+		y, err := shapeAlloc(ctx, dt, []int64{cnt})
 		if err != nil {
 			return nil, err
 		}
@@ -502,7 +495,7 @@ func dataEvalConstantOfShape(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([
 		}
 		dt = v.DType
 	}
-	y, err := ctx.NewTensor(dt, shape)
+	y, err := shapeAlloc(ctx, dt, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -517,7 +510,7 @@ func dataEvalConstant(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Te
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(t.DType, t.Shape)
+	y, err := shapeAlloc(ctx, t.DType, t.Shape)
 	if err != nil {
 		return nil, err
 	}
@@ -552,7 +545,7 @@ func dataEvalNonZero(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 		}
 	}
 	r := len(x.Shape)
-	y, err := ctx.NewTensor(ir.Int64, []int64{int64(r), int64(len(hits))})
+	y, err := shapeAlloc(ctx, ir.Int64, []int64{int64(r), int64(len(hits))})
 	if err != nil {
 		return nil, err
 	}
@@ -607,7 +600,7 @@ func dataEvalCompress(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Te
 	}
 	out := append([]int64{}, src.Shape...)
 	out[ax] = int64(len(keep))
-	y, err := ctx.NewTensor(x.DType, out)
+	y, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
@@ -660,7 +653,7 @@ func dataEvalOneHot(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 		return nil, err
 	}
 	out := append(append(append([]int64{}, it.Shape[:ax]...), depth), it.Shape[ax:]...)
-	y, err := ctx.NewTensor(vt.DType, out)
+	y, err := shapeAlloc(ctx, vt.DType, out)
 	if err != nil {
 		return nil, err
 	}
@@ -747,7 +740,7 @@ func dataEvalEyeLike(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	if !shapeFloatOK(dt) && dt != ir.Bool {
 		return nil, Unsupportedf("EyeLike of element type %s", dt)
 	}
-	y, err := ctx.NewTensor(dt, x.Shape)
+	y, err := shapeAlloc(ctx, dt, x.Shape)
 	if err != nil {
 		return nil, err
 	}
@@ -866,7 +859,7 @@ func dataEvalUnique(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 	m := len(order)
 	out := append([]int64{}, src.Shape...)
 	out[ax] = int64(m)
-	y, err := ctx.NewTensor(x.DType, out)
+	y, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
@@ -877,7 +870,7 @@ func dataEvalUnique(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 	}
 	results := []*ir.Tensor{y}
 	if len(n.Outputs) > 1 {
-		t, err := ctx.NewTensor(ir.Int64, []int64{int64(m)})
+		t, err := shapeAlloc(ctx, ir.Int64, []int64{int64(m)})
 		if err != nil {
 			return nil, err
 		}
@@ -887,7 +880,7 @@ func dataEvalUnique(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 		results = append(results, t)
 	}
 	if len(n.Outputs) > 2 {
-		t, err := ctx.NewTensor(ir.Int64, []int64{int64(d)})
+		t, err := shapeAlloc(ctx, ir.Int64, []int64{int64(d)})
 		if err != nil {
 			return nil, err
 		}
@@ -897,7 +890,7 @@ func dataEvalUnique(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 		results = append(results, t)
 	}
 	if len(n.Outputs) > 3 {
-		t, err := ctx.NewTensor(ir.Int64, []int64{int64(m)})
+		t, err := shapeAlloc(ctx, ir.Int64, []int64{int64(m)})
 		if err != nil {
 			return nil, err
 		}
@@ -949,11 +942,11 @@ func dataEvalTopK(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 	largest := n.AttrInt("largest", 1) != 0
 	out := append([]int64{}, x.Shape...)
 	out[ax] = k
-	vals, err := ctx.NewTensor(x.DType, out)
+	vals, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
-	inds, err := ctx.NewTensor(ir.Int64, out)
+	inds, err := shapeAlloc(ctx, ir.Int64, out)
 	if err != nil {
 		return nil, err
 	}

@@ -227,8 +227,8 @@ func elemNeed(in []*ir.Tensor, i int) (*ir.Tensor, error) {
 	if i >= len(in) || in[i] == nil {
 		return nil, fmt.Errorf("input %d is missing", i)
 	}
-	if in[i].DType != ir.String && len(in[i].Raw) != int(ir.ByteSize(in[i].DType, int64(in[i].Len()))) {
-		return nil, fmt.Errorf("input %d: %d bytes of data for %s%v", i, len(in[i].Raw), in[i].DType, in[i].Shape)
+	if err := in[i].Validate(); err != nil {
+		return nil, fmt.Errorf("input %d: %v", i, err)
 	}
 	return in[i], nil
 }
@@ -681,7 +681,17 @@ func elemRegisterUnary() {
 	u["Sqrt"] = elemFloatFn(math.Sqrt)
 	u["Exp"] = elemFloatFn(math.Exp)
 	u["Log"] = elemFloatFn(math.Log)
-	u["Erf"] = elemFloatFn(math.Erf)
+	u["Erf"] = func(*ir.Node, int64) elemUnary {
+		// integers are allowed too: erf computed in float64 (where it reaches +/-1 from |x| >= 6)
+		// and truncated toward zero
+		return elemUnary{f: math.Erf, i: func(x int64, dt ir.DType) int64 {
+			xf := float64(x)
+			if dt == ir.Uint64 {
+				xf = float64(uint64(x))
+			}
+			return elemF64ToInt(math.Erf(xf), dt)
+		}}
+	}
 	u["Sin"] = elemFloatFn(math.Sin)
 	u["Cos"] = elemFloatFn(math.Cos)
 	u["Tan"] = elemFloatFn(math.Tan)
@@ -1292,7 +1302,70 @@ func elemShortest(v float64, bits int) string {
 // elemCastable reports whether Cast handles dt as a source or target.
 func elemCastable(dt ir.DType) bool {
 	_, f8 := elemF8Formats[dt]
-	return elemIsFloat(dt) || elemIsInt(dt) || dt == ir.Bool || dt == ir.String || f8
+	return elemIsFloat(dt) || elemIsInt(dt) || dt == ir.Bool || dt == ir.String || f8 || elemIs4Bit(dt)
+}
+
+// elemIs4Bit reports whether dt packs two elements per byte (int4, uint4, float4e2m1).
+func elemIs4Bit(dt ir.DType) bool { return dt == ir.Int4 || dt == ir.Uint4 || dt == ir.Float4E2M1 }
+
+// elemNibble returns 4-bit element i (low nibble first).
+func elemNibble(raw []byte, i int) byte { return raw[i/2] >> (4 * uint(i%2)) & 0xF }
+
+// elemSetNibble stores 4-bit element i.
+func elemSetNibble(raw []byte, i int, v byte) {
+	sh := 4 * uint(i%2)
+	raw[i/2] = raw[i/2]&^(0xF<<sh) | (v&0xF)<<sh
+}
+
+// elemFromF4 decodes a float4 E2M1 nibble: S.EE.M with bias 1, no infinities or NaN.
+func elemFromF4(b byte) float64 {
+	v := [8]float64{0, 0.5, 1, 1.5, 2, 3, 4, 6}[b&7]
+	if b&8 != 0 {
+		return -v
+	}
+	return v
+}
+
+// elemToF4 encodes float4 E2M1 as the ONNX float4 note specifies: round to nearest even within
+// [-6, 6], saturate beyond (infinities included), NaN to 6.
+func elemToF4(v float64) byte {
+	var sign byte
+	if math.Signbit(v) {
+		sign = 8
+	}
+	switch {
+	case math.IsNaN(v):
+		return 7
+	case v == 0:
+		return sign
+	}
+	a := math.Abs(v)
+	if !math.IsInf(a, 1) {
+		a = math.Abs(elemRoundTo(v, 1, 0))
+	}
+	if a > 6 {
+		return sign | 7
+	}
+	for code, w := range [8]float64{0, 0.5, 1, 1.5, 2, 3, 4, 6} {
+		if w == a {
+			return sign | byte(code)
+		}
+	}
+	return sign // unreachable: a is a representable magnitude
+}
+
+// elemTo4BitInt converts to int4/uint4 as the ONNX int4 note specifies: round to nearest even,
+// then saturate to the type's range (NaN gives 0).
+func elemTo4BitInt(v float64, signed bool) byte {
+	lo, hi := 0.0, 15.0
+	if signed {
+		lo, hi = -8, 7
+	}
+	if math.IsNaN(v) {
+		return 0
+	}
+	r := math.Max(lo, math.Min(hi, math.RoundToEven(v)))
+	return byte(int8(r)) & 0xF
 }
 
 // elemCast converts x to element type to. saturate applies to float8 targets.
@@ -1323,10 +1396,25 @@ func elemCast(ctx ir.EvalContext, x *ir.Tensor, to ir.DType, saturate bool) (*ir
 		for i, b := range x.Raw {
 			fv[i] = elemFromF8(b, srcF8)
 		}
+	case x.DType == ir.Float4E2M1:
+		fv = make([]float64, n)
+		for i := range fv {
+			fv[i] = elemFromF4(elemNibble(x.Raw, i))
+		}
+	case x.DType == ir.Int4 || x.DType == ir.Uint4:
+		iv = make([]int64, n)
+		for i := range iv {
+			b := elemNibble(x.Raw, i)
+			if x.DType == ir.Int4 {
+				iv[i] = int64(int8(b<<4) >> 4)
+			} else {
+				iv[i] = int64(b)
+			}
+		}
 	case elemIsFloat(x.DType):
 		fv = elemReadF(x)
 	case x.DType == ir.String:
-		if to == ir.Bool || elemIsInt(to) {
+		if to == ir.Bool || elemIsInt(to) || to == ir.Int4 || to == ir.Uint4 {
 			iv = make([]int64, n)
 			for i, s := range x.Strings {
 				v, err := elemParseInt(string(s), to)
@@ -1373,6 +1461,32 @@ func elemCast(ctx ir.EvalContext, x *ir.Tensor, to ir.DType, saturate bool) (*ir
 				s = strconv.FormatInt(iv[i], 10)
 			}
 			out.Strings[i] = []byte(s)
+		}
+	case to == ir.Int4 || to == ir.Uint4:
+		for i := 0; i < n; i++ {
+			var v float64
+			switch {
+			case fv != nil:
+				v = fv[i]
+			case x.DType == ir.Uint64:
+				v = float64(uint64(iv[i]))
+			default:
+				v = float64(iv[i]) // exact enough: anything past 2^53 saturates anyway
+			}
+			elemSetNibble(out.Raw, i, elemTo4BitInt(v, to == ir.Int4))
+		}
+	case to == ir.Float4E2M1:
+		for i := 0; i < n; i++ {
+			v := 0.0
+			switch {
+			case fv != nil:
+				v = fv[i]
+			case x.DType == ir.Uint64:
+				v = float64(uint64(iv[i]))
+			default:
+				v = float64(iv[i])
+			}
+			elemSetNibble(out.Raw, i, elemToF4(v))
 		}
 	case fv != nil && toF8:
 		for i, v := range fv {

@@ -77,9 +77,9 @@ func elemTIns(ts ...*ir.Tensor) []elemTArg {
 	return as
 }
 
-func f32(shape []int64, v ...float32) *ir.Tensor { return ir.FromFloat32s(shape, v) }
-func f64(shape []int64, v ...float64) *ir.Tensor { return ir.FromFloat64s(shape, v) }
-func i64(shape []int64, v ...int64) *ir.Tensor   { return ir.FromInt64s(shape, v) }
+func elemF32(shape []int64, v ...float32) *ir.Tensor { return ir.FromFloat32s(shape, v) }
+func elemF64(shape []int64, v ...float64) *ir.Tensor { return ir.FromFloat64s(shape, v) }
+func elemI64(shape []int64, v ...int64) *ir.Tensor   { return ir.FromInt64s(shape, v) }
 
 // elemTRaw builds a tensor of any byte-aligned dtype from little-endian element words.
 func elemTRaw(dt ir.DType, shape []int64, words ...uint64) *ir.Tensor {
@@ -130,8 +130,8 @@ func elemTNear(t *testing.T, want, got []float64, tol float64) {
 }
 
 func TestElemArithmeticBroadcast(t *testing.T) {
-	a := f32([]int64{2, 3}, 1, 2, 3, 4, 5, 6)
-	b := f32([]int64{3}, 10, 20, 40)
+	a := elemF32([]int64{2, 3}, 1, 2, 3, 4, 5, 6)
+	b := elemF32([]int64{3}, 10, 20, 40)
 	want := map[string][]float64{
 		"Add": {11, 22, 43, 14, 25, 46},
 		"Sub": {-9, -18, -37, -6, -15, -34},
@@ -145,7 +145,7 @@ func TestElemArithmeticBroadcast(t *testing.T) {
 		elemTNear(t, w, elemTFloats(out), 1e-7)
 	}
 	// [2,1] x [3] -> [2,3]
-	out := elemTRun(t, 17, "Add", elemTIns(f64([]int64{2, 1}, 1, 2), f64([]int64{3}, 10, 20, 30)))
+	out := elemTRun(t, 17, "Add", elemTIns(elemF64([]int64{2, 1}, 1, 2), elemF64([]int64{3}, 10, 20, 30)))
 	require.Equal(t, []int64{2, 3}, out.Shape)
 	require.Equal(t, []float64{11, 21, 31, 12, 22, 32}, out.Float64s())
 }
@@ -157,16 +157,16 @@ func TestElemIntegerArithmetic(t *testing.T) {
 	require.Equal(t, []int8{-56, 127, 5}, elemTRun(t, 14, "Add", elemTIns(a, b)).Int8s()) // -128-1 wraps to 127
 	require.Equal(t, []int8{16, -128, -14}, elemTRun(t, 14, "Mul", elemTIns(a, b)).Int8s())
 	// division truncates toward zero
-	out := elemTRun(t, 14, "Div", elemTIns(i64([]int64{4}, 7, -7, 7, -7), i64([]int64{4}, 2, 2, -2, -2)))
+	out := elemTRun(t, 14, "Div", elemTIns(elemI64([]int64{4}, 7, -7, 7, -7), elemI64([]int64{4}, 2, 2, -2, -2)))
 	require.Equal(t, []int64{3, -3, -3, 3}, out.Int64s())
 	// uint64 beyond int64 range divides unsigned
 	u := elemTRaw(ir.Uint64, []int64{1}, 1<<63+10)
 	out = elemTRun(t, 14, "Div", elemTIns(u, elemTRaw(ir.Uint64, []int64{1}, 2)))
 	require.Equal(t, []uint64{1<<62 + 5}, elemTWords(out))
 	// int64 is exact beyond 2^53
-	out = elemTRun(t, 14, "Add", elemTIns(i64(nil, 1<<60+1), i64(nil, 1<<60)))
+	out = elemTRun(t, 14, "Add", elemTIns(elemI64(nil, 1<<60+1), elemI64(nil, 1<<60)))
 	require.Equal(t, []int64{1<<61 + 1}, out.Int64s())
-	_, err := elemTRunErr(14, "Div", elemTIns(i64(nil, 1), i64(nil, 0)))
+	_, err := elemTRunErr(14, "Div", elemTIns(elemI64(nil, 1), elemI64(nil, 0)))
 	require.ErrorContains(t, err, "division by zero")
 }
 
@@ -194,7 +194,7 @@ func TestElemLegacyBroadcast(t *testing.T) {
 	for i := range av {
 		av[i] = float32(i)
 	}
-	b := f32([]int64{3}, 100, 200, 300)
+	b := elemF32([]int64{3}, 100, 200, 300)
 	out := elemTRun(t, 6, "Add", elemTIns(a, b), ir.AInt("broadcast", 1), ir.AInt("axis", 1))
 	require.Equal(t, []int64{2, 3, 2}, out.Shape)
 	got := out.Float32s()
@@ -207,7 +207,7 @@ func TestElemLegacyBroadcast(t *testing.T) {
 		}
 	}
 	// default axis aligns b with a's trailing dims
-	out = elemTRun(t, 6, "Mul", elemTIns(a, f32([]int64{2}, 1, -1)), ir.AInt("broadcast", 1))
+	out = elemTRun(t, 6, "Mul", elemTIns(a, elemF32([]int64{2}, 1, -1)), ir.AInt("broadcast", 1))
 	require.Equal(t, float32(-1), out.Float32s()[1])
 	require.Equal(t, float32(2), out.Float32s()[2])
 	// without broadcast=1 shapes must match exactly
@@ -220,8 +220,8 @@ func TestElemLegacyBroadcast(t *testing.T) {
 
 func TestElemComparisonsAndLogic(t *testing.T) {
 	nan := float32(math.NaN())
-	a := f32([]int64{4}, 1, 2, 3, nan)
-	b := f32([]int64{4}, 2, 2, 2, 2)
+	a := elemF32([]int64{4}, 1, 2, 3, nan)
+	b := elemF32([]int64{4}, 2, 2, 2, 2)
 	bools := func(out *ir.Tensor) []bool { return out.Bools() }
 	require.Equal(t, []bool{false, false, true, false}, bools(elemTRun(t, 13, "Greater", elemTIns(a, b))))
 	require.Equal(t, []bool{true, false, false, false}, bools(elemTRun(t, 13, "Less", elemTIns(a, b))))
@@ -249,25 +249,25 @@ func TestElemComparisonsAndLogic(t *testing.T) {
 }
 
 func TestElemPowModShift(t *testing.T) {
-	out := elemTRun(t, 15, "Pow", elemTIns(f32([]int64{3}, 2, 4, -2), f32([]int64{3}, 3, 0.5, 2)))
+	out := elemTRun(t, 15, "Pow", elemTIns(elemF32([]int64{3}, 2, 4, -2), elemF32([]int64{3}, 3, 0.5, 2)))
 	require.Equal(t, []float32{8, 2, 4}, out.Float32s())
 	// integer base, integer exponent: exact
-	out = elemTRun(t, 15, "Pow", elemTIns(i64([]int64{3}, 3, -2, 10), i64([]int64{3}, 4, 3, 15)))
+	out = elemTRun(t, 15, "Pow", elemTIns(elemI64([]int64{3}, 3, -2, 10), elemI64([]int64{3}, 4, 3, 15)))
 	require.Equal(t, []int64{81, -8, 1000000000000000}, out.Int64s())
 	// integer base, float exponent: computed in float, truncated to the base type
-	out = elemTRun(t, 15, "Pow", elemTIns(i64([]int64{2}, 2, 9), f32([]int64{2}, 0.5, 0.5)))
+	out = elemTRun(t, 15, "Pow", elemTIns(elemI64([]int64{2}, 2, 9), elemF32([]int64{2}, 0.5, 0.5)))
 	require.Equal(t, ir.Int64, out.DType)
 	require.Equal(t, []int64{1, 3}, out.Int64s())
 	// unsigned exponents beyond 2^63 keep their parity: (-1)^(2^64-1) = -1, 3^(2^63) wraps to 1 mod 2^64
-	out = elemTRun(t, 15, "Pow", elemTIns(i64([]int64{2}, -1, 3), elemTRaw(ir.Uint64, []int64{2}, math.MaxUint64, 1<<63)))
+	out = elemTRun(t, 15, "Pow", elemTIns(elemI64([]int64{2}, -1, 3), elemTRaw(ir.Uint64, []int64{2}, math.MaxUint64, 1<<63)))
 	require.Equal(t, []int64{-1, 1}, out.Int64s())
 	// Mod: fmod=0 takes the divisor's sign, fmod=1 the dividend's
-	x, y := i64([]int64{4}, -4, 4, -4, 5), i64([]int64{4}, 3, -3, -3, 5)
+	x, y := elemI64([]int64{4}, -4, 4, -4, 5), elemI64([]int64{4}, 3, -3, -3, 5)
 	require.Equal(t, []int64{2, -2, -1, 0}, elemTRun(t, 13, "Mod", elemTIns(x, y)).Int64s())
 	require.Equal(t, []int64{-1, 1, -1, 0}, elemTRun(t, 13, "Mod", elemTIns(x, y), ir.AInt("fmod", 1)).Int64s())
-	out = elemTRun(t, 13, "Mod", elemTIns(f64([]int64{2}, -4.5, 7.5), f64([]int64{2}, 2, -2)), ir.AInt("fmod", 1))
+	out = elemTRun(t, 13, "Mod", elemTIns(elemF64([]int64{2}, -4.5, 7.5), elemF64([]int64{2}, 2, -2)), ir.AInt("fmod", 1))
 	require.Equal(t, []float64{-0.5, 1.5}, out.Float64s())
-	_, err := elemTRunErr(13, "Mod", elemTIns(f64(nil, 1), f64(nil, 2)))
+	_, err := elemTRunErr(13, "Mod", elemTIns(elemF64(nil, 1), elemF64(nil, 2)))
 	require.ErrorContains(t, err, "fmod=1")
 	// BitShift on uint8
 	a := elemTRaw(ir.Uint8, []int64{3}, 1, 0x81, 16)
@@ -283,7 +283,7 @@ func TestElemPowModShift(t *testing.T) {
 }
 
 func TestElemUnaryValues(t *testing.T) {
-	x := f64([]int64{3}, -1, 0, 1)
+	x := elemF64([]int64{3}, -1, 0, 1)
 	// reference values from standard tables (not from the functions under test)
 	cases := []struct {
 		op    string
@@ -331,27 +331,29 @@ func TestElemUnaryValues(t *testing.T) {
 		}
 		t.Run(c.op, func(t *testing.T) { elemTNear(t, c.want, out.Float64s(), tol) })
 	}
-	y := f32([]int64{6}, -2.5, -1.5, -0.5, 0.5, 1.5, 2.7)
+	y := elemF32([]int64{6}, -2.5, -1.5, -0.5, 0.5, 1.5, 2.7)
 	require.Equal(t, []float32{-2, -2, -0, 0, 2, 3}, elemTRun(t, 11, "Round", elemTIns(y)).Float32s())
 	require.Equal(t, []float32{-3, -2, -1, 0, 1, 2}, elemTRun(t, 13, "Floor", elemTIns(y)).Float32s())
 	require.Equal(t, []float32{-2, -1, -0, 1, 2, 3}, elemTRun(t, 13, "Ceil", elemTIns(y)).Float32s())
-	z := f64([]int64{3}, 4, 1, 0.25)
+	z := elemF64([]int64{3}, 4, 1, 0.25)
 	require.Equal(t, []float64{2, 1, 0.5}, elemTRun(t, 13, "Sqrt", elemTIns(z)).Float64s())
 	elemTNear(t, []float64{math.Ln2 * 2, 0, -math.Ln2 * 2}, elemTRun(t, 13, "Log", elemTIns(z)).Float64s(), 1e-15)
-	require.True(t, math.IsNaN(elemTRun(t, 13, "Sqrt", elemTIns(f64(nil, -1))).Float64s()[0]))
+	require.True(t, math.IsNaN(elemTRun(t, 13, "Sqrt", elemTIns(elemF64(nil, -1))).Float64s()[0]))
 	// integer Abs/Neg/Sign/Relu
 	n := elemTRaw(ir.Int8, []int64{3}, 0xFB, 0, 0x80) // -5, 0, -128
 	require.Equal(t, []int8{5, 0, -128}, elemTRun(t, 13, "Abs", elemTIns(n)).Int8s())
 	require.Equal(t, []int8{5, 0, -128}, elemTRun(t, 13, "Neg", elemTIns(n)).Int8s())
 	require.Equal(t, []int8{-1, 0, -1}, elemTRun(t, 13, "Sign", elemTIns(n)).Int8s())
 	require.Equal(t, []int8{0, 0, 0}, elemTRun(t, 14, "Relu", elemTIns(n)).Int8s())
+	// erf(-5) = -0.99999999999846 truncates to 0; erf(-128) is -1 in float64
+	require.Equal(t, []int8{0, 0, -1}, elemTRun(t, 13, "Erf", elemTIns(n)).Int8s())
 	// float-only ops refuse integers
-	_, err := elemTRunErr(13, "Exp", elemTIns(i64(nil, 1)))
+	_, err := elemTRunErr(13, "Exp", elemTIns(elemI64(nil, 1)))
 	require.ErrorIs(t, err, ErrUnsupported)
 }
 
 func TestElemPredicates(t *testing.T) {
-	x := f32([]int64{4}, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1)
+	x := elemF32([]int64{4}, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1)
 	require.Equal(t, []bool{false, false, true, false}, elemTRun(t, 13, "IsNaN", elemTIns(x)).Bools())
 	require.Equal(t, []bool{true, true, false, false}, elemTRun(t, 10, "IsInf", elemTIns(x)).Bools())
 	require.Equal(t, []bool{true, false, false, false}, elemTRun(t, 10, "IsInf", elemTIns(x), ir.AInt("detect_negative", 0)).Bools())
@@ -360,8 +362,8 @@ func TestElemPredicates(t *testing.T) {
 
 func TestElemWhere(t *testing.T) {
 	c := ir.FromBools([]int64{2, 1}, []bool{true, false})
-	x := f32([]int64{3}, 1, 2, 3)
-	y := f32(nil, -1)
+	x := elemF32([]int64{3}, 1, 2, 3)
+	y := elemF32(nil, -1)
 	out := elemTRun(t, 16, "Where", elemTIns(c, x, y))
 	require.Equal(t, []int64{2, 3}, out.Shape)
 	require.Equal(t, []float32{1, 2, 3, -1, -1, -1}, out.Float32s())
@@ -374,9 +376,9 @@ func TestElemWhere(t *testing.T) {
 }
 
 func TestElemVariadic(t *testing.T) {
-	a := f32([]int64{2, 2}, 1, 5, float32(math.NaN()), -1)
-	b := f32([]int64{2}, 3, 4)
-	c := f32(nil, 2)
+	a := elemF32([]int64{2, 2}, 1, 5, float32(math.NaN()), -1)
+	b := elemF32([]int64{2}, 3, 4)
+	c := elemF32(nil, 2)
 	max := elemTRun(t, 13, "Max", elemTIns(a, b, c)).Float32s()
 	require.Equal(t, []float32{3, 5}, max[:2])
 	require.True(t, math.IsNaN(float64(max[2])))
@@ -389,47 +391,47 @@ func TestElemVariadic(t *testing.T) {
 	require.Equal(t, float32(5), sum[3])
 	mean := elemTRun(t, 13, "Mean", elemTIns(a, b, c)).Float32s()
 	require.Equal(t, []float32{2, 11.0 / 3}, mean[:2])
-	require.Equal(t, []float32{7, 8}, elemTRun(t, 13, "Sum", elemTIns(f32([]int64{2}, 7, 8))).Float32s())
+	require.Equal(t, []float32{7, 8}, elemTRun(t, 13, "Sum", elemTIns(elemF32([]int64{2}, 7, 8))).Float32s())
 	u := elemTRaw(ir.Uint64, []int64{2}, 1<<63, 1)
 	v := elemTRaw(ir.Uint64, []int64{2}, 1, 2)
 	require.Equal(t, []uint64{1 << 63, 2}, elemTWords(elemTRun(t, 13, "Max", elemTIns(u, v))))
 	require.Equal(t, []uint64{1, 1}, elemTWords(elemTRun(t, 13, "Min", elemTIns(u, v))))
-	_, err := elemTRunErr(13, "Max", elemTIns(a, i64(nil, 1)))
+	_, err := elemTRunErr(13, "Max", elemTIns(a, elemI64(nil, 1)))
 	require.Error(t, err)
 }
 
 func TestElemClip(t *testing.T) {
-	x := f32([]int64{5}, -5, -1, 0, 1, float32(math.Inf(-1)))
+	x := elemF32([]int64{5}, -5, -1, 0, 1, float32(math.Inf(-1)))
 	// opset 6: attributes, defaults -/+FLT_MAX
 	out := elemTRun(t, 6, "Clip", elemTIns(x), ir.AFloat("max", 0.5))
 	require.Equal(t, []float32{-5, -1, 0, 0.5, -math.MaxFloat32}, out.Float32s())
 	// opset 13: optional inputs
-	lo, hi := f32(nil, -2), f32(nil, 0.5)
+	lo, hi := elemF32(nil, -2), elemF32(nil, 0.5)
 	out = elemTRun(t, 13, "Clip", []elemTArg{elemTIn(x), elemTConst(lo), elemTConst(hi)})
 	require.Equal(t, []float32{-2, -1, 0, 0.5, -2}, out.Float32s())
 	out = elemTRun(t, 13, "Clip", []elemTArg{elemTIn(x), {}, elemTConst(hi)})
 	require.Equal(t, float32(math.Inf(-1)), out.Float32s()[4])
 	// min > max: everything becomes max
-	out = elemTRun(t, 13, "Clip", []elemTArg{elemTIn(x), elemTConst(f32(nil, 3)), elemTConst(f32(nil, 2))})
+	out = elemTRun(t, 13, "Clip", []elemTArg{elemTIn(x), elemTConst(elemF32(nil, 3)), elemTConst(elemF32(nil, 2))})
 	require.Equal(t, []float32{2, 2, 2, 2, 2}, out.Float32s())
 	// integers
 	xi := elemTRaw(ir.Int8, []int64{3}, 0x80, 0, 0x7F)
 	out = elemTRun(t, 13, "Clip", []elemTArg{elemTIn(xi), elemTConst(elemTRaw(ir.Int8, nil, 0xF6)), elemTConst(elemTRaw(ir.Int8, nil, 10))})
 	require.Equal(t, []int8{-10, 0, 10}, out.Int8s())
-	_, err := elemTRunErr(13, "Clip", []elemTArg{elemTIn(x), elemTConst(f32([]int64{2}, 0, 1))})
+	_, err := elemTRunErr(13, "Clip", []elemTArg{elemTIn(x), elemTConst(elemF32([]int64{2}, 0, 1))})
 	require.Error(t, err)
 }
 
 func TestElemPRelu(t *testing.T) {
-	x := f32([]int64{1, 2, 2}, -1, 2, -3, 4)
-	slope := f32([]int64{2, 1}, 0.5, 0.25)
+	x := elemF32([]int64{1, 2, 2}, -1, 2, -3, 4)
+	slope := elemF32([]int64{2, 1}, 0.5, 0.25)
 	out := elemTRun(t, 16, "PRelu", elemTIns(x, slope))
 	require.Equal(t, []float32{-0.5, 2, -0.75, 4}, out.Float32s())
 	// opset 6: per-channel slope along axis 1
-	x4 := f32([]int64{1, 2, 1, 2}, -1, -2, -3, 4)
-	out = elemTRun(t, 6, "PRelu", elemTIns(x4, f32([]int64{2}, 0.5, 2)))
+	x4 := elemF32([]int64{1, 2, 1, 2}, -1, -2, -3, 4)
+	out = elemTRun(t, 6, "PRelu", elemTIns(x4, elemF32([]int64{2}, 0.5, 2)))
 	require.Equal(t, []float32{-0.5, -1, -6, 4}, out.Float32s())
-	_, err := elemTRunErr(16, "PRelu", elemTIns(x, f32([]int64{3}, 1, 2, 3)))
+	_, err := elemTRunErr(16, "PRelu", elemTIns(x, elemF32([]int64{3}, 1, 2, 3)))
 	require.Error(t, err)
 }
 
@@ -437,18 +439,18 @@ func TestElemCast(t *testing.T) {
 	cast := func(x *ir.Tensor, to ir.DType, attrs ...ir.Attr) *ir.Tensor {
 		return elemTRun(t, 19, "Cast", elemTIns(x), append(attrs, ir.AInt("to", int64(to)))...)
 	}
-	x := f32([]int64{5}, -2.7, -0.5, 0, 1.9, 300.25)
+	x := elemF32([]int64{5}, -2.7, -0.5, 0, 1.9, 300.25)
 	require.Equal(t, []int32{-2, 0, 0, 1, 300}, cast(x, ir.Int32).Int32s())
 	require.Equal(t, []bool{true, true, false, true, true}, cast(x, ir.Bool).Bools())
 	require.Equal(t, []float64{1, 0}, cast(ir.FromBools([]int64{2}, []bool{true, false}), ir.Float64).Float64s())
 	// integer to integer wraps; int64 beyond 2^24 to float32 rounds once
-	require.Equal(t, []int8{-56, 1}, cast(i64([]int64{2}, 200, 257), ir.Int8).Int8s())
-	require.Equal(t, []float32{16777216}, cast(i64(nil, 16777217), ir.Float32).Float32s())
+	require.Equal(t, []int8{-56, 1}, cast(elemI64([]int64{2}, 200, 257), ir.Int8).Int8s())
+	require.Equal(t, []float32{16777216}, cast(elemI64(nil, 16777217), ir.Float32).Float32s())
 	require.Equal(t, []int64{-1}, cast(elemTRaw(ir.Uint64, nil, math.MaxUint64), ir.Int64).Int64s())
 	require.Equal(t, []float64{18446744073709551615}, cast(elemTRaw(ir.Uint64, nil, math.MaxUint64), ir.Float64).Float64s())
 	// float32 to float16 and bfloat16 round to nearest even
-	require.Equal(t, []uint64{0x3C00, 0x3555}, elemTWords(cast(f32([]int64{2}, 1, 1.0/3), ir.Float16)))
-	require.Equal(t, []uint64{0x3EAB}, elemTWords(cast(f32(nil, 1.0/3), ir.BFloat16)))
+	require.Equal(t, []uint64{0x3C00, 0x3555}, elemTWords(cast(elemF32([]int64{2}, 1, 1.0/3), ir.Float16)))
+	require.Equal(t, []uint64{0x3EAB}, elemTWords(cast(elemF32(nil, 1.0/3), ir.BFloat16)))
 	// strings
 	s := &ir.Tensor{DType: ir.String, Shape: []int64{5}, Strings: [][]byte{[]byte("1.5"), []byte("INF"), []byte("-inf"), []byte("NaN"), []byte("1e3")}}
 	got := cast(s, ir.Float32).Float32s()
@@ -465,13 +467,13 @@ func TestElemCast(t *testing.T) {
 		}
 		return out
 	}
-	fs := f32([]int64{7}, 1, 0.1, 1e-5, 1e16, 123456.7, -2.5, float32(math.Inf(-1)))
+	fs := elemF32([]int64{7}, 1, 0.1, 1e-5, 1e16, 123456.7, -2.5, float32(math.Inf(-1)))
 	require.Equal(t, []string{"1.0", "0.1", "1e-05", "1e+16", "123456.7", "-2.5", "-inf"}, strs(cast(fs, ir.String)))
 	h := elemTRaw(ir.Float16, []int64{3}, 0x2E66, 0x3C00, 0x7BFF) // 0.1, 1, 65504 in float16
 	require.Equal(t, []string{"0.1", "1.0", "65500.0"}, strs(cast(h, ir.String)))
-	require.Equal(t, []string{"-3", "True"}, []string{strs(cast(i64(nil, -3), ir.String))[0], strs(cast(ir.FromBools(nil, []bool{true}), ir.String))[0]})
+	require.Equal(t, []string{"-3", "True"}, []string{strs(cast(elemI64(nil, -3), ir.String))[0], strs(cast(ir.FromBools(nil, []bool{true}), ir.String))[0]})
 	// CastLike takes the target type from its second input
-	out := elemTRun(t, 15, "CastLike", elemTIns(f32([]int64{2}, 1.5, -1.5), i64(nil, 0)))
+	out := elemTRun(t, 15, "CastLike", elemTIns(elemF32([]int64{2}, 1.5, -1.5), elemI64(nil, 0)))
 	require.Equal(t, []int64{1, -1}, out.Int64s())
 }
 
@@ -479,16 +481,16 @@ func TestElemCastFloat8(t *testing.T) {
 	cast := func(x *ir.Tensor, to ir.DType, sat int64) []uint64 {
 		return elemTWords(elemTRun(t, 19, "Cast", elemTIns(x), ir.AInt("to", int64(to)), ir.AInt("saturate", sat)))
 	}
-	x := f32([]int64{6}, 1, -448, 500, float32(math.Inf(1)), 0.001953125, float32(math.NaN()))
+	x := elemF32([]int64{6}, 1, -448, 500, float32(math.Inf(1)), 0.001953125, float32(math.NaN()))
 	// E4M3FN: 1 = 0 0111 000, 448 = 0 1111 110, 2^-9 = smallest subnormal 0 0000 001
 	require.Equal(t, []uint64{0x38, 0xFE, 0x7E, 0x7E, 0x01, 0x7F}, cast(x, ir.Float8E4M3FN, 1))
 	require.Equal(t, []uint64{0x38, 0xFE, 0x7F, 0x7F, 0x01, 0x7F}, cast(x, ir.Float8E4M3FN, 0))
 	// E5M2: 1 = 0 01111 00; overflow without saturation gives infinity
-	y := f32([]int64{3}, 1, 70000, -1.5) // 70000 rounds to 2^16, past the largest finite 57344
+	y := elemF32([]int64{3}, 1, 70000, -1.5) // 70000 rounds to 2^16, past the largest finite 57344
 	require.Equal(t, []uint64{0x3C, 0x7B, 0xBE}, cast(y, ir.Float8E5M2, 1))
 	require.Equal(t, []uint64{0x3C, 0x7C, 0xBE}, cast(y, ir.Float8E5M2, 0))
 	// FNUZ: NaN is 0x80, bias one larger
-	require.Equal(t, []uint64{0x40, 0x80, 0x80, 0x7F}, cast(f32([]int64{4}, 1, float32(math.NaN()), float32(math.Inf(1)), 1000), ir.Float8E4M3FNUZ, 1))
+	require.Equal(t, []uint64{0x40, 0x80, 0x80, 0x7F}, cast(elemF32([]int64{4}, 1, float32(math.NaN()), float32(math.Inf(1)), 1000), ir.Float8E4M3FNUZ, 1))
 	// and back: decode every E4M3FN pattern, re-encode, get the same bits (NaNs aside)
 	all := ir.MustTensor(ir.Float8E4M3FN, 256)
 	for i := range all.Raw {
@@ -564,4 +566,195 @@ func TestElemFamilyComplete(t *testing.T) {
 		require.NotNil(t, s.Eval, name)
 		require.Positive(t, s.Since, name)
 	}
+}
+
+func TestElemCast4Bit(t *testing.T) {
+	cast := func(x *ir.Tensor, to ir.DType) *ir.Tensor {
+		return elemTRun(t, 23, "Cast", elemTIns(x), ir.AInt("to", int64(to)))
+	}
+	x := elemF32([]int64{7}, -9.5, -2.5, -0.4, 1.5, 2.5, 7.6, float32(math.Inf(1)))
+	// int4: round half to even, then saturate to [-8, 7]; packed low nibble first
+	i4 := cast(x, ir.Int4)
+	require.Len(t, i4.Raw, 4)
+	require.Equal(t, []byte{0x8 | 0xE<<4, 0x0 | 0x2<<4, 0x2 | 0x7<<4, 0x7}, i4.Raw) // -8,-2 | 0,2 | 2,7 | 7
+	require.Equal(t, []float32{-8, -2, 0, 2, 2, 7, 7}, cast(i4, ir.Float32).Float32s())
+	u4 := cast(x, ir.Uint4)
+	require.Equal(t, []int64{0, 0, 0, 2, 2, 8, 15}, cast(u4, ir.Int64).Int64s())
+	// integers saturate too
+	require.Equal(t, []int64{-8, 7, 3}, cast(cast(elemI64([]int64{3}, -100, 100, 3), ir.Int4), ir.Int64).Int64s())
+	// float4 e2m1: values {0, .5, 1, 1.5, 2, 3, 4, 6}; ties to even; saturating; NaN -> 6
+	y := elemF32([]int64{8}, 0.25, 0.75, 2.5, 5, -7, float32(math.Inf(-1)), float32(math.NaN()), -1.5)
+	require.Equal(t, []float32{0, 1, 2, 4, -6, -6, 6, -1.5}, cast(cast(y, ir.Float4E2M1), ir.Float32).Float32s())
+}
+
+// TestElemBroadcastRandom compares Sub (not commutative, so operand order matters) on random
+// broadcastable shapes against a coordinate-by-coordinate evaluation.
+func TestElemBroadcastRandom(t *testing.T) {
+	rng := uint64(12345)
+	next := func(n int) int { // xorshift: deterministic and independent of the code under test
+		rng ^= rng << 13
+		rng ^= rng >> 7
+		rng ^= rng << 17
+		return int(rng % uint64(n))
+	}
+	for trial := 0; trial < 200; trial++ {
+		rank := next(5)
+		out := make([]int64, rank)
+		for i := range out {
+			out[i] = int64(1 + next(3))
+		}
+		// each operand drops some leading dims and sets some dims to 1
+		mk := func() []int64 {
+			s := append([]int64{}, out[next(rank+1):]...)
+			for i := range s {
+				if next(3) == 0 {
+					s[i] = 1
+				}
+			}
+			return s
+		}
+		as, bs := mk(), mk()
+		fill := func(shape []int64, base float64) *ir.Tensor {
+			t := ir.MustTensor(ir.Float64, shape...)
+			v := t.Float64s()
+			for i := range v {
+				v[i] = base + float64(i)
+			}
+			return t
+		}
+		a, b := fill(as, 0), fill(bs, 1000)
+		got := elemTRun(t, 14, "Sub", elemTIns(a, b))
+		want, err := BroadcastShape(as, bs)
+		require.NoError(t, err)
+		require.Equal(t, want, got.Shape)
+		// element at output coordinate c reads each operand at c (trailing-aligned, 0 where the
+		// operand's dim is 1)
+		coord := make([]int64, len(want))
+		at := func(shape []int64) int {
+			idx := 0
+			for i, d := range shape {
+				c := coord[len(coord)-len(shape)+i]
+				if d == 1 {
+					c = 0
+				}
+				idx = idx*int(d) + int(c)
+			}
+			return idx
+		}
+		for k, g := range got.Float64s() {
+			rem := k
+			for i := len(want) - 1; i >= 0; i-- {
+				coord[i] = int64(rem % int(want[i]))
+				rem /= int(want[i])
+			}
+			require.Equal(t, float64(at(as))-(1000+float64(at(bs))), g, "trial %d: %v - %v at %v", trial, as, bs, coord)
+		}
+	}
+}
+
+// elemTCtx is a minimal evaluation context for calling hooks directly.
+type elemTCtx struct{ opset int64 }
+
+func (c elemTCtx) Opset() int64 { return c.opset }
+func (elemTCtx) NewTensor(dt ir.DType, shape []int64) (*ir.Tensor, error) {
+	return ir.NewTensor(dt, shape, 1<<24)
+}
+func (elemTCtx) RunGraph(*ir.Graph, []ir.Datum) ([]ir.Datum, error) { return nil, nil }
+func (elemTCtx) Rand() float64                                      { return 0.5 }
+
+// TestElemHooksNeverPanic feeds random tensors (every dtype, odd shapes, absent inputs, random
+// attributes, unknown input types) to the inference and evaluation hooks of the family: they
+// must return errors, never panic.
+func TestElemHooksNeverPanic(t *testing.T) {
+	ops := strings.Fields("Add Sub Mul Div Abs Neg Reciprocal Floor Ceil Round Sign Sqrt Exp Log Erf Tanh Sigmoid Pow Mod BitShift BitwiseAnd BitwiseNot And Not Equal Greater LessOrEqual IsNaN IsInf Where Max Min Sum Mean Clip Relu LeakyRelu PRelu Selu Shrink Gelu Cast CastLike ReduceSum ReduceMean ReduceMax ReduceProd ReduceL2 ReduceLogSumExp ArgMax ArgMin CumSum Softmax LogSoftmax Hardmax")
+	rng := uint64(99)
+	next := func(n int) int {
+		rng ^= rng << 13
+		rng ^= rng >> 7
+		rng ^= rng << 17
+		return int(rng % uint64(n))
+	}
+	dts := []ir.DType{ir.Float32, ir.Float64, ir.Float16, ir.BFloat16, ir.Int8, ir.Uint8, ir.Int32, ir.Int64, ir.Uint64, ir.Bool, ir.String, ir.Int4, ir.Float8E4M3FN, ir.Complex64}
+	randTensor := func() *ir.Tensor {
+		shape := make([]int64, next(4))
+		for i := range shape {
+			shape[i] = int64(next(4))
+		}
+		dt := dts[next(len(dts))]
+		if next(3) == 0 {
+			dt = ir.Int64
+		}
+		x := ir.MustTensor(dt, shape...)
+		for i := range x.Raw {
+			x.Raw[i] = byte(next(256))
+		}
+		for i := range x.Strings {
+			x.Strings[i] = []byte([]string{"1", "x", "-inf", ""}[next(4)])
+		}
+		return x
+	}
+	panics := 0
+	for _, op := range ops {
+		s := ir.MustOp("", op)
+		for iter := 0; iter < 300; iter++ {
+			opset := int64(1 + next(22))
+			nin := s.MinIn + next(3)
+			if s.MaxIn >= 0 && nin > s.MaxIn {
+				nin = s.MaxIn
+			}
+			n := &ir.Node{Op: op}
+			c := &ir.InferContext{Node: n, Opset: opset, In: make([]ir.Type, nin), Consts: make([]*ir.Tensor, nin)}
+			ins := make([]ir.Datum, nin)
+			for i := 0; i < nin; i++ {
+				x := randTensor()
+				v := &ir.Value{Name: fmt.Sprint("x", i), Type: x.Type()}
+				switch next(4) {
+				case 0:
+					v.Type = ir.Type{}
+				case 1:
+					v.Type = ir.UnrankedTensor(x.DType)
+				case 2:
+					v.Const = x
+					c.Consts[i] = x
+				}
+				if i >= s.MinIn && next(5) == 0 {
+					n.Inputs = append(n.Inputs, nil)
+					continue
+				}
+				n.Inputs = append(n.Inputs, v)
+				c.In[i] = v.Type
+				ins[i] = x
+			}
+			n.Outputs = []*ir.Value{{Name: "y", Def: n}}
+			for _, a := range s.Attrs {
+				if next(2) == 0 {
+					continue
+				}
+				switch a.Kind {
+				case ir.AttrInt:
+					n.SetAttr(ir.AInt(a.Name, int64(next(9))-4+int64(next(20)/19)<<40))
+				case ir.AttrInts:
+					n.SetAttr(ir.AInts(a.Name, int64(next(9))-4, int64(next(5))-2))
+				case ir.AttrFloat:
+					n.SetAttr(ir.AFloat(a.Name, float32(next(5))-2))
+				case ir.AttrString:
+					n.SetAttr(ir.AString(a.Name, []string{"LEFT", "none", "tanh", "up", "?"}[next(5)]))
+				}
+			}
+			call := func(what string, f func()) {
+				defer func() {
+					if r := recover(); r != nil {
+						panics++
+						if panics < 10 {
+							t.Errorf("%s %s opset %d attrs %v: panic %v", what, op, opset, n.Attrs, r)
+						}
+					}
+				}()
+				f()
+			}
+			call("infer", func() { _, _ = s.Infer(c) })
+			call("eval", func() { _, _ = s.Eval(elemTCtx{opset}, n, ins) })
+		}
+	}
+	require.Zero(t, panics)
 }

@@ -319,3 +319,19 @@ var ErrUnsupported = errors.New("unsupported")
 func Unsupportedf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrUnsupported, fmt.Sprintf(format, args...))
 }
+
+// EvalNode evaluates one node of graph g on the given inputs (for constant folding). Nodes with
+// subgraphs are evaluated with no enclosing values; folding skips them anyway.
+func EvalNode(g *ir.Graph, n *ir.Node, inputs []ir.Datum, opts Options) ([]ir.Datum, error) {
+	if opts.MaxMemory <= 0 {
+		opts.MaxMemory = DefaultMaxMemory
+	}
+	in := &interp{opts: opts, rng: rand.New(rand.NewSource(opts.Seed))}
+	f := &frame{vals: map[*ir.Value]ir.Datum{}}
+	for i, v := range n.Inputs {
+		if v != nil && i < len(inputs) {
+			f.vals[v] = inputs[i]
+		}
+	}
+	return in.evalNode(g, f, n)
+}

@@ -89,6 +89,16 @@ func nnStore(ctx ir.EvalContext, dt ir.DType, shape []int64, vals []float64) (*i
 	return t, nil
 }
 
+// nnEmpty returns an empty output shaped like x: the normalizations return it for inputs without
+// elements, whose group counts (products of the other dims) may be huge.
+func nnEmpty(ctx ir.EvalContext, x *ir.Tensor) ([]*ir.Tensor, error) {
+	y, err := ctx.NewTensor(x.DType, x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	return []*ir.Tensor{y}, nil
+}
+
 // nnNeedFloat checks that t holds a floating-point type.
 func nnNeedFloat(t *ir.Tensor, what string) error {
 	if t == nil {
@@ -100,15 +110,17 @@ func nnNeedFloat(t *ir.Tensor, what string) error {
 	return nil
 }
 
-// nnMatMulDims resolves a numpy matmul: result shape, batch shape, and M, K, N, plus for every
-// batch index the matrix offsets into a and b.
+// nnMatMulPlan is a checked numpy matmul: the allocated output, M, K, N, and for every batch
+// index the matrix offsets into a and b.
 type nnMatMulPlan struct {
-	out        []int64
+	y          *ir.Tensor
 	m, k, n    int
 	aOff, bOff []int // element offset of each batch's matrix in a and b
 }
 
-func nnPlanMatMul(as, bs []int64) (*nnMatMulPlan, error) {
+// nnPlanMatMul checks a @ b for shapes as and bs and allocates the output of type dt (before any
+// scratch sized by it).
+func nnPlanMatMul(ctx ir.EvalContext, dt ir.DType, as, bs []int64) (*nnMatMulPlan, error) {
 	if len(as) == 0 || len(bs) == 0 {
 		return nil, fmt.Errorf("matmul operands must have rank >= 1, got shapes %v and %v", as, bs)
 	}
@@ -129,16 +141,19 @@ func nnPlanMatMul(as, bs []int64) (*nnMatMulPlan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matmul batch dims %v and %v do not broadcast", ba, bb)
 	}
-	p := &nnMatMulPlan{m: int(m), k: int(k), n: int(n)}
-	p.out = append([]int64{}, batch...)
+	out := append([]int64{}, batch...)
 	if len(as) > 1 {
-		p.out = append(p.out, m)
+		out = append(out, m)
 	}
 	if len(bs) > 1 {
-		p.out = append(p.out, n)
+		out = append(out, n)
 	}
-	if _, err := ir.NumElements(p.out); err != nil {
+	p := &nnMatMulPlan{m: int(m), k: int(k), n: int(n)}
+	if p.y, err = ctx.NewTensor(dt, out); err != nil {
 		return nil, err
+	}
+	if p.y.Len() == 0 {
+		return p, nil // no batch to visit (and the batch count may be huge when M or N is 0)
 	}
 	ia := BroadcastIndex(batch, ba)
 	ib := BroadcastIndex(batch, bb)
@@ -198,14 +213,14 @@ func nnEvalMatMul(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 	if a.DType != b.DType {
 		return nil, fmt.Errorf("matmul operands have element types %s and %s", a.DType, b.DType)
 	}
-	p, err := nnPlanMatMul(a.Shape, b.Shape)
+	if !nnIsFloat(a.DType) && !nnIsInt(a.DType) {
+		return nil, Unsupportedf("MatMul of %s", a.DType)
+	}
+	p, err := nnPlanMatMul(ctx, a.DType, a.Shape, b.Shape)
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(a.DType, p.out)
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	mn := p.m * p.n
 	switch {
 	case nnIsFloat(a.DType):
@@ -266,7 +281,6 @@ func nnEvalGemm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, 
 		return nil, fmt.Errorf("gemm: inner dims differ: A %v, B %v (transA=%v, transB=%v)", a.Shape, b.Shape, transA, transB)
 	}
 	outShape := []int64{int64(m), int64(nn)}
-	var cIdx []int
 	if c != nil {
 		if len(c.Shape) > 2 {
 			return nil, fmt.Errorf("gemm: C must have rank <= 2, got %v", c.Shape)
@@ -275,11 +289,14 @@ func nnEvalGemm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, 
 		if err != nil || bs[0] != outShape[0] || bs[1] != outShape[1] {
 			return nil, fmt.Errorf("gemm: C of shape %v does not broadcast to %v", c.Shape, outShape)
 		}
-		cIdx = BroadcastIndex(outShape, c.Shape)
 	}
 	y, err := ctx.NewTensor(a.DType, outShape)
 	if err != nil {
 		return nil, err
+	}
+	var cIdx []int
+	if c != nil {
+		cIdx = BroadcastIndex(outShape, c.Shape)
 	}
 	alpha, beta := float64(n.AttrFloat("alpha", 1)), float64(n.AttrFloat("beta", 1))
 	switch {
@@ -697,6 +714,9 @@ func nnEvalInstanceNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.
 	if err != nil {
 		return nil, err
 	}
+	if x.Len() == 0 {
+		return nnEmpty(ctx, x)
+	}
 	inner := 1
 	for _, d := range x.Shape[2:] {
 		inner *= int(d)
@@ -744,6 +764,30 @@ func nnEvalLayerNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	stash := ir.DType(n.AttrInt("stash_type", 1))
 	if !nnIsFloat(stash) {
 		return nil, Unsupportedf("stash_type %d", n.AttrInt("stash_type", 1))
+	}
+	if x.Len() == 0 {
+		// no elements: Y is empty; the statistics (possibly not empty) are undefined (NaN)
+		res, err := nnEmpty(ctx, x)
+		if err != nil {
+			return nil, err
+		}
+		statShape := append([]int64{}, x.Shape[:axis]...)
+		for range x.Shape[axis:] {
+			statShape = append(statShape, 1)
+		}
+		for i := 1; i < len(n.Outputs); i++ {
+			t, err := ctx.NewTensor(stash, statShape)
+			if err != nil {
+				return nil, err
+			}
+			nan := make([]float64, t.Len())
+			for j := range nan {
+				nan[j] = math.NaN()
+			}
+			SetF64s(t, nan)
+			res = append(res, t)
+		}
+		return res, nil
 	}
 	outer, inner := 1, 1
 	for i, d := range x.Shape {
@@ -804,8 +848,8 @@ func nnEvalGroupNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	}
 	c := int(x.Shape[1])
 	g := int(n.AttrInt("num_groups", 0))
-	if g <= 0 || c%g != 0 {
-		return nil, fmt.Errorf("num_groups %d must be positive and divide the %d channels", g, c)
+	if g <= 0 || g > max(c, 1) || c%g != 0 {
+		return nil, fmt.Errorf("num_groups %d must be positive and divide the %d channels", n.AttrInt("num_groups", 0), c)
 	}
 	// Opset 18 had one scale/bias per group; opset 21 has one per channel.
 	perGroup := in[1] != nil && in[1].Len() == g && g != c
@@ -820,6 +864,9 @@ func nnEvalGroupNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	bias, err := nnParam(in[2], "bias", want)
 	if err != nil {
 		return nil, err
+	}
+	if x.Len() == 0 {
+		return nnEmpty(ctx, x)
 	}
 	spatial := 1
 	for _, d := range x.Shape[2:] {
@@ -872,6 +919,9 @@ func nnEvalMVN(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, e
 	if err := nnNeedFloat(x, "X"); err != nil {
 		return nil, err
 	}
+	if x.Len() == 0 {
+		return nnEmpty(ctx, x)
+	}
 	grp, ng, err := nnReduceAxes(x.Shape, n.AttrInts("axes", []int64{0, 2, 3}))
 	if err != nil {
 		return nil, err
@@ -915,6 +965,12 @@ func nnEvalLpNorm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 	}
 	if len(x.Shape) == 0 {
 		return nil, fmt.Errorf("input must have rank >= 1")
+	}
+	if _, err := ir.NormalizeAxis(n.AttrInt("axis", -1), len(x.Shape)); err != nil {
+		return nil, err
+	}
+	if x.Len() == 0 {
+		return nnEmpty(ctx, x)
 	}
 	grp, ng, err := nnReduceAxes(x.Shape, []int64{n.AttrInt("axis", -1)})
 	if err != nil {
@@ -1010,9 +1066,15 @@ func nnEvalDropout(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tenso
 	if err != nil {
 		return nil, err
 	}
+	// With a seed attribute the draws are reproducible: uniform [0,1) doubles of MT19937 seeded
+	// as numpy's RandomState(seed) (what the ONNX reference uses); otherwise the run's generator.
+	draw := ctx.Rand
+	if a := n.Attr("seed"); a != nil && a.Kind == ir.AttrInt {
+		draw = nnNewMT19937(uint32(a.I)).float64
+	}
 	keep := make([]bool, x.Len())
 	for i := range keep {
-		keep[i] = !training || ratio == 0 || ctx.Rand() >= ratio
+		keep[i] = !training || ratio == 0 || draw() >= ratio
 	}
 	if !training || ratio == 0 {
 		copy(y.Raw, x.Raw)
@@ -1038,7 +1100,10 @@ func nnEvalDropout(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tenso
 	if len(n.Outputs) > 1 {
 		mdt := ir.Bool
 		if ctx.Opset() < 10 {
-			mdt = x.DType
+			mdt = x.DType // the mask had the data's type before opset 10
+			if !nnIsFloat(mdt) && !nnIsInt(mdt) && mdt != ir.Bool {
+				return nil, Unsupportedf("Dropout mask of %s", mdt)
+			}
 		}
 		m, err := ctx.NewTensor(mdt, x.Shape)
 		if err != nil {
@@ -1054,4 +1119,48 @@ func nnEvalDropout(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tenso
 		res = append(res, m)
 	}
 	return res, nil
+}
+
+// nnMT19937 is the Mersenne Twister MT19937 generator (Matsumoto & Nishimura), used so that a
+// seeded Dropout reproduces numpy's RandomState draws.
+type nnMT19937 struct {
+	mt  [624]uint32
+	pos int
+}
+
+func nnNewMT19937(seed uint32) *nnMT19937 {
+	g := &nnMT19937{pos: 624}
+	g.mt[0] = seed
+	for i := 1; i < 624; i++ {
+		p := g.mt[i-1]
+		g.mt[i] = 1812433253*(p^(p>>30)) + uint32(i)
+	}
+	return g
+}
+
+func (g *nnMT19937) uint32() uint32 {
+	if g.pos >= 624 {
+		for i := 0; i < 624; i++ {
+			y := g.mt[i]&0x80000000 | g.mt[(i+1)%624]&0x7fffffff
+			v := g.mt[(i+397)%624] ^ y>>1
+			if y&1 != 0 {
+				v ^= 0x9908b0df
+			}
+			g.mt[i] = v
+		}
+		g.pos = 0
+	}
+	y := g.mt[g.pos]
+	g.pos++
+	y ^= y >> 11
+	y ^= y << 7 & 0x9d2c5680
+	y ^= y << 15 & 0xefc60000
+	y ^= y >> 18
+	return y
+}
+
+// float64 returns a uniform double in [0,1) with 53 random bits (27 + 26 from two draws).
+func (g *nnMT19937) float64() float64 {
+	a, b := g.uint32()>>5, g.uint32()>>6
+	return (float64(a)*67108864 + float64(b)) / 9007199254740992
 }

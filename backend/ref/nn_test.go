@@ -382,3 +382,152 @@ func TestDropout(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "bool[n]", ts[1].String())
 }
+
+func TestMT19937MatchesNumpy(t *testing.T) {
+	// numpy: np.random.seed(0); np.random.uniform(0, 1, 3)
+	g := nnNewMT19937(0)
+	require.InDelta(t, 0.5488135039273248, g.float64(), 1e-16)
+	require.InDelta(t, 0.7151893663724195, g.float64(), 1e-16)
+	require.InDelta(t, 0.6027633760716439, g.float64(), 1e-16)
+}
+
+// Outputs sized from attributes or from empty inputs must hit the memory cap (or be empty), never
+// allocate unchecked.
+func TestNNHostileSizes(t *testing.T) {
+	_, err := nnRunOp(t, 13, "Gemm", 1, []*ir.Tensor{ir.MustTensor(ir.Float32, 1<<20, 0), ir.MustTensor(ir.Float32, 0, 1<<20), ir.ScalarFloat32(1)})
+	require.ErrorIs(t, err, ErrMemoryLimit)
+	y := nnMust(t, 13, "MatMul", 1, []*ir.Tensor{ir.MustTensor(ir.Float32, 1<<40, 0, 4), ir.MustTensor(ir.Float32, 4, 5)})[0]
+	require.Equal(t, []int64{1 << 40, 0, 5}, y.Shape)
+	big := ir.AInts("pads", 1<<21, 1<<21, 1<<21, 1<<21)
+	_, err = nnRunOp(t, 11, "Conv", 1, []*ir.Tensor{ir.MustTensor(ir.Float32, 1, 1, 2, 2), ir.MustTensor(ir.Float32, 1, 1, 1, 1)}, big)
+	require.ErrorIs(t, err, ErrMemoryLimit)
+	_, err = nnRunOp(t, 11, "MaxPool", 1, []*ir.Tensor{ir.MustTensor(ir.Float32, 1, 1, 2, 2)}, big, ir.AInts("kernel_shape", 1, 1))
+	require.ErrorIs(t, err, ErrMemoryLimit)
+	_, err = nnRunOp(t, 11, "ConvTranspose", 1, []*ir.Tensor{ir.MustTensor(ir.Float32, 1, 1, 2, 2), ir.MustTensor(ir.Float32, 1, 1, 1, 1)}, ir.AInts("output_shape", 1<<21, 1<<21))
+	require.ErrorIs(t, err, ErrMemoryLimit)
+}
+
+// nnFuzzCtx is an evaluation context with a small memory cap, for the robustness fuzz.
+type nnFuzzCtx struct{ opset int64 }
+
+func (c nnFuzzCtx) Opset() int64 { return c.opset }
+func (nnFuzzCtx) NewTensor(dt ir.DType, shape []int64) (*ir.Tensor, error) {
+	return ir.NewTensor(dt, shape, 1<<24)
+}
+func (nnFuzzCtx) RunGraph(*ir.Graph, []ir.Datum) ([]ir.Datum, error) { return nil, nil }
+func (nnFuzzCtx) Rand() float64                                      { return 0.25 }
+
+// TestNNFuzzNeverPanics feeds random shapes, dtypes and attributes to every op of this family's
+// inference and evaluation hooks: they must return errors, never panic.
+func TestNNFuzzNeverPanics(t *testing.T) {
+	ops := []string{"MatMul", "Gemm", "Einsum", "Det", "Conv", "ConvTranspose", "AveragePool", "MaxPool", "MaxUnpool",
+		"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "LpPool", "BatchNormalization", "InstanceNormalization",
+		"LayerNormalization", "GroupNormalization", "MeanVarianceNormalization", "LpNormalization", "LRN", "Dropout",
+		"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "ConvInteger", "QLinearConv"}
+	rng := rand.New(rand.NewSource(7))
+	small := func() int64 {
+		if rng.Intn(12) == 0 {
+			return []int64{-3, 1 << 40, 0}[rng.Intn(3)]
+		}
+		return int64(rng.Intn(4))
+	}
+	dts := []ir.DType{ir.Float32, ir.Float32, ir.Int64, ir.Int32, ir.Int8, ir.Uint8, ir.Float16, ir.Bool, ir.Int4}
+	randTensor := func() *ir.Tensor {
+		shape := make([]int64, rng.Intn(6))
+		for i := range shape {
+			shape[i] = int64(rng.Intn(4))
+		}
+		x := ir.MustTensor(dts[rng.Intn(len(dts))], shape...)
+		for i := range x.Raw {
+			x.Raw[i] = byte(rng.Intn(256))
+		}
+		return x
+	}
+	panics := 0
+	for _, op := range ops {
+		s := ir.MustOp("", op)
+		for iter := 0; iter < 500; iter++ {
+			opset := int64(rng.Intn(22) + 1)
+			nin := s.MinIn + rng.Intn(max(s.MaxIn-s.MinIn+1, 1))
+			if s.MaxIn < 0 {
+				nin = s.MinIn + rng.Intn(3)
+			}
+			nout := s.MinOut + rng.Intn(max(s.MaxOut-s.MinOut+1, 1))
+			n := &ir.Node{Op: op}
+			ins := make([]ir.Datum, nin)
+			c := &ir.InferContext{Node: n, Opset: opset, In: make([]ir.Type, nin), Consts: make([]*ir.Tensor, nin)}
+			var shared *ir.Tensor
+			for i := 0; i < nin; i++ {
+				x := randTensor()
+				if shared != nil && rng.Intn(2) == 0 {
+					x = shared // same-shaped operands reach deeper code
+				}
+				shared = x
+				v := &ir.Value{Name: "in", Type: x.Type()}
+				if rng.Intn(4) == 0 {
+					v.Const, c.Consts[i] = x, x
+				}
+				switch rng.Intn(4) {
+				case 0:
+					v.Type = ir.UnrankedTensor(x.DType)
+				case 1:
+					sh := v.Type.Shape.Clone()
+					for k := range sh {
+						if rng.Intn(2) == 0 {
+							sh[k] = ir.Sym("s")
+						}
+					}
+					v.Type.Shape = sh
+				}
+				if i >= s.MinIn && rng.Intn(6) == 0 {
+					v, x = nil, nil
+				}
+				n.Inputs = append(n.Inputs, v)
+				if v != nil {
+					c.In[i], ins[i] = v.Type, x
+				}
+			}
+			for i := 0; i < nout; i++ {
+				n.Outputs = append(n.Outputs, &ir.Value{Name: "out", Def: n})
+			}
+			for _, a := range s.Attrs {
+				if rng.Intn(2) == 0 {
+					continue
+				}
+				switch a.Kind {
+				case ir.AttrInt:
+					n.SetAttr(ir.AInt(a.Name, small()-1))
+				case ir.AttrInts:
+					v := make([]int64, rng.Intn(7))
+					for i := range v {
+						v[i] = small()
+					}
+					n.SetAttr(ir.AInts(a.Name, v...))
+				case ir.AttrFloat:
+					n.SetAttr(ir.AFloat(a.Name, float32(rng.Intn(5))-1))
+				case ir.AttrString:
+					vals := []string{"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "x", "ij,jk->ik", "...i->i", "ii", "i,i", "a...,b->", "->"}
+					n.SetAttr(ir.AString(a.Name, vals[rng.Intn(len(vals))]))
+				}
+			}
+			for _, hook := range []string{"infer", "eval"} {
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							panics++
+							if panics < 10 {
+								t.Errorf("%s %s opset %d attrs %v inputs %v: panic %v", hook, op, opset, n.Attrs, c.In, r)
+							}
+						}
+					}()
+					if hook == "infer" {
+						_, _ = s.Infer(c)
+					} else {
+						_, _ = s.Eval(nnFuzzCtx{opset}, n, ins)
+					}
+				}()
+			}
+		}
+	}
+	require.Zero(t, panics)
+}

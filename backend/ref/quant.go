@@ -140,15 +140,26 @@ func quantEvalQuantize(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.T
 	if zp != nil {
 		dt = zp.DType
 	}
+	f8, isF8 := elemF8Formats[dt]
 	lo, hi, ok := quantRange(dt)
-	if !ok || dt == ir.Int32 {
+	if (!ok || dt == ir.Int32) && !isF8 {
 		return nil, Unsupportedf("quantization to %s", dt)
 	}
 	idx, err := quantParamIndex(x.Shape, scale.Shape, n.AttrInt("axis", 1), n.AttrInt("block_size", 0))
 	if err != nil {
 		return nil, err
 	}
-	zv, err := quantZeroPoint(zp, scale)
+	var zv []float64
+	if isF8 {
+		zv, err = quantF8ZeroPoint(zp, scale, f8)
+	} else {
+		var zi []int64
+		zi, err = quantZeroPoint(zp, scale)
+		zv = make([]float64, len(zi))
+		for i, z := range zi {
+			zv[i] = float64(z)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -157,22 +168,54 @@ func quantEvalQuantize(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.T
 	if err != nil {
 		return nil, err
 	}
-	// The division runs in the precision of the scale (float32 unless the scale is float64).
-	wide := scale.DType == ir.Float64 || n.AttrInt("precision", 0) == int64(ir.Float64)
+	// The division runs in the precision of the scale (or of the precision attribute).
+	prec := scale.DType
+	if pa := n.AttrInt("precision", 0); pa != 0 {
+		prec = ir.DType(pa)
+	}
+	div := func(v, s float64) float64 {
+		switch prec {
+		case ir.Float64:
+			return v / s
+		case ir.Float16:
+			return float64(ir.Float16ToFloat32(ir.Float32ToFloat16(float32(v) / float32(s))))
+		case ir.BFloat16:
+			return float64(ir.BFloat16ToFloat32(ir.Float32ToBFloat16(float32(v) / float32(s))))
+		}
+		return float64(float32(v) / float32(s))
+	}
 	xv := F64s(x)
+	if isF8 {
+		// float8 targets: a rounding cast of x/scale + zero point, saturating unless told not to.
+		sat := n.AttrInt("saturate", 1) != 0
+		for e, v := range xv {
+			y.Raw[e] = elemToF8(div(v, sv[idx[e]])+zv[idx[e]], f8, sat)
+		}
+		return []*ir.Tensor{y}, nil
+	}
 	out := make([]int64, len(xv))
 	for e, v := range xv {
-		s := sv[idx[e]]
-		q := v / s
-		if !wide {
-			q = float64(float32(v) / float32(s))
-		}
-		out[e] = quantSaturate(math.RoundToEven(q)+float64(zv[idx[e]]), lo, hi)
+		out[e] = quantSaturate(math.RoundToEven(div(v, sv[idx[e]]))+zv[idx[e]], lo, hi)
 	}
 	if err := nnSetInts(y, out); err != nil {
 		return nil, err
 	}
 	return []*ir.Tensor{y}, nil
+}
+
+// quantF8ZeroPoint decodes a float8 zero point (zeros when absent).
+func quantF8ZeroPoint(zp, scale *ir.Tensor, f elemF8Format) ([]float64, error) {
+	out := make([]float64, scale.Len())
+	if zp == nil {
+		return out, nil
+	}
+	if zp.Len() != scale.Len() {
+		return nil, fmt.Errorf("zero point shape %v differs from scale shape %v", zp.Shape, scale.Shape)
+	}
+	for i, b := range zp.Raw {
+		out[i] = elemFromF8(b, f)
+	}
+	return out, nil
 }
 
 func quantEvalDequantize(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
@@ -181,7 +224,8 @@ func quantEvalDequantize(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir
 	if len(in) > 2 {
 		zp = in[2]
 	}
-	if _, _, ok := quantRange(x.DType); !ok {
+	f8, isF8 := elemF8Formats[x.DType]
+	if _, _, ok := quantRange(x.DType); !ok && !isF8 {
 		return nil, Unsupportedf("DequantizeLinear of %s", x.DType)
 	}
 	if !nnIsFloat(scale.DType) {
@@ -201,15 +245,24 @@ func quantEvalDequantize(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir
 	if err != nil {
 		return nil, err
 	}
-	zv, err := quantZeroPoint(zp, scale)
-	if err != nil {
-		return nil, err
-	}
 	sv := F64s(scale)
-	xv := x.AsInt64s()
-	out := make([]float64, len(xv))
-	for e, v := range xv {
-		out[e] = float64(v-zv[idx[e]]) * sv[idx[e]]
+	out := make([]float64, x.Len())
+	if isF8 {
+		zv, err := quantF8ZeroPoint(zp, scale, f8)
+		if err != nil {
+			return nil, err
+		}
+		for e, b := range x.Raw {
+			out[e] = (elemFromF8(b, f8) - zv[idx[e]]) * sv[idx[e]]
+		}
+	} else {
+		zv, err := quantZeroPoint(zp, scale)
+		if err != nil {
+			return nil, err
+		}
+		for e, v := range x.AsInt64s() {
+			out[e] = float64(v-zv[idx[e]]) * sv[idx[e]]
+		}
 	}
 	y, err := nnStore(ctx, dt, x.Shape, out)
 	if err != nil {
@@ -294,14 +347,15 @@ func quantShifted(t, zp *ir.Tensor, what string, cnt, inner int) ([]int64, error
 
 // quantMatMul computes (a - azp) @ (b - bzp) exactly; azp per tensor or per row of a, bzp per
 // tensor or per column of b.
-func quantMatMul(a, azp, b, bzp *ir.Tensor) (*nnMatMulPlan, []int64, error) {
+// The output of type dt is allocated in the plan.
+func quantMatMul(ctx ir.EvalContext, dt ir.DType, a, azp, b, bzp *ir.Tensor) (*nnMatMulPlan, []int64, error) {
 	if err := quant8(a, "A"); err != nil {
 		return nil, nil, err
 	}
 	if err := quant8(b, "B"); err != nil {
 		return nil, nil, err
 	}
-	p, err := nnPlanMatMul(a.Shape, b.Shape)
+	p, err := nnPlanMatMul(ctx, dt, a.Shape, b.Shape)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -314,7 +368,7 @@ func quantMatMul(a, azp, b, bzp *ir.Tensor) (*nnMatMulPlan, []int64, error) {
 		return nil, nil, err
 	}
 	mn := p.m * p.n
-	out := make([]int64, len(p.aOff)*mn)
+	out := make([]int64, p.y.Len())
 	for i := range p.aOff {
 		nnGemmI64(out[i*mn:(i+1)*mn], av[p.aOff[i]:], bv[p.bOff[i]:], p.m, p.k, p.n)
 	}
@@ -329,14 +383,11 @@ func quantOpt(in []*ir.Tensor, i int) *ir.Tensor {
 }
 
 func quantEvalMatMulInteger(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
-	p, out, err := quantMatMul(in[0], quantOpt(in, 2), in[1], quantOpt(in, 3))
+	p, out, err := quantMatMul(ctx, ir.Int32, in[0], quantOpt(in, 2), in[1], quantOpt(in, 3))
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(ir.Int32, p.out)
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	if err := nnSetInts(y, out); err != nil {
 		return nil, err
 	}
@@ -376,7 +427,10 @@ func quantScalarZP(zp *ir.Tensor) (int64, int64, int64, error) {
 
 func quantEvalQLinearMatMul(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	a, as, azp, b, bs, bzp, ys, yzp := in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7]
-	p, acc, err := quantMatMul(a, azp, b, bzp)
+	if _, _, _, err := quantScalarZP(yzp); err != nil {
+		return nil, err
+	}
+	p, acc, err := quantMatMul(ctx, yzp.DType, a, azp, b, bzp)
 	if err != nil {
 		return nil, err
 	}
@@ -396,10 +450,7 @@ func quantEvalQLinearMatMul(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(yzp.DType, p.out)
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	out := make([]int64, len(acc))
 	for e, v := range acc {
 		i, j := (e/p.n)%p.m, e%p.n
@@ -413,14 +464,15 @@ func quantEvalQLinearMatMul(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]
 
 // quantConv computes conv(x - xzp, w - wzp) + bias exactly; xzp per tensor, wzp per tensor or per
 // output channel.
-func quantConv(n *ir.Node, x, xzp, w, wzp, bias *ir.Tensor) (*convPlan, []int64, error) {
+// The output of type dt is allocated in the plan.
+func quantConv(ctx ir.EvalContext, dt ir.DType, n *ir.Node, x, xzp, w, wzp, bias *ir.Tensor) (*convPlan, []int64, error) {
 	if err := quant8(x, "x"); err != nil {
 		return nil, nil, err
 	}
 	if err := quant8(w, "w"); err != nil {
 		return nil, nil, err
 	}
-	p, err := convPrepare(n, x.Shape, w.Shape)
+	p, err := convPrepare(ctx, dt, n, x.Shape, w.Shape)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -435,7 +487,7 @@ func quantConv(n *ir.Node, x, xzp, w, wzp, bias *ir.Tensor) (*convPlan, []int64,
 	if err != nil {
 		return nil, nil, err
 	}
-	out := make([]int64, convProd(p.outShape()))
+	out := make([]int64, p.y.Len())
 	if bias != nil {
 		if bias.DType != ir.Int32 {
 			return nil, nil, fmt.Errorf("bias must be int32, got %s", bias.DType)
@@ -449,14 +501,11 @@ func quantConv(n *ir.Node, x, xzp, w, wzp, bias *ir.Tensor) (*convPlan, []int64,
 }
 
 func quantEvalConvInteger(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
-	p, out, err := quantConv(n, in[0], quantOpt(in, 2), in[1], quantOpt(in, 3), nil)
+	p, out, err := quantConv(ctx, ir.Int32, n, in[0], quantOpt(in, 2), in[1], quantOpt(in, 3), nil)
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(ir.Int32, p.outShape())
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	if err := nnSetInts(y, out); err != nil {
 		return nil, err
 	}
@@ -465,7 +514,10 @@ func quantEvalConvInteger(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*i
 
 func quantEvalQLinearConv(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, xs, xzp, w, ws, wzp, ys, yzp := in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7]
-	p, acc, err := quantConv(n, x, xzp, w, wzp, quantOpt(in, 8))
+	if _, _, _, err := quantScalarZP(yzp); err != nil {
+		return nil, err
+	}
+	p, acc, err := quantConv(ctx, yzp.DType, n, x, xzp, w, wzp, quantOpt(in, 8))
 	if err != nil {
 		return nil, err
 	}
@@ -485,10 +537,7 @@ func quantEvalQLinearConv(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*i
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(yzp.DType, p.outShape())
-	if err != nil {
-		return nil, err
-	}
+	y := p.y
 	outN := convProd(p.out)
 	out := make([]int64, len(acc))
 	for e, v := range acc {

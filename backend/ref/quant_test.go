@@ -86,7 +86,9 @@ func TestDynamicQuantizeLinear(t *testing.T) {
 	// all-positive input: the range still includes 0, so zero point 0
 	outs = nnMust(t, 11, "DynamicQuantizeLinear", 3, []*ir.Tensor{nnF32([]int64{2}, 1, 2)})
 	require.Equal(t, []byte{0}, outs[2].Raw)
-	require.Equal(t, []byte{128, 255}, outs[0].Raw)
+	s2 := float32(2) / 255 // 1/s2 is 127.49998 in float32 (the spec's arithmetic), so 1 -> 127
+	require.Equal(t, []float32{s2}, outs[1].Float32s())
+	require.Equal(t, []byte{127, 255}, outs[0].Raw)
 }
 
 func TestMatMulIntegerAndQLinearMatMul(t *testing.T) {
@@ -140,12 +142,36 @@ func TestConvIntegerAndQLinearConv(t *testing.T) {
 	q := nnMust(t, 10, "QLinearConv", 1, []*ir.Tensor{x, ir.ScalarFloat32(0.5), quantU8(nil, 1),
 		w, nnF32([]int64{2}, 1, 2), quantU8([]int64{2}, 0, 1), ir.ScalarFloat32(2), quantU8(nil, 10),
 		ir.FromInt32s([]int64{2}, []int32{4, -1})})[0]
-	// channel 0: (acc+4)*0.5*1/2 + 10; channel 1: (acc-1)*0.5*2/2 + 10
-	require.Equal(t, []byte{14, 15, 17, 18, 10, 11, 13, 14}, q.Raw)
+	// channel 0: (acc+4)*0.5*1/2 + 10 = 14,15,17,18; channel 1: (acc-1)*0.5*2/2 + 10 with
+	// acc-1 = 0,1,3,4, i.e. 10+{0, 0.5, 1.5, 2} rounded half to even
+	require.Equal(t, []byte{14, 15, 17, 18, 10, 10, 12, 12}, q.Raw)
 	ts, err := nnInfer(10, "QLinearConv", 1, []ir.Type{ir.TensorType(ir.Uint8, ir.Shape{ir.Sym("n"), ir.D(1), ir.D(3), ir.D(3)}), ir.TensorType(ir.Float32, nil), ir.TensorType(ir.Uint8, nil),
 		w.Type(), ir.TensorType(ir.Float32, ir.ConcreteShape(2)), ir.TensorType(ir.Uint8, ir.ConcreteShape(2)), ir.TensorType(ir.Float32, nil), ir.TensorType(ir.Int8, nil)})
 	require.NoError(t, err)
 	require.Equal(t, "i8[n,2,2,2]", ts[0].String())
 	_, err = nnRunOp(t, 10, "ConvInteger", 1, []*ir.Tensor{x, quantU8([]int64{1, 2, 2, 2}, 1, 1, 1, 1, 1, 1, 1, 1)})
 	require.ErrorContains(t, err, "channels")
+}
+
+func TestQuantizeFloat8AndInt4(t *testing.T) {
+	x := nnF32([]int64{4}, 0, 1, 500, -1000)
+	zp := ir.MustTensor(ir.Float8E4M3FN)
+	y := nnMust(t, 19, "QuantizeLinear", 1, []*ir.Tensor{x, ir.ScalarFloat32(1), zp})[0]
+	// E4M3FN: 1.0 = 0x38; out-of-range values saturate to +-448 = 0x7E / 0xFE
+	require.Equal(t, []byte{0x00, 0x38, 0x7E, 0xFE}, y.Raw)
+	y = nnMust(t, 19, "QuantizeLinear", 1, []*ir.Tensor{x, ir.ScalarFloat32(1), zp}, ir.AInt("saturate", 0))[0]
+	require.Equal(t, byte(0x7F), y.Raw[2]) // NaN without saturation
+	d := nnMust(t, 19, "DequantizeLinear", 1, []*ir.Tensor{y, ir.ScalarFloat32(2)})[0]
+	require.Equal(t, float32(2), d.Float32s()[1])
+
+	x = nnF32([]int64{3}, -10, 3, 9)
+	y = nnMust(t, 21, "QuantizeLinear", 1, []*ir.Tensor{x, ir.ScalarFloat32(1)}, ir.AInt("output_dtype", int64(ir.Int4)))[0]
+	require.Equal(t, ir.Int4, y.DType)
+	require.Equal(t, []byte{0x38, 0x07}, y.Raw) // -8, 3 | 7, packed low nibble first
+	d = nnMust(t, 21, "DequantizeLinear", 1, []*ir.Tensor{y, ir.ScalarFloat32(0.5)})[0]
+	require.Equal(t, []float32{-4, 1.5, 3.5}, d.Float32s())
+	u16 := ir.MustTensor(ir.Uint16)
+	u16.Raw[0], u16.Raw[1] = 0x10, 0x27 // zero point 10000
+	y = nnMust(t, 21, "QuantizeLinear", 1, []*ir.Tensor{nnF32([]int64{2}, -20000, 70000), ir.ScalarFloat32(1), u16})[0]
+	require.Equal(t, []uint16{0, 65535}, y.Uint16s())
 }

@@ -65,12 +65,12 @@ func TestReduceOpsAgainstNaive(t *testing.T) {
 		out := elemTRun(t, 11, op, elemTIns(x), ir.AInts("axes", 1))
 		require.Equal(t, []int64{2, 1, 4}, out.Shape, op)
 		elemTNear(t, want, out.Float64s(), 1e-13)
-		out = elemTRun(t, 18, op, []elemTArg{elemTIn(x), elemTConst(i64([]int64{1}, -2))}, ir.AInt("keepdims", 0))
+		out = elemTRun(t, 18, op, []elemTArg{elemTIn(x), elemTConst(elemI64([]int64{1}, -2))}, ir.AInt("keepdims", 0))
 		require.Equal(t, []int64{2, 4}, out.Shape, op)
 		elemTNear(t, want, out.Float64s(), 1e-13)
 	}
 	// ReduceSum takes axes as an input from opset 13 (and as a runtime, non-constant input)
-	out := elemTRun(t, 13, "ReduceSum", elemTIns(x, i64([]int64{2}, 0, 2)), ir.AInt("keepdims", 0))
+	out := elemTRun(t, 13, "ReduceSum", elemTIns(x, elemI64([]int64{2}, 0, 2)), ir.AInt("keepdims", 0))
 	require.Equal(t, []int64{3}, out.Shape)
 	want := make([]float64, 3)
 	for i, v := range x.Float64s() {
@@ -80,7 +80,7 @@ func TestReduceOpsAgainstNaive(t *testing.T) {
 }
 
 func TestReduceAxesEdgeCases(t *testing.T) {
-	x := f32([]int64{2, 2}, 1, 2, 3, 4)
+	x := elemF32([]int64{2, 2}, 1, 2, 3, 4)
 	// no axes: reduce everything
 	out := elemTRun(t, 13, "ReduceSum", elemTIns(x))
 	require.Equal(t, []int64{1, 1}, out.Shape)
@@ -89,39 +89,39 @@ func TestReduceAxesEdgeCases(t *testing.T) {
 	require.Equal(t, []int64{}, out.Shape)
 	require.Equal(t, []float32{4}, out.Float32s())
 	// empty axes with noop_with_empty_axes=1: identity
-	out = elemTRun(t, 13, "ReduceSum", []elemTArg{elemTIn(x), elemTConst(i64([]int64{0}))}, ir.AInt("noop_with_empty_axes", 1))
+	out = elemTRun(t, 13, "ReduceSum", []elemTArg{elemTIn(x), elemTConst(elemI64([]int64{0}))}, ir.AInt("noop_with_empty_axes", 1))
 	require.Equal(t, []int64{2, 2}, out.Shape)
 	require.Equal(t, []float32{1, 2, 3, 4}, out.Float32s())
-	out = elemTRun(t, 18, "ReduceMean", []elemTArg{elemTIn(x), elemTConst(i64([]int64{0}))})
+	out = elemTRun(t, 18, "ReduceMean", []elemTArg{elemTIn(x), elemTConst(elemI64([]int64{0}))})
 	require.Equal(t, []float32{2.5}, out.Float32s())
 	// reductions over an empty axis give the identity
 	e := ir.MustTensor(ir.Float32, 2, 0)
-	require.Equal(t, []float32{0, 0}, elemTRun(t, 13, "ReduceSum", []elemTArg{elemTIn(e), elemTConst(i64([]int64{1}, 1))}).Float32s())
-	require.Equal(t, []float32{1, 1}, elemTRun(t, 18, "ReduceProd", []elemTArg{elemTIn(e), elemTConst(i64([]int64{1}, 1))}).Float32s())
-	mx := elemTRun(t, 18, "ReduceMax", []elemTArg{elemTIn(e), elemTConst(i64([]int64{1}, 1))}).Float32s()
+	require.Equal(t, []float32{0, 0}, elemTRun(t, 13, "ReduceSum", []elemTArg{elemTIn(e), elemTConst(elemI64([]int64{1}, 1))}).Float32s())
+	require.Equal(t, []float32{1, 1}, elemTRun(t, 18, "ReduceProd", []elemTArg{elemTIn(e), elemTConst(elemI64([]int64{1}, 1))}).Float32s())
+	mx := elemTRun(t, 18, "ReduceMax", []elemTArg{elemTIn(e), elemTConst(elemI64([]int64{1}, 1))}).Float32s()
 	require.True(t, math.IsInf(float64(mx[0]), -1))
 	// NaN propagates through max/min
-	n := f64([]int64{3}, 1, math.NaN(), 3)
+	n := elemF64([]int64{3}, 1, math.NaN(), 3)
 	require.True(t, math.IsNaN(elemTRun(t, 13, "ReduceMax", elemTIns(n)).Float64s()[0]))
 	require.True(t, math.IsNaN(elemTRun(t, 13, "ReduceMin", elemTIns(n)).Float64s()[0]))
 	// log-sum-exp of large values does not overflow
-	big := f64([]int64{2}, 1000, 1000)
+	big := elemF64([]int64{2}, 1000, 1000)
 	elemTNear(t, []float64{1000 + math.Ln2}, elemTRun(t, 13, "ReduceLogSumExp", elemTIns(big)).Float64s(), 1e-15)
 	// errors: out of range and repeated axes
-	_, err := elemTRunErr(13, "ReduceSum", []elemTArg{elemTIn(x), elemTConst(i64([]int64{1}, 2))})
+	_, err := elemTRunErr(13, "ReduceSum", []elemTArg{elemTIn(x), elemTConst(elemI64([]int64{1}, 2))})
 	require.ErrorContains(t, err, "out of range")
 	_, err = elemTRunErr(11, "ReduceMean", elemTIns(x), ir.AInts("axes", 0, -2))
 	require.ErrorContains(t, err, "twice")
-	_, err = elemTRunErr(13, "ReduceSum", elemTIns(x, i64([]int64{1}, 5))) // runtime axes
+	_, err = elemTRunErr(13, "ReduceSum", elemTIns(x, elemI64([]int64{1}, 5))) // runtime axes
 	require.ErrorContains(t, err, "out of range")
 }
 
 func TestReduceIntegers(t *testing.T) {
-	x := i64([]int64{3}, 1<<60, 1<<60, 1)
+	x := elemI64([]int64{3}, 1<<60, 1<<60, 1)
 	require.Equal(t, []int64{1<<61 + 1}, elemTRun(t, 13, "ReduceSum", elemTIns(x)).Int64s()) // exact beyond 2^53
 	require.Equal(t, []int64{1 << 60}, elemTRun(t, 13, "ReduceMax", elemTIns(x)).Int64s())
 	require.Equal(t, []int64{1}, elemTRun(t, 13, "ReduceMin", elemTIns(x)).Int64s())
-	y := i64([]int64{4}, -3, 2, 5, -1)
+	y := elemI64([]int64{4}, -3, 2, 5, -1)
 	require.Equal(t, []int64{30}, elemTRun(t, 13, "ReduceProd", elemTIns(y)).Int64s())
 	require.Equal(t, []int64{11}, elemTRun(t, 13, "ReduceL1", elemTIns(y)).Int64s())
 	require.Equal(t, []int64{39}, elemTRun(t, 13, "ReduceSumSquare", elemTIns(y)).Int64s())
@@ -129,12 +129,12 @@ func TestReduceIntegers(t *testing.T) {
 	u := elemTRaw(ir.Uint64, []int64{2}, 1<<63, 3)
 	require.Equal(t, []uint64{1 << 63}, elemTWords(elemTRun(t, 13, "ReduceMax", elemTIns(u))))
 	b := ir.FromBools([]int64{2, 2}, []bool{false, true, false, false})
-	out := elemTRun(t, 20, "ReduceMax", []elemTArg{elemTIn(b), elemTConst(i64([]int64{1}, 1))}, ir.AInt("keepdims", 0))
+	out := elemTRun(t, 20, "ReduceMax", []elemTArg{elemTIn(b), elemTConst(elemI64([]int64{1}, 1))}, ir.AInt("keepdims", 0))
 	require.Equal(t, []bool{true, false}, out.Bools())
 }
 
 func TestReduceArgMaxMin(t *testing.T) {
-	x := f32([]int64{2, 3}, 1, 5, 5, 7, 2, 7)
+	x := elemF32([]int64{2, 3}, 1, 5, 5, 7, 2, 7)
 	out := elemTRun(t, 13, "ArgMax", elemTIns(x), ir.AInt("axis", 1))
 	require.Equal(t, []int64{2, 1}, out.Shape)
 	require.Equal(t, []int64{1, 0}, out.Int64s())
@@ -144,7 +144,7 @@ func TestReduceArgMaxMin(t *testing.T) {
 	out = elemTRun(t, 13, "ArgMin", elemTIns(x), ir.AInt("axis", 0))
 	require.Equal(t, []int64{1, 3}, out.Shape)
 	require.Equal(t, []int64{0, 1, 0}, out.Int64s())
-	n := f64([]int64{3}, 1, math.NaN(), 3)
+	n := elemF64([]int64{3}, 1, math.NaN(), 3)
 	require.Equal(t, []int64{1}, elemTRun(t, 13, "ArgMax", elemTIns(n)).Int64s())
 	xi := elemTRaw(ir.Uint64, []int64{3}, 1, 1<<63, 2)
 	require.Equal(t, []int64{1}, elemTRun(t, 13, "ArgMax", elemTIns(xi)).Int64s())
@@ -153,8 +153,8 @@ func TestReduceArgMaxMin(t *testing.T) {
 }
 
 func TestReduceCumSum(t *testing.T) {
-	x := f32([]int64{2, 3}, 1, 2, 3, 4, 5, 6)
-	ax := func(a int64) elemTArg { return elemTConst(i64(nil, a)) }
+	x := elemF32([]int64{2, 3}, 1, 2, 3, 4, 5, 6)
+	ax := func(a int64) elemTArg { return elemTConst(elemI64(nil, a)) }
 	cases := []struct {
 		axis      int64
 		excl, rev int64
@@ -172,17 +172,17 @@ func TestReduceCumSum(t *testing.T) {
 		out := elemTRun(t, 14, "CumSum", []elemTArg{elemTIn(x), ax(c.axis)}, ir.AInt("exclusive", c.excl), ir.AInt("reverse", c.rev))
 		require.Equal(t, c.want, out.Float32s(), c.name)
 	}
-	xi := i64([]int64{3}, 1<<60, 1<<60, 1)
+	xi := elemI64([]int64{3}, 1<<60, 1<<60, 1)
 	out := elemTRun(t, 14, "CumSum", []elemTArg{elemTIn(xi), elemTConst(ir.FromInt32s(nil, []int32{0}))})
 	require.Equal(t, []int64{1 << 60, 1 << 61, 1<<61 + 1}, out.Int64s())
 	_, err := elemTRunErr(14, "CumSum", []elemTArg{elemTIn(x), ax(2)})
 	require.ErrorContains(t, err, "out of range")
-	_, err = elemTRunErr(14, "CumSum", []elemTArg{elemTIn(x), elemTIn(i64(nil, 5))})
+	_, err = elemTRunErr(14, "CumSum", []elemTArg{elemTIn(x), elemTIn(elemI64(nil, 5))})
 	require.ErrorContains(t, err, "out of range")
 }
 
 func TestReduceSoftmax(t *testing.T) {
-	x := f64([]int64{2, 2, 2}, 0, 1, 2, 3, 0, 0, 1, 1)
+	x := elemF64([]int64{2, 2, 2}, 0, 1, 2, 3, 0, 0, 1, 1)
 	e := math.E
 	// opset 13: along the last axis
 	out := elemTRun(t, 13, "Softmax", elemTIns(x))
@@ -198,13 +198,13 @@ func TestReduceSoftmax(t *testing.T) {
 	q := 1 / (1 + e*e) // e^0/(e^0+e^2)
 	elemTNear(t, []float64{q, q, 1 - q, 1 - q, p, p, 1 - p, 1 - p}, out.Float64s(), 1e-15)
 	// LogSoftmax = log(Softmax), robust to large inputs
-	big := f64([]int64{2}, 1000, 1000)
+	big := elemF64([]int64{2}, 1000, 1000)
 	elemTNear(t, []float64{-math.Ln2, -math.Ln2}, elemTRun(t, 13, "LogSoftmax", elemTIns(big)).Float64s(), 1e-15)
 	elemTNear(t, []float64{0.5, 0.5}, elemTRun(t, 13, "Softmax", elemTIns(big)).Float64s(), 1e-15)
 	out = elemTRun(t, 11, "LogSoftmax", elemTIns(x))
 	elemTNear(t, []float64{-math.Log(s1), 1 - math.Log(s1)}, out.Float64s()[:2], 1e-14)
 	// Hardmax: one-hot of the first maximum
-	h := f32([]int64{2, 3}, 1, 3, 3, -1, -2, -3)
+	h := elemF32([]int64{2, 3}, 1, 3, 3, -1, -2, -3)
 	require.Equal(t, []float32{0, 1, 0, 1, 0, 0}, elemTRun(t, 13, "Hardmax", elemTIns(h)).Float32s())
 	require.Equal(t, []float32{0, 1, 0, 0, 0, 0}, elemTRun(t, 11, "Hardmax", elemTIns(h), ir.AInt("axis", 0)).Float32s())
 	// errors
@@ -229,10 +229,10 @@ func TestReduceInference(t *testing.T) {
 		_, err := b.Graph()
 		return v.Type, err
 	}
-	ty, err := infer(18, "ReduceMean", i64([]int64{1}, -1), false)
+	ty, err := infer(18, "ReduceMean", elemI64([]int64{1}, -1), false)
 	require.NoError(t, err)
 	require.Equal(t, "f32[batch,seq,1]", ty.String())
-	ty, err = infer(13, "ReduceSum", i64([]int64{1}, 1), false, ir.AInt("keepdims", 0))
+	ty, err = infer(13, "ReduceSum", elemI64([]int64{1}, 1), false, ir.AInt("keepdims", 0))
 	require.NoError(t, err)
 	require.Equal(t, "f32[batch,768]", ty.String())
 	ty, err = infer(11, "ReduceMax", nil, false, ir.AInts("axes", 0))
@@ -244,7 +244,7 @@ func TestReduceInference(t *testing.T) {
 	ty, err = infer(13, "ReduceSum", nil, true, ir.AInt("keepdims", 0))
 	require.NoError(t, err)
 	require.Equal(t, "f32[*]", ty.String())
-	ty, err = infer(13, "ReduceSum", i64([]int64{0}), false, ir.AInt("noop_with_empty_axes", 1))
+	ty, err = infer(13, "ReduceSum", elemI64([]int64{0}), false, ir.AInt("noop_with_empty_axes", 1))
 	require.NoError(t, err)
 	require.Equal(t, "f32[batch,seq,768]", ty.String())
 	ty, err = infer(13, "ArgMax", nil, false, ir.AInt("axis", -1), ir.AInt("keepdims", 0))
@@ -253,11 +253,11 @@ func TestReduceInference(t *testing.T) {
 	ty, err = infer(13, "Softmax", nil, false)
 	require.NoError(t, err)
 	require.Equal(t, "f32[batch,seq,768]", ty.String())
-	ty, err = infer(14, "CumSum", i64(nil, 1), false)
+	ty, err = infer(14, "CumSum", elemI64(nil, 1), false)
 	require.NoError(t, err)
 	require.Equal(t, "f32[batch,seq,768]", ty.String())
 
-	_, err = infer(18, "ReduceMean", i64([]int64{1}, 3), false)
+	_, err = infer(18, "ReduceMean", elemI64([]int64{1}, 3), false)
 	require.ErrorContains(t, err, "axis 3 out of range for rank 3")
 	_, err = infer(11, "ReduceMean", nil, false, ir.AInts("axes", 1, 1))
 	require.ErrorContains(t, err, "twice")
@@ -267,8 +267,8 @@ func TestReduceInference(t *testing.T) {
 	require.ErrorContains(t, err, "out of range")
 	_, err = infer(11, "Softmax", nil, false, ir.AInt("axis", 3)) // legacy: axis == rank is allowed
 	require.NoError(t, err)
-	_, err = infer(14, "CumSum", i64(nil, 5), false)
+	_, err = infer(14, "CumSum", elemI64(nil, 5), false)
 	require.ErrorContains(t, err, "out of range")
-	_, err = infer(13, "ReduceSum", f32([]int64{1}, 0), false)
+	_, err = infer(13, "ReduceSum", elemF32([]int64{1}, 0), false)
 	require.ErrorContains(t, err, "i64")
 }

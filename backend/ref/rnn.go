@@ -354,6 +354,33 @@ func evalRecurrent(cell rnnCell) func(ir.EvalContext, *ir.Node, []*ir.Tensor) ([
 			}
 			return ((t*nd+d)*batch + b) * hidden
 		}
+		if len(n.Outputs) == 0 {
+			return nil, nil
+		}
+		// allocate the outputs first: their sizes come from the model, so the cap must see them
+		dt := X.DType
+		yShape := []int64{int64(seq), nd64, int64(batch), int64(hidden)}
+		if layout == 1 {
+			yShape = []int64{int64(batch), int64(seq), nd64, int64(hidden)}
+		}
+		sShape := []int64{int64(stateShape[0]), int64(stateShape[1]), int64(stateShape[2])}
+		outs := make([]*ir.Tensor, len(n.Outputs))
+		for i, v := range n.Outputs {
+			if v == nil && i != 0 {
+				continue
+			}
+			shape := sShape
+			if i == 0 {
+				shape = yShape
+			}
+			t, err := signalNewTensor(ctx, dt, shape)
+			if err != nil {
+				return nil, err
+			}
+			if v != nil {
+				outs[i] = t
+			}
+		}
 		ys := make([]float64, seq*nd*batch*hidden)
 		hLast := make([]float64, nd*batch*hidden)
 		cLast := make([]float64, nd*batch*hidden)
@@ -394,30 +421,16 @@ func evalRecurrent(cell rnnCell) func(ir.EvalContext, *ir.Node, []*ir.Tensor) ([
 				copy(cLast[stateOff(d, b):], st.c)
 			}
 		}
-		dt := X.DType
-		outs := make([]*ir.Tensor, len(n.Outputs))
-		yShape := []int64{int64(seq), nd64, int64(batch), int64(hidden)}
-		if layout == 1 {
-			yShape = []int64{int64(batch), int64(seq), nd64, int64(hidden)}
-		}
-		sShape := []int64{int64(stateShape[0]), int64(stateShape[1]), int64(stateShape[2])}
-		for i, v := range n.Outputs {
-			if v == nil {
-				continue
+		for i, t := range outs {
+			switch {
+			case t == nil:
+			case i == 0:
+				SetF64s(t, ys)
+			case i == 1:
+				SetF64s(t, hLast)
+			default:
+				SetF64s(t, cLast)
 			}
-			shape, vals := sShape, hLast
-			switch i {
-			case 0:
-				shape, vals = yShape, ys
-			case 2:
-				vals = cLast
-			}
-			t, err := ctx.NewTensor(dt, shape)
-			if err != nil {
-				return nil, err
-			}
-			SetF64s(t, vals)
-			outs[i] = t
 		}
 		return outs, nil
 	}

@@ -90,6 +90,43 @@ func TestRNNByHand(t *testing.T) {
 		ir.Attr{Name: "activations", Kind: ir.AttrStrings, Strings: [][]byte{[]byte("Relu")}})
 	g1 := math.Max(0.5+0.3, 0)
 	rnnTClose(t, []float64{g1, math.Max(1-g1+0.3, 0)}, out[0], 1e-6)
+
+	// LeakyRelu takes its alpha from activation_alpha; clip bounds the pre-activation
+	acts := ir.Attr{Name: "activations", Kind: ir.AttrStrings, Strings: [][]byte{[]byte("LeakyRelu")}}
+	xn := ir.FromFloat32s([]int64{2, 1, 1}, []float32{-1, 3})
+	out = rnnTRun(t, "", "RNN", 14, 1, []*ir.Tensor{xn, w, r, b}, ir.AInt("hidden_size", 1), acts, ir.AFloats("activation_alpha", 0.1))
+	l1 := 0.1 * (-0.5 + 0.3)
+	l2 := 1.5 - l1 + 0.3
+	rnnTClose(t, []float64{l1, l2}, out[0], 1e-6)
+	out = rnnTRun(t, "", "RNN", 14, 1, []*ir.Tensor{xn, w, r, b}, ir.AInt("hidden_size", 1), acts, ir.AFloats("activation_alpha", 0.1), ir.AFloat("clip", 1))
+	rnnTClose(t, []float64{l1, 1}, out[0], 1e-6)
+	// ScaledTanh consumes alpha and beta; HardSigmoid falls back to its defaults 0.2, 0.5
+	two := ir.Attr{Name: "activations", Kind: ir.AttrStrings, Strings: [][]byte{[]byte("ScaledTanh")}}
+	out = rnnTRun(t, "", "RNN", 14, 1, []*ir.Tensor{xn, w, r, b}, ir.AInt("hidden_size", 1), two, ir.AFloats("activation_alpha", 2), ir.AFloats("activation_beta", 0.5))
+	s1 := 2 * math.Tanh(0.5*(-0.5+0.3))
+	rnnTClose(t, []float64{s1, 2 * math.Tanh(0.5*(1.5-s1+0.3))}, out[0], 1e-6)
+	hs := ir.Attr{Name: "activations", Kind: ir.AttrStrings, Strings: [][]byte{[]byte("HardSigmoid")}}
+	out = rnnTRun(t, "", "RNN", 14, 1, []*ir.Tensor{xn, w, r, b}, ir.AInt("hidden_size", 1), hs)
+	h1s := 0.2*(-0.5+0.3) + 0.5
+	rnnTClose(t, []float64{h1s, math.Min(1, 0.2*(1.5-h1s+0.3)+0.5)}, out[0], 1e-6)
+}
+
+// TestLSTMInputForget: with input_forget the forget gate is 1 - input gate.
+func TestLSTMInputForget(t *testing.T) {
+	x := ir.FromFloat32s([]int64{2, 1, 1}, []float32{1, -1})
+	// gates i, o, f, c with one unit; recurrence weights zero
+	w := ir.FromFloat32s([]int64{1, 4, 1}, []float32{0.5, 1, 9, 2})
+	r := ir.FromFloat32s([]int64{1, 4, 1}, []float32{0, 0, 0, 0})
+	out := rnnTRun(t, "", "LSTM", 14, 3, []*ir.Tensor{x, w, r}, ir.AInt("hidden_size", 1), ir.AInt("input_forget", 1))
+	c := 0.0
+	var hs []float64
+	for _, xv := range []float64{1, -1} {
+		i := rnnTSigmoid(0.5 * xv)
+		c = (1-i)*c + i*math.Tanh(2*xv)
+		hs = append(hs, rnnTSigmoid(xv)*math.Tanh(c))
+	}
+	rnnTClose(t, hs, out[0], 1e-6)
+	rnnTClose(t, []float64{c}, out[2], 1e-6)
 }
 
 // lstmTNaive is an independent LSTM over one direction for batch 1 (no peepholes), with the gate

@@ -459,6 +459,7 @@ func evalSequenceMap(ctx ir.EvalContext, n *ir.Node, in []ir.Datum) ([]ir.Datum,
 		}
 	}
 	outs := make([][]*ir.Tensor, len(body.Outputs))
+	var budget ctlBudget
 	for k := 0; k < count; k++ {
 		args := make([]ir.Datum, len(in))
 		for i, d := range in {
@@ -478,6 +479,9 @@ func evalSequenceMap(ctx ir.EvalContext, n *ir.Node, in []ir.Datum) ([]ir.Datum,
 				return nil, fmt.Errorf("item %d: body output %d is a %T, want a tensor", k, j, res[j])
 			}
 			outs[j] = append(outs[j], t)
+		}
+		if err := budget.check(ctx, res, nil); err != nil {
+			return nil, fmt.Errorf("item %d: %w", k, err)
 		}
 	}
 	res := make([]ir.Datum, len(outs))

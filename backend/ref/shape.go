@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/llmc/llmc/ir"
 )
@@ -33,6 +34,20 @@ func init() {
 	SetEval("", "CenterCropPad", shapeEvalCenterCropPad)
 }
 
+// shapeAlloc allocates an output through the interpreter (which enforces the memory cap), first
+// refusing element counts so large that their byte size would overflow int64 (ir.ByteSize
+// multiplies the count by the element's bits).
+func shapeAlloc(ctx ir.EvalContext, dt ir.DType, shape []int64) (*ir.Tensor, error) {
+	n, err := ir.NumElements(shape)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1<<52 {
+		return nil, fmt.Errorf("%w: shape %v has %d elements", ErrMemoryLimit, shape, n)
+	}
+	return ctx.NewTensor(dt, shape)
+}
+
 // shapeNeed returns required input i or an error naming it.
 func shapeNeed(in []*ir.Tensor, i int, what string) (*ir.Tensor, error) {
 	if i >= len(in) || in[i] == nil {
@@ -41,11 +56,11 @@ func shapeNeed(in []*ir.Tensor, i int, what string) (*ir.Tensor, error) {
 	return in[i], nil
 }
 
-// shapeMovable rejects element types whose elements cannot be moved one by one (packed sub-byte
-// types).
+// shapeMovable checks that t's elements can be moved one by one: any valid type, with string
+// tensors holding one string per element.
 func shapeMovable(t *ir.Tensor) error {
-	if t.DType != ir.String && t.DType.Bits()%8 != 0 {
-		return Unsupportedf("element type %s (packed sub-byte) in data movement", t.DType)
+	if t.DType != ir.String && t.DType.Bits() != 4 && t.DType.Bits()%8 != 0 {
+		return Unsupportedf("element type %s in data movement", t.DType)
 	}
 	if t.DType == ir.String && len(t.Strings) != t.Len() {
 		return fmt.Errorf("string tensor of shape %v has %d elements", t.Shape, len(t.Strings))
@@ -61,50 +76,47 @@ func shapeInts(t *ir.Tensor, what string) ([]int64, error) {
 	return t.AsInt64s(), nil
 }
 
-// shapeGatherInto sets dst[k] = src[idx[k]] for every k with idx[k] >= 0 (same element type).
-func shapeGatherInto(dst, src *ir.Tensor, idx []int) {
-	if src.DType == ir.String {
-		for k, i := range idx {
-			if i >= 0 {
-				dst.Strings[k] = src.Strings[i]
-			}
-		}
-		return
-	}
+// shapeMover returns a function copying element i of src to element k of dst (same element
+// type), chosen once per tensor pair.
+func shapeMover(dst, src *ir.Tensor) func(k, i int) {
 	d, s := dst.Raw, src.Raw
-	switch src.DType.Size() {
-	case 1:
-		for k, i := range idx {
-			if i >= 0 {
-				d[k] = s[i]
-			}
-		}
-	case 2:
-		for k, i := range idx {
-			if i >= 0 {
-				copy(d[2*k:2*k+2], s[2*i:2*i+2])
-			}
-		}
-	case 4:
-		for k, i := range idx {
-			if i >= 0 {
-				copy(d[4*k:4*k+4], s[4*i:4*i+4])
-			}
-		}
-	default:
-		sz := src.DType.Size()
-		for k, i := range idx {
-			if i >= 0 {
-				copy(d[sz*k:sz*k+sz], s[sz*i:sz*i+sz])
-			}
-		}
+	switch {
+	case src.DType == ir.String:
+		return func(k, i int) { dst.Strings[k] = src.Strings[i] }
+	case src.DType.Bits() == 4:
+		return func(k, i int) { shapeSetNibble(d, k, shapeNibble(s, i)) }
+	case src.DType.Size() == 1:
+		return func(k, i int) { d[k] = s[i] }
+	case src.DType.Size() == 2:
+		return func(k, i int) { copy(d[2*k:2*k+2], s[2*i:2*i+2]) }
+	case src.DType.Size() == 4:
+		return func(k, i int) { copy(d[4*k:4*k+4], s[4*i:4*i+4]) }
+	case src.DType.Size() == 8:
+		return func(k, i int) { copy(d[8*k:8*k+8], s[8*i:8*i+8]) }
 	}
+	sz := src.DType.Size()
+	return func(k, i int) { copy(d[sz*k:sz*k+sz], s[sz*i:sz*i+sz]) }
+}
+
+// shapeNibble returns packed 4-bit element i (low nibble first, as ONNX packs int4).
+func shapeNibble(raw []byte, i int) byte { return raw[i/2] >> (4 * uint(i%2)) & 0xF }
+
+// shapeSetNibble stores v as packed 4-bit element i.
+func shapeSetNibble(raw []byte, i int, v byte) {
+	sh := 4 * uint(i%2)
+	raw[i/2] = raw[i/2]&^(0xF<<sh) | (v&0xF)<<sh
 }
 
 // shapeCopyElems copies n elements src[si:si+n] to dst[di:di+n].
 func shapeCopyElems(dst *ir.Tensor, di int, src *ir.Tensor, si, n int) {
 	if src.DType == ir.String {
 		copy(dst.Strings[di:di+n], src.Strings[si:si+n])
+		return
+	}
+	if src.DType.Bits() == 4 {
+		for k := 0; k < n; k++ {
+			shapeSetNibble(dst.Raw, di+k, shapeNibble(src.Raw, si+k))
+		}
 		return
 	}
 	sz := src.DType.Size()
@@ -120,7 +132,7 @@ func shapeWithData(ctx ir.EvalContext, x *ir.Tensor, shape []int64) (*ir.Tensor,
 	if n != int64(x.Len()) {
 		return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v (%d elements)", x.Shape, x.Len(), shape, n)
 	}
-	out, err := ctx.NewTensor(x.DType, shape)
+	out, err := shapeAlloc(ctx, x.DType, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -129,20 +141,20 @@ func shapeWithData(ctx ir.EvalContext, x *ir.Tensor, shape []int64) (*ir.Tensor,
 	return out, nil
 }
 
-// shapeIndexMap builds, for an output of shape out, the input index of every element:
-// src(coord) returns the input linear index for output coordinate coord (or -1).
-func shapeIndexMap(out []int64, src func(coord []int64) int) []int {
+// shapeWalk visits every element of an output of shape out in row-major order, calling
+// emit(k, src(coord)) with its linear index k and the input index src returns for its coordinate
+// (-1: no input element). It allocates nothing per element.
+func shapeWalk(out []int64, src func(coord []int64) int, emit func(k, i int)) {
 	n := 1
 	for _, d := range out {
 		n *= int(d)
 	}
-	idx := make([]int, n)
 	if n == 0 {
-		return idx
+		return
 	}
 	coord := make([]int64, len(out))
 	for k := 0; k < n; k++ {
-		idx[k] = src(coord)
+		emit(k, src(coord))
 		for a := len(out) - 1; a >= 0; a-- {
 			coord[a]++
 			if coord[a] < out[a] {
@@ -151,19 +163,30 @@ func shapeIndexMap(out []int64, src func(coord []int64) int) []int {
 			coord[a] = 0
 		}
 	}
-	return idx
 }
 
-// shapeMove allocates an output of shape out and fills it from x through the index map.
+// shapeMoveInto fills y (of shape out) from x: element k of y is element src(coord) of x, left
+// as is where src returns -1.
+func shapeMoveInto(y, x *ir.Tensor, out []int64, src func(coord []int64) int) {
+	mv := shapeMover(y, x)
+	shapeWalk(out, src, func(k, i int) {
+		if i >= 0 {
+			mv(k, i)
+		}
+	})
+}
+
+// shapeMove allocates an output of shape out and fills it from x through src (see
+// shapeMoveInto).
 func shapeMove(ctx ir.EvalContext, x *ir.Tensor, out []int64, src func(coord []int64) int) (*ir.Tensor, error) {
 	if err := shapeMovable(x); err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(x.DType, out)
+	y, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
-	shapeGatherInto(y, x, shapeIndexMap(out, src))
+	shapeMoveInto(y, x, out, src)
 	return y, nil
 }
 
@@ -184,7 +207,7 @@ func shapeEvalShape(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 		hi = clamp(a.I)
 	}
 	hi = max(hi, lo)
-	y, err := ctx.NewTensor(ir.Int64, []int64{hi - lo})
+	y, err := shapeAlloc(ctx, ir.Int64, []int64{hi - lo})
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +220,7 @@ func shapeEvalSize(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tenso
 	if err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(ir.Int64, []int64{})
+	y, err := shapeAlloc(ctx, ir.Int64, []int64{})
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +473,7 @@ func shapeEvalConcat(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 		}
 		out[ax] += x.Shape[ax]
 	}
-	y, err := ctx.NewTensor(x0.DType, out)
+	y, err := shapeAlloc(ctx, x0.DType, out)
 	if err != nil {
 		return nil, err
 	}
@@ -478,7 +501,7 @@ func shapeEvalConcat(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 func shapeSliceAxis(ctx ir.EvalContext, x *ir.Tensor, ax int, lo, cnt int64) (*ir.Tensor, error) {
 	out := append([]int64{}, x.Shape...)
 	out[ax] = cnt
-	y, err := ctx.NewTensor(x.DType, out)
+	y, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
@@ -640,12 +663,22 @@ func shapeEvalExpand(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 	if _, err := ir.NumElements(out); err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(x.DType, out)
-	if err != nil {
-		return nil, err
+	// input stride along each output axis; 0 where the input dim is broadcast
+	bst := make([]int64, len(out))
+	xs := Strides(x.Shape)
+	for i, d := range x.Shape {
+		if d != 1 {
+			bst[len(out)-len(x.Shape)+i] = xs[i]
+		}
 	}
-	shapeGatherInto(y, x, BroadcastIndex(out, x.Shape))
-	return []*ir.Tensor{y}, nil
+	y, err := shapeMove(ctx, x, out, func(c []int64) int {
+		off := int64(0)
+		for i, v := range c {
+			off += v * bst[i]
+		}
+		return int(off)
+	})
+	return []*ir.Tensor{y}, err
 }
 
 func shapeEvalTile(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
@@ -726,6 +759,12 @@ func shapeFill(t *ir.Tensor, v *ir.Tensor, f float64) {
 		}
 		return
 	}
+	if v != nil && t.DType.Bits() == 4 {
+		for i := 0; i < n; i++ {
+			shapeSetNibble(t.Raw, i, shapeNibble(v.Raw, 0))
+		}
+		return
+	}
 	if v != nil {
 		sz := t.DType.Size()
 		for i := 0; i < n; i++ {
@@ -733,8 +772,8 @@ func shapeFill(t *ir.Tensor, v *ir.Tensor, f float64) {
 		}
 		return
 	}
-	if f == 0 {
-		return
+	if f == 0 || !shapeFloatOK(t.DType) {
+		return // callers pass a float fill only for numeric types
 	}
 	one, _ := ir.NewTensor(t.DType, []int64{1}, 0)
 	SetF64s(one, []float64{f})
@@ -831,15 +870,18 @@ func shapeEvalPad(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 	default:
 		return nil, fmt.Errorf("unknown pad mode %q (want constant, reflect, edge or wrap)", mode)
 	}
-	y, err := ctx.NewTensor(x.DType, out)
+	y, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
 	if mode == "constant" {
+		if cval == nil && fval != 0 && !shapeFloatOK(x.DType) {
+			return nil, Unsupportedf("pad value %g for element type %s", fval, x.DType)
+		}
 		shapeFill(y, cval, fval)
 	}
 	strides := Strides(x.Shape)
-	shapeGatherInto(y, x, shapeIndexMap(out, func(c []int64) int {
+	shapeMoveInto(y, x, out, func(c []int64) int {
 		off := int64(0)
 		for i, v := range c {
 			j := v - begin[i]
@@ -852,7 +894,7 @@ func shapeEvalPad(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 			off += j * strides[i]
 		}
 		return int(off)
-	}))
+	})
 	return []*ir.Tensor{y}, nil
 }
 
@@ -1063,30 +1105,11 @@ func shapeResizeTaps(p *resizeParams, inLen, outLen int64, scale, roiStart, roiE
 				return nil, Unsupportedf("nearest_mode %q", p.nearest)
 			}
 			taps[o] = []shapeTap{{clamp(i), 1}}
-		case "linear":
-			if p.antialias && scale < 1 {
-				return nil, Unsupportedf("antialiased linear downsampling")
-			}
-			i0 := int64(math.Floor(x))
-			r := x - float64(i0)
-			taps[o] = []shapeTap{{clamp(i0), 1 - r}, {clamp(i0 + 1), r}}
-		case "cubic":
-			if p.antialias && scale < 1 {
-				return nil, Unsupportedf("antialiased cubic downsampling")
-			}
-			i0 := int64(math.Floor(x))
-			r := x - float64(i0)
-			a := p.cubicA
-			ws := [4]float64{
-				((a*(r+1)-5*a)*(r+1)+8*a)*(r+1) - 4*a,
-				((a+2)*r-(a+3))*r*r + 1,
-				((a+2)*(1-r)-(a+3))*(1-r)*(1-r) + 1,
-				((a*(2-r)-5*a)*(2-r)+8*a)*(2-r) - 4*a,
-			}
+		case "linear", "cubic":
+			js, ws := shapeResizeKernel(p, x, scale)
 			var t []shapeTap
 			sum := 0.0
-			for k := int64(0); k < 4; k++ {
-				j := i0 - 1 + k
+			for k, j := range js {
 				if p.excludeOutside && (j < 0 || j >= inLen) {
 					continue
 				}
@@ -1106,6 +1129,64 @@ func shapeResizeTaps(p *resizeParams, inLen, outLen int64, scale, roiStart, roiE
 	return taps, nil
 }
 
+// shapeResizeKernel returns the input positions and weights of linear or cubic interpolation at
+// input coordinate x. With antialias the kernel is stretched by 1/scale when downsampling (and
+// normalised), as the ONNX reference does.
+func shapeResizeKernel(p *resizeParams, x, scale float64) ([]int64, []float64) {
+	base := math.Floor(x)
+	r := x - base
+	if r == 0 {
+		// the reference takes the left neighbour with ratio 1 at exact positions; the kernels are
+		// symmetric, so this only matters for which edge taps are listed
+		base, r = base-1, 1
+	}
+	i0 := int64(base)
+	a := p.cubicA
+	cubic := func(d float64) float64 {
+		d = math.Abs(d)
+		switch {
+		case d <= 1:
+			return ((a+2)*d-(a+3))*d*d + 1
+		case d < 2:
+			return ((a*d-5*a)*d+8*a)*d - 4*a
+		}
+		return 0
+	}
+	s := 1.0
+	if p.antialias {
+		s = min(scale, 1)
+	}
+	var start, end int64 // taps at i0+start .. i0+end-1
+	if p.mode == "linear" {
+		start = int64(math.Floor(-1/s)) + 1
+		end = start + 2 - 2*start
+	} else {
+		start = int64(math.Floor(-2/s)) + 1
+		end = 2 - start
+	}
+	js := make([]int64, 0, end-start)
+	ws := make([]float64, 0, end-start)
+	sum := 0.0
+	for i := start; i < end; i++ {
+		d := (float64(i) - r) * s
+		var w float64
+		if p.mode == "linear" {
+			w = max(1-math.Abs(d), 0)
+		} else {
+			w = cubic(d)
+		}
+		js = append(js, i0+i)
+		ws = append(ws, w)
+		sum += w
+	}
+	if p.antialias && sum != 0 {
+		for k := range ws {
+			ws[k] /= sum
+		}
+	}
+	return js, ws
+}
+
 // shapeResize resamples x (as float64) to shape out with per-axis scales and roi, axis by axis.
 func shapeResize(ctx ir.EvalContext, x *ir.Tensor, p *resizeParams, out []int64, scales, roi []float64) (*ir.Tensor, error) {
 	if !shapeFloatOK(x.DType) {
@@ -1115,13 +1196,21 @@ func shapeResize(ctx ir.EvalContext, x *ir.Tensor, p *resizeParams, out []int64,
 	if _, err := ir.NumElements(out); err != nil {
 		return nil, err
 	}
-	y, err := ctx.NewTensor(x.DType, out)
+	y, err := shapeAlloc(ctx, x.DType, out)
 	if err != nil {
 		return nil, err
 	}
 	cur := F64s(x)
 	shape := append([]int64{}, x.Shape...)
-	for a := 0; a < r; a++ {
+	// shrinking axes first keeps the float64 intermediates no larger than needed
+	order := make([]int, r)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return float64(out[order[i]])*float64(max(x.Shape[order[j]], 1)) < float64(out[order[j]])*float64(max(x.Shape[order[i]], 1))
+	})
+	for _, a := range order {
 		if shape[a] == out[a] && scales[a] == 1 && p.ctm != "tf_crop_and_resize" {
 			continue
 		}

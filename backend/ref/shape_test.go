@@ -1,7 +1,11 @@
 package ref
 
 import (
+	"fmt"
 	"math"
+	"math/rand"
+	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -387,10 +391,16 @@ func TestShapeResize(t *testing.T) {
 		in := b.Input("x", shapeTF(ir.D(2)))
 		return []*ir.Value{b.Op("Resize", []*ir.Value{in, nil, b.Const("s", ir.FromFloat32s([]int64{1}, []float32{2}))}, ir.AString("mode", "area"))}
 	}))
-	err := shapeTRunErr(t, 13, map[string]*ir.Tensor{"x": x}, func(b *ir.Builder) []*ir.Value {
-		in := b.Input("x", shapeTF(ir.D(1), ir.D(1), ir.D(2), ir.D(2)))
-		return []*ir.Value{b.Op("Resize", []*ir.Value{in, nil, b.Const("s", ir.FromFloat32s([]int64{4}, []float32{1, 1, 2, 2}))},
+	require.ErrorContains(t, shapeTBuildErr(13, func(b *ir.Builder) []*ir.Value {
+		in := b.Input("x", shapeTF(ir.D(2)))
+		return []*ir.Value{b.Op("Resize", []*ir.Value{in, nil, b.Const("s", ir.FromFloat32s([]int64{1}, []float32{2}))},
 			ir.AString("coordinate_transformation_mode", "bogus"))}
+	}), "bogus")
+	// strings cannot be interpolated
+	str := &ir.Tensor{DType: ir.String, Shape: []int64{2}, Strings: [][]byte{[]byte("a"), []byte("b")}}
+	err := shapeTRunErr(t, 13, map[string]*ir.Tensor{"x": str}, func(b *ir.Builder) []*ir.Value {
+		in := b.Input("x", ir.TensorType(ir.String, ir.Shape{ir.D(2)}))
+		return []*ir.Value{b.Op("Resize", []*ir.Value{in, nil, b.Const("s", ir.FromFloat32s([]int64{1}, []float32{2}))})}
 	})
 	require.ErrorIs(t, err, ErrUnsupported)
 
@@ -447,4 +457,279 @@ func TestShapeSymbolicSliceExpand(t *testing.T) {
 	require.Equal(t, []int64{2, 3, 4}, outs[2].Shape)
 	require.Equal(t, []float32{0, 1, 2, 3}, shapeTF32(outs[2])[20:])
 	require.Equal(t, []int64{3}, outs[3].Int64s())
+}
+
+// TestShapeResizeAntialias checks antialiased linear downsampling by 2: a triangle kernel of
+// half-width 2 input pixels, weights 1/8, 3/8, 3/8, 1/8, with edge clamping.
+func TestShapeResizeAntialias(t *testing.T) {
+	x := ir.FromFloat32s([]int64{8}, []float32{1, 2, 3, 4, 5, 6, 7, 8})
+	outs := shapeTRun(t, 18, map[string]*ir.Tensor{"x": x}, func(b *ir.Builder) []*ir.Value {
+		in := b.Input("x", shapeTF(ir.D(8)))
+		return []*ir.Value{b.Op("Resize", []*ir.Value{in, nil, b.Const("s", ir.FromFloat32s([]int64{1}, []float32{0.5}))},
+			ir.AString("mode", "linear"), ir.AInt("antialias", 1))}
+	})
+	want := []float32{
+		(1*1 + 3*1 + 3*2 + 1*3) / 8.0,
+		(1*2 + 3*3 + 3*4 + 1*5) / 8.0,
+		(1*4 + 3*5 + 3*6 + 1*7) / 8.0,
+		(1*6 + 3*7 + 3*8 + 1*8) / 8.0,
+	}
+	require.InDeltaSlice(t, []float64{float64(want[0]), float64(want[1]), float64(want[2]), float64(want[3])},
+		[]float64{float64(outs[0].Float32s()[0]), float64(outs[0].Float32s()[1]), float64(outs[0].Float32s()[2]), float64(outs[0].Float32s()[3])}, 1e-6)
+}
+
+// TestShapePackedInt4 moves packed 4-bit elements (two per byte, low nibble first).
+func TestShapePackedInt4(t *testing.T) {
+	x := &ir.Tensor{DType: ir.Int4, Shape: []int64{2, 3}, Raw: []byte{0x21, 0x43, 0x65}} // 1..6
+	outs := shapeTRun(t, 21, map[string]*ir.Tensor{"x": x}, func(b *ir.Builder) []*ir.Value {
+		in := b.Input("x", ir.TensorType(ir.Int4, ir.Shape{ir.D(2), ir.D(3)}))
+		tr := b.Op("Transpose", []*ir.Value{in})
+		rs := b.Op("Reshape", []*ir.Value{tr, b.Const("s", shapeTI64(-1))})
+		return []*ir.Value{rs}
+	})
+	got := make([]float64, 6)
+	for i := range got {
+		got[i] = outs[0].Float64At(i)
+	}
+	require.Equal(t, []float64{1, 4, 2, 5, 3, 6}, got)
+}
+
+// TestShapeSymbolicWhereExpand follows the Where(Equal(shape, -1), ConstantOfShape, shape) pattern
+// PyTorch exports for expand() into a symbolic Expand shape.
+func TestShapeSymbolicWhereExpand(t *testing.T) {
+	var ex *ir.Value
+	outs := shapeTRun(t, 13, map[string]*ir.Tensor{"x": shapeTIota(2, 1)}, func(b *ir.Builder) []*ir.Value {
+		in := b.Input("x", shapeTF(ir.Sym("batch"), ir.D(1)))
+		s := b.Op("Shape", []*ir.Value{in})
+		target := b.Op("Concat", []*ir.Value{b.Op("Slice", []*ir.Value{s, b.Const("z", shapeTI64(0)), b.Const("o", shapeTI64(1))}), b.Const("three", shapeTI64(3))}, ir.AInt("axis", 0))
+		ones := b.Op("ConstantOfShape", []*ir.Value{b.Const("two", shapeTI64(2))}, ir.ATensor("value", ir.FromInt64s([]int64{1}, []int64{1})))
+		isNeg := b.Op("Equal", []*ir.Value{target, b.Const("m1", ir.ScalarInt64(-1))})
+		shape := b.Op("Where", []*ir.Value{isNeg, ones, target})
+		ex = b.Op("Expand", []*ir.Value{in, shape})
+		return []*ir.Value{ex}
+	})
+	require.Equal(t, "f32[batch,3]", ex.Type.String())
+	require.Equal(t, []float32{0, 0, 0, 1, 1, 1}, shapeTF32(outs[0]))
+}
+
+// shapeTFuzzCtx is a minimal evaluation context for calling hooks directly (no recovery).
+type shapeTFuzzCtx struct{}
+
+func (shapeTFuzzCtx) Opset() int64 { return shapeTFuzzOpset }
+func (shapeTFuzzCtx) NewTensor(dt ir.DType, shape []int64) (*ir.Tensor, error) {
+	return ir.NewTensor(dt, shape, 1<<26)
+}
+func (shapeTFuzzCtx) RunGraph(g *ir.Graph, inputs []ir.Datum) ([]ir.Datum, error) { return nil, nil }
+func (shapeTFuzzCtx) Rand() float64                                                 { return 0.5 }
+
+var shapeTFuzzOpset int64
+
+// TestShapeFuzzNoPanic calls the inference and evaluation hooks of this family on random,
+// mostly invalid, inputs and attributes: they must return errors, never panic.
+func TestShapeFuzzNoPanic(t *testing.T) {
+	ops := strings.Fields("Shape Size Reshape Flatten Transpose Squeeze Unsqueeze Concat Split Slice Gather GatherElements GatherND Scatter ScatterElements ScatterND Expand Tile Pad Range ConstantOfShape Constant NonZero Compress OneHot Trilu EyeLike Unique TopK ReverseSequence DepthToSpace SpaceToDepth Resize Upsample CenterCropPad")
+	rng := rand.New(rand.NewSource(int64(len(ops)) * 7))
+	randInts := func(n int) []int64 {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(rng.Intn(9) - 4)
+			if rng.Intn(10) == 0 {
+				v[i] = 1 << 40
+			}
+		}
+		return v
+	}
+	randTensor := func() *ir.Tensor {
+		r := rng.Intn(4)
+		shape := make([]int64, r)
+		for i := range shape {
+			shape[i] = int64(rng.Intn(4))
+		}
+		dts := []ir.DType{ir.Float32, ir.Int64, ir.Int32, ir.Bool, ir.Float16, ir.Uint8, ir.String, ir.Int4}
+		dt := dts[rng.Intn(len(dts))]
+		t := ir.MustTensor(dt, shape...)
+		for i := range t.Raw {
+			t.Raw[i] = byte(rng.Intn(3))
+		}
+		for i := range t.Strings {
+			t.Strings[i] = []byte{byte('a' + rng.Intn(2))}
+		}
+		return t
+	}
+	panics := 0
+	for _, op := range ops {
+		s := ir.MustOp("", op)
+		for iter := 0; iter < 1500; iter++ {
+			shapeTFuzzOpset = int64(rng.Intn(21) + 1)
+			nin := s.MinIn + rng.Intn(max(s.MaxIn-s.MinIn+1, 1))
+			if s.MaxIn < 0 {
+				nin = s.MinIn + rng.Intn(3)
+			}
+			nout := s.MinOut
+			if s.MaxOut != s.MinOut {
+				nout = s.MinOut + rng.Intn(3)
+			}
+			n := &ir.Node{Op: op}
+			ins := make([]ir.Datum, nin)
+			tins := make([]*ir.Tensor, nin)
+			c := &ir.InferContext{Node: n, Opset: shapeTFuzzOpset, In: make([]ir.Type, nin), Consts: make([]*ir.Tensor, nin)}
+			for i := 0; i < nin; i++ {
+				tt := randTensor()
+				if rng.Intn(3) == 0 {
+					v := randInts(rng.Intn(4))
+					tt = ir.FromInt64s([]int64{int64(len(v))}, v)
+				}
+				v := &ir.Value{Name: fmt.Sprint("in", i), Type: tt.Type()}
+				if rng.Intn(3) == 0 {
+					v.Const = tt
+					c.Consts[i] = tt
+				}
+				switch rng.Intn(5) {
+				case 0:
+					v.Type = ir.Type{}
+				case 1:
+					v.Type = ir.UnrankedTensor(tt.DType)
+				case 2:
+					sh := v.Type.Shape.Clone()
+					for k := range sh {
+						if rng.Intn(2) == 0 {
+							sh[k] = ir.Sym("s")
+						}
+					}
+					v.Type.Shape = sh
+				}
+				if rng.Intn(8) == 0 && i >= s.MinIn {
+					v = nil
+					tt = nil
+				}
+				n.Inputs = append(n.Inputs, v)
+				if v != nil {
+					c.In[i] = v.Type
+					ins[i] = tt
+					tins[i] = tt
+				}
+			}
+			for i := 0; i < nout; i++ {
+				n.Outputs = append(n.Outputs, &ir.Value{Name: fmt.Sprint("o", i), Def: n})
+			}
+			for _, a := range s.Attrs {
+				if rng.Intn(2) == 0 {
+					continue
+				}
+				switch a.Kind {
+				case ir.AttrInt:
+					n.SetAttr(ir.AInt(a.Name, randInts(1)[0]))
+				case ir.AttrInts:
+					n.SetAttr(ir.AInts(a.Name, randInts(rng.Intn(4))...))
+				case ir.AttrFloat:
+					n.SetAttr(ir.AFloat(a.Name, float32(rng.Intn(5))-1))
+				case ir.AttrFloats:
+					n.SetAttr(ir.AFloats(a.Name, float32(rng.Intn(5)), float32(rng.Intn(3))))
+				case ir.AttrString:
+					vals := []string{"constant", "reflect", "edge", "wrap", "linear", "cubic", "nearest", "CRD", "add", "max", "align_corners", "tf_crop_and_resize", "not_larger", "x"}
+					n.SetAttr(ir.AString(a.Name, vals[rng.Intn(len(vals))]))
+				case ir.AttrTensor:
+					n.SetAttr(ir.ATensor(a.Name, randTensor()))
+				case ir.AttrStrings:
+					n.SetAttr(ir.Attr{Name: a.Name, Kind: ir.AttrStrings, Strings: [][]byte{[]byte("q")}})
+				case ir.AttrSparseTensor:
+					n.SetAttr(ir.Attr{Name: a.Name, Kind: ir.AttrSparseTensor, Sparse: &ir.SparseTensor{Values: randTensor(), Indices: randTensor(), Dims: randInts(2)}})
+				}
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						panics++
+						if panics < 15 {
+							t.Errorf("infer %s opset %d attrs %v: panic %v", op, shapeTFuzzOpset, n.Attrs, r)
+						}
+					}
+				}()
+				s.Infer(c)
+			}()
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						panics++
+						if panics < 15 {
+							t.Errorf("eval %s opset %d: panic %v\n%s", op, shapeTFuzzOpset, r, debug.Stack())
+						}
+					}
+				}()
+				s.Eval(shapeTFuzzCtx{}, n, ins)
+			}()
+		}
+	}
+}
+
+// TestShapeFuzzValueTrace feeds shape-consuming inference hooks random (malformed) producer
+// chains, which shapeValue follows: no panic allowed.
+func TestShapeFuzzValueTrace(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	kinds := strings.Fields("Shape Gather Concat Slice Add Sub Mul Div Where Equal ConstantOfShape Cast Squeeze Unsqueeze Constant Size Identity Max")
+	var mk func(depth int) *ir.Value
+	mk = func(depth int) *ir.Value {
+		if depth > 4 || rng.Intn(4) == 0 {
+			switch rng.Intn(3) {
+			case 0:
+				v := make([]int64, rng.Intn(4))
+				for i := range v {
+					v[i] = int64(rng.Intn(7) - 3)
+				}
+				return &ir.Value{Name: "c", Const: ir.FromInt64s([]int64{int64(len(v))}, v), Type: ir.TensorType(ir.Int64, ir.Shape{ir.D(int64(len(v)))})}
+			case 1:
+				return &ir.Value{Name: "x", Type: ir.TensorType(ir.Float32, ir.Shape{ir.Sym("a"), ir.D(int64(rng.Intn(3))), ir.UnknownDim()})}
+			}
+			return nil
+		}
+		n := &ir.Node{Op: kinds[rng.Intn(len(kinds))]}
+		for i := 0; i < rng.Intn(4); i++ {
+			n.Inputs = append(n.Inputs, mk(depth+1))
+		}
+		switch rng.Intn(4) {
+		case 0:
+			n.SetAttr(ir.AInt("axis", int64(rng.Intn(3)-1)))
+		case 1:
+			n.SetAttr(ir.AInt("start", int64(rng.Intn(5)-2)))
+			n.SetAttr(ir.AInt("end", int64(rng.Intn(5)-2)))
+		case 2:
+			n.SetAttr(ir.ATensor("value", ir.FromInt64s([]int64{1}, []int64{int64(rng.Intn(3))})))
+		case 3:
+			n.SetAttr(ir.AInts("value_ints", 1, 2))
+			n.SetAttr(ir.AInts("starts", 0))
+			n.SetAttr(ir.AInts("ends", 1))
+		}
+		v := &ir.Value{Name: "o", Def: n, Type: ir.TensorType(ir.Int64, ir.Shape{ir.D(int64(rng.Intn(3)))})}
+		n.Outputs = []*ir.Value{v}
+		return v
+	}
+	for _, op := range strings.Fields("Reshape Expand ConstantOfShape CenterCropPad Slice Tile Split Pad Resize Unsqueeze Squeeze") {
+		s := ir.MustOp("", op)
+		for iter := 0; iter < 1500; iter++ {
+			x := &ir.Value{Name: "x", Type: ir.TensorType(ir.Float32, ir.Shape{ir.Sym("a"), ir.D(2), ir.Sym("b")})}
+			n := &ir.Node{Op: op, Inputs: []*ir.Value{x}}
+			if op == "ConstantOfShape" {
+				n.Inputs = nil
+			}
+			for i := 0; i < 4; i++ {
+				n.Inputs = append(n.Inputs, mk(0))
+			}
+			n.Outputs = []*ir.Value{{Name: "y", Def: n}, {Name: "z", Def: n}}
+			c := &ir.InferContext{Node: n, Opset: 18, In: make([]ir.Type, len(n.Inputs)), Consts: make([]*ir.Tensor, len(n.Inputs))}
+			for i, v := range n.Inputs {
+				if v != nil {
+					c.In[i] = v.Type
+					c.Consts[i] = v.Const
+				}
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("infer %s: panic %v\n%s", op, r, debug.Stack())
+					}
+				}()
+				s.Infer(c)
+			}()
+		}
+	}
 }

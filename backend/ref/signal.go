@@ -35,6 +35,20 @@ func signalFloatDType(dt ir.DType) bool {
 	return false
 }
 
+// signalNewTensor is ctx.NewTensor refusing element counts over 2^56 first, so that no byte size
+// computed from a model-controlled dim can overflow (ir.ByteSize multiplies the count by the
+// element's bits).
+func signalNewTensor(ctx ir.EvalContext, dt ir.DType, shape []int64) (*ir.Tensor, error) {
+	n, err := ir.NumElements(shape)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1<<56 {
+		return nil, fmt.Errorf("%w: shape %v has %d elements", ErrMemoryLimit, shape, n)
+	}
+	return ctx.NewTensor(dt, shape)
+}
+
 // signalOutDType returns the output_datatype attribute when it is a type SetF64s can store.
 func signalOutDType(n *ir.Node) (ir.DType, error) {
 	code := n.AttrInt("output_datatype", int64(ir.Float32))
@@ -72,10 +86,22 @@ func signalScalarFloat(t *ir.Tensor, what string) (float64, error) {
 	return t.Float64At(0), nil
 }
 
-// signalDFT computes the length-n DFT of the complex sequence (re, im) of length len(re) (zero
-// padded or truncated to n), writing the first len(outRe) bins. inverse uses e^{+i} and scales
-// by 1/n.
-func signalDFT(re, im []float64, n int, inverse bool, outRe, outIm []float64) {
+// signalTwiddles returns cos and sin of 2*pi*m/n for m in [0, n): the DFT's twiddle factors,
+// indexed by (j*k) mod n so that every angle stays small and exact to compute.
+func signalTwiddles(n int) (cos, sin []float64) {
+	cos, sin = make([]float64, n), make([]float64, n)
+	for m := range cos {
+		ang := 2 * math.Pi * float64(m) / float64(n)
+		cos[m], sin[m] = math.Cos(ang), math.Sin(ang)
+	}
+	return cos, sin
+}
+
+// signalDFT computes the length-n DFT of the complex sequence (re, im) (zero padded or
+// truncated to n points, n = len(cos)), writing the first len(outRe) bins. inverse uses e^{+i}
+// and scales by 1/n. Sums are accumulated in float64.
+func signalDFT(re, im []float64, cos, sin []float64, inverse bool, outRe, outIm []float64) {
+	n := len(cos)
 	sign := -1.0
 	if inverse {
 		sign = 1
@@ -83,12 +109,15 @@ func signalDFT(re, im []float64, n int, inverse bool, outRe, outIm []float64) {
 	m := min(len(re), n)
 	for k := range outRe {
 		var sr, si float64
+		idx := 0 // (j*k) mod n
 		for j := 0; j < m; j++ {
-			// (j*k) mod n keeps the angle small so the twiddle is accurate
-			ang := sign * 2 * math.Pi * float64((j*k)%n) / float64(n)
-			c, s := math.Cos(ang), math.Sin(ang)
+			c, s := cos[idx], sign*sin[idx]
 			sr += re[j]*c - im[j]*s
 			si += re[j]*s + im[j]*c
+			idx += k
+			if idx >= n {
+				idx %= n
+			}
 		}
 		if inverse {
 			sr /= float64(n)
@@ -154,7 +183,7 @@ func evalDFT(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, err
 	outShape := append([]int64{}, x.Shape...)
 	outShape[ax] = bins
 	outShape[r-1] = 2
-	out, err := ctx.NewTensor(x.DType, outShape)
+	out, err := signalNewTensor(ctx, x.DType, outShape)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +204,7 @@ func evalDFT(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, err
 	nIn := int(x.Shape[ax])
 	re, im := make([]float64, nIn), make([]float64, nIn)
 	ore, oim := make([]float64, bins), make([]float64, bins)
+	tc, ts := signalTwiddles(int(length))
 	for o := 0; o < outer; o++ {
 		for q := 0; q < inner; q++ {
 			for j := 0; j < nIn; j++ {
@@ -185,7 +215,7 @@ func evalDFT(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, err
 					im[j] = xs[base+1]
 				}
 			}
-			signalDFT(re, im, int(length), inverse, ore, oim)
+			signalDFT(re, im, tc, ts, inverse, ore, oim)
 			for k := 0; k < int(bins); k++ {
 				base := ((o*int(bins)+k)*inner + q) * 2
 				ys[base], ys[base+1] = ore[k], oim[k]
@@ -248,7 +278,7 @@ func evalSTFT(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, er
 	if onesided {
 		bins = frameLen/2 + 1
 	}
-	out, err := ctx.NewTensor(x.DType, []int64{batch, frames, bins, 2})
+	out, err := signalNewTensor(ctx, x.DType, []int64{batch, frames, bins, 2})
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +287,7 @@ func evalSTFT(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, er
 	fl := int(frameLen)
 	re, im := make([]float64, fl), make([]float64, fl)
 	ore, oim := make([]float64, bins), make([]float64, bins)
+	tc, ts := signalTwiddles(fl)
 	for b := 0; b < int(batch); b++ {
 		for f := 0; f < int(frames); f++ {
 			start := f * int(step)
@@ -272,7 +303,7 @@ func evalSTFT(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, er
 					im[j] = xs[base+1] * w
 				}
 			}
-			signalDFT(re, im, fl, false, ore, oim)
+			signalDFT(re, im, tc, ts, false, ore, oim)
 			for k := 0; k < int(bins); k++ {
 				base := ((b*int(frames)+f)*int(bins) + k) * 2
 				ys[base], ys[base+1] = ore[k], oim[k]
@@ -298,7 +329,7 @@ func evalWindow(w func(k, n float64) float64) func(ir.EvalContext, *ir.Node, []*
 		if err != nil {
 			return nil, err
 		}
-		out, err := ctx.NewTensor(dt, []int64{size})
+		out, err := signalNewTensor(ctx, dt, []int64{size})
 		if err != nil {
 			return nil, err
 		}
@@ -350,7 +381,7 @@ func evalMelWeightMatrix(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir
 		return nil, err
 	}
 	rows := dftLen/2 + 1
-	out, err := ctx.NewTensor(dt, []int64{rows, numMel})
+	out, err := signalNewTensor(ctx, dt, []int64{rows, numMel})
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +523,7 @@ func evalGridSample(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 	align := n.AttrInt("align_corners", 0) != 0
 	N, C := int(x.Shape[0]), int(x.Shape[1])
 	outShape := append([]int64{x.Shape[0], x.Shape[1]}, grid.Shape[1:r+1]...)
-	out, err := ctx.NewTensor(x.DType, outShape)
+	out, err := signalNewTensor(ctx, x.DType, outShape)
 	if err != nil {
 		return nil, err
 	}
@@ -630,7 +661,7 @@ func evalAffineGrid(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 	align := n.AttrInt("align_corners", 0) != 0
 	outShape := append([]int64{size[0]}, size[2:]...)
 	outShape = append(outShape, int64(nd))
-	out, err := ctx.NewTensor(theta.DType, outShape)
+	out, err := signalNewTensor(ctx, theta.DType, outShape)
 	if err != nil {
 		return nil, err
 	}
@@ -708,7 +739,7 @@ func evalRoiAlign(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 	scale := float64(n.AttrFloat("spatial_scale", 1))
 	N, C, H, W := int(x.Shape[0]), int(x.Shape[1]), int(x.Shape[2]), int(x.Shape[3])
 	R := int(rois.Shape[0])
-	out, err := ctx.NewTensor(x.DType, []int64{int64(R), int64(C), oh, ow})
+	out, err := signalNewTensor(ctx, x.DType, []int64{int64(R), int64(C), oh, ow})
 	if err != nil {
 		return nil, err
 	}
@@ -737,6 +768,9 @@ func evalRoiAlign(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 		gridH, gridW := int(ratio), int(ratio)
 		if ratio == 0 {
 			gridH, gridW = int(math.Ceil(rh/float64(oh))), int(math.Ceil(rw/float64(ow)))
+		}
+		if gridH < 0 || gridW < 0 || float64(gridH)*float64(gridW)*float64(oh*ow) > 1<<24 {
+			return nil, fmt.Errorf("roi %d needs %d x %d samples per bin: too many (set sampling_ratio)", ri, gridH, gridW)
 		}
 		count := float64(max(gridH*gridW, 1))
 		// the bilinear taps of every sample of every bin, shared by all channels
@@ -786,7 +820,7 @@ func roiBilinear(y, x float64, H, W int) (s struct {
 	pos [4]int
 	w   [4]float64
 }) {
-	if y < -1 || y > float64(H) || x < -1 || x > float64(W) {
+	if !(y >= -1 && y <= float64(H) && x >= -1 && x <= float64(W)) { // NaN lands here too
 		return s
 	}
 	y, x = math.Max(y, 0), math.Max(x, 0)
@@ -913,7 +947,7 @@ func evalNonMaxSuppression(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*
 			}
 		}
 	}
-	out, err := ctx.NewTensor(ir.Int64, []int64{int64(len(sel) / 3), 3})
+	out, err := signalNewTensor(ctx, ir.Int64, []int64{int64(len(sel) / 3), 3})
 	if err != nil {
 		return nil, err
 	}

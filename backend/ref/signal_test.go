@@ -192,8 +192,17 @@ func TestRoiAlignByHand(t *testing.T) {
 	}
 	out = rnnTRun(t, "", "RoiAlign", 16, 1, []*ir.Tensor{c, rois, idx}, append(attrs, ir.AString("mode", "avg"))...)[0]
 	rnnTClose(t, []float64{2, 2, 2, 2}, out, 1e-6)
+	// samples land on pixel centres (weight 1 on one corner), so max mode reads the pixel itself
+	out = rnnTRun(t, "", "RoiAlign", 16, 1, []*ir.Tensor{c, rois, idx}, append(attrs, ir.AString("mode", "max"))...)[0]
+	rnnTClose(t, []float64{2, 2, 2, 2}, out, 1e-6)
+	out = rnnTRun(t, "", "RoiAlign", 16, 1, []*ir.Tensor{x, rois, idx}, append(attrs, ir.AString("mode", "max"))...)[0]
+	rnnTClose(t, []float64{1, 3, 1, 3}, out, 1e-6) // max over x = 0, 1 and 2, 3
 	_, err := rnnTTry("", "RoiAlign", 16, 1, []*ir.Tensor{x, rois, ir.FromInt64s([]int64{1}, []int64{3})})
 	require.ErrorContains(t, err, "batch_indices")
+	// a NaN region reads nothing (sampling_ratio fixed, so the grid size does not depend on it)
+	nan := ir.FromFloat32s([]int64{1, 4}, []float32{float32(math.NaN()), 0, 4, 4})
+	out = rnnTRun(t, "", "RoiAlign", 16, 1, []*ir.Tensor{x, nan, idx}, attrs...)[0]
+	require.Equal(t, []int64{1, 1, 2, 2}, out.Shape)
 }
 
 func TestNonMaxSuppressionByHand(t *testing.T) {
@@ -214,4 +223,204 @@ func TestNonMaxSuppressionByHand(t *testing.T) {
 	require.Equal(t, []int64{0, 3}, out.Shape)
 	_, err := rnnTTry("", "NonMaxSuppression", 11, 1, []*ir.Tensor{ir.FromFloat32s([]int64{1, 3, 3}, make([]float32, 9)), scores})
 	require.Error(t, err)
+}
+
+// sigTCtx is a minimal evaluation context with a small memory cap.
+type sigTCtx struct{ opset int64 }
+
+func (c sigTCtx) Opset() int64 { return c.opset }
+func (c sigTCtx) NewTensor(dt ir.DType, shape []int64) (*ir.Tensor, error) {
+	return ir.NewTensor(dt, shape, 1<<24)
+}
+func (sigTCtx) RunGraph(*ir.Graph, []ir.Datum) ([]ir.Datum, error) { return nil, nil }
+func (sigTCtx) Rand() float64                                      { return 0.5 }
+
+// TestFamilyEvalNeverPanics calls every evaluation hook of this family directly with random
+// tensors (odd ranks, dtypes, empty dims, huge or negative values) and random attribute values:
+// each call must return outputs or an error, never panic.
+func TestFamilyEvalNeverPanics(t *testing.T) {
+	ops := []struct {
+		dom, op string
+		opset   int64
+	}{
+		{"", "RNN", 14}, {"", "LSTM", 14}, {"", "GRU", 14}, {"", "DFT", 17}, {"", "DFT", 20}, {"", "STFT", 17},
+		{"", "HannWindow", 17}, {"", "HammingWindow", 17}, {"", "BlackmanWindow", 17}, {"", "MelWeightMatrix", 17},
+		{"", "GridSample", 16}, {"", "AffineGrid", 20}, {"", "RoiAlign", 10}, {"", "RoiAlign", 16},
+		{"", "NonMaxSuppression", 11}, {"", "SimplifiedLayerNormalization", 17},
+		{ir.MSDomain, "Attention", 1}, {ir.MSDomain, "SkipLayerNormalization", 1}, {ir.MSDomain, "SkipSimplifiedLayerNormalization", 1},
+		{ir.MSDomain, "EmbedLayerNormalization", 1}, {ir.MSDomain, "BiasGelu", 1}, {ir.MSDomain, "FastGelu", 1},
+		{ir.MSDomain, "Gelu", 1}, {ir.MSDomain, "QuickGelu", 1}, {ir.MSDomain, "BiasAdd", 1}, {ir.MSDomain, "FusedMatMul", 1},
+		{ir.MSDomain, "DynamicQuantizeMatMul", 1}, {ir.MSDomain, "MatMulIntegerToFloat", 1},
+	}
+	rng := rand.New(rand.NewSource(21))
+	dts := []ir.DType{ir.Float32, ir.Float32, ir.Float32, ir.Int64, ir.Int32, ir.Int8, ir.Uint8, ir.Float16, ir.Bool, ir.Int4, ir.Float64}
+	randTensor := func() *ir.Tensor {
+		shape := make([]int64, rng.Intn(6))
+		for i := range shape {
+			shape[i] = int64(rng.Intn(5))
+		}
+		x := ir.MustTensor(dts[rng.Intn(len(dts))], shape...)
+		for i := range x.Raw {
+			x.Raw[i] = byte(rng.Intn(256))
+			if rng.Intn(3) == 0 {
+				x.Raw[i] = byte(rng.Intn(3))
+			}
+		}
+		return x
+	}
+	strs := []string{"forward", "reverse", "bidirectional", "x", "bilinear", "nearest", "bicubic", "linear", "cubic",
+		"zeros", "border", "reflection", "avg", "max", "half_pixel", "output_half_pixel", "Tanh", "Relu", "LeakyRelu", "Elu"}
+	randAttr := func(spec ir.AttrSpec) ir.Attr {
+		a := ir.Attr{Name: spec.Name, Kind: spec.Kind}
+		switch spec.Kind {
+		case ir.AttrInt:
+			a.I = int64(rng.Intn(7) - 2)
+			if spec.Name == "output_datatype" {
+				a.I = int64(rng.Intn(24))
+			}
+		case ir.AttrFloat:
+			a.F = float32(rng.NormFloat64())
+		case ir.AttrString:
+			a.S = []byte(strs[rng.Intn(len(strs))])
+		case ir.AttrInts:
+			for i := rng.Intn(4); i > 0; i-- {
+				a.Ints = append(a.Ints, int64(rng.Intn(9)-2))
+			}
+		case ir.AttrFloats:
+			for i := rng.Intn(4); i > 0; i-- {
+				a.Floats = append(a.Floats, float32(rng.NormFloat64()))
+			}
+		case ir.AttrStrings:
+			for i := rng.Intn(7); i > 0; i-- {
+				a.Strings = append(a.Strings, []byte(strs[rng.Intn(len(strs))]))
+			}
+		}
+		return a
+	}
+	for _, o := range ops {
+		s := ir.MustOp(o.dom, o.op)
+		for iter := 0; iter < 400; iter++ {
+			maxIn := s.MaxIn
+			nin := s.MinIn + rng.Intn(maxIn-s.MinIn+1)
+			if o.op == "EmbedLayerNormalization" {
+				nin = 7 + rng.Intn(3)
+			}
+			n := &ir.Node{Op: o.op, Domain: o.dom}
+			in := make([]ir.Datum, nin)
+			for i := range in {
+				if i >= s.MinIn && rng.Intn(3) == 0 {
+					continue
+				}
+				in[i] = randTensor()
+			}
+			n.Inputs = make([]*ir.Value, nin)
+			for i := range n.Inputs {
+				if in[i] != nil {
+					n.Inputs[i] = &ir.Value{Name: "i"}
+				}
+			}
+			nout := max(s.MaxOut, 1)
+			for i := 0; i < nout; i++ {
+				n.Outputs = append(n.Outputs, &ir.Value{Name: "o"})
+			}
+			for _, spec := range s.Attrs {
+				if rng.Intn(2) == 0 {
+					n.SetAttr(randAttr(spec))
+				}
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s (opset %d) panicked: %v\ninputs: %v", o.op, o.opset, r, in)
+					}
+				}()
+				_, _ = s.Eval(sigTCtx{opset: o.opset}, n, in)
+			}()
+		}
+	}
+}
+
+// TestFamilyEvalMutatedInputs starts from valid inputs and overwrites one element of one input
+// with an extreme value (NaN, infinities, negative or huge indices): hooks must not panic.
+func TestFamilyEvalMutatedInputs(t *testing.T) {
+	r := rand.New(rand.NewSource(22))
+	i32 := func(shape []int64, v ...int32) *ir.Tensor { return ir.FromInt32s(shape, v) }
+	i64 := func(shape []int64, v ...int64) *ir.Tensor { return ir.FromInt64s(shape, v) }
+	u8 := ir.MustTensor(ir.Uint8, 2, 3)
+	s8 := ir.MustTensor(ir.Int8, 3, 2)
+	cases := []struct {
+		dom, op string
+		opset   int64
+		nout    int
+		in      []*ir.Tensor
+		attrs   []ir.Attr
+	}{
+		{"", "LSTM", 14, 3, []*ir.Tensor{rnnTRand(r, 3, 2, 2), rnnTRand(r, 2, 8, 2), rnnTRand(r, 2, 8, 2), rnnTRand(r, 2, 16),
+			i32([]int64{2}, 3, 1), rnnTRand(r, 2, 2, 2), rnnTRand(r, 2, 2, 2), rnnTRand(r, 2, 6)}, []ir.Attr{ir.AString("direction", "bidirectional")}},
+		{"", "GRU", 14, 2, []*ir.Tensor{rnnTRand(r, 2, 3, 2), rnnTRand(r, 1, 6, 2), rnnTRand(r, 1, 6, 2), nil, i32([]int64{2}, 1, 2)}, []ir.Attr{ir.AInt("layout", 1)}},
+		{"", "DFT", 17, 1, []*ir.Tensor{rnnTRand(r, 2, 5, 2), i64(nil, 4)}, nil},
+		{"", "DFT", 20, 1, []*ir.Tensor{rnnTRand(r, 2, 5, 1), i64(nil, 4), i64(nil, 1)}, []ir.Attr{ir.AInt("onesided", 1)}},
+		{"", "STFT", 17, 1, []*ir.Tensor{rnnTRand(r, 1, 9, 1), i64(nil, 2), rnnTRand(r, 4), i64(nil, 4)}, nil},
+		{"", "HannWindow", 17, 1, []*ir.Tensor{i64(nil, 5)}, nil},
+		{"", "MelWeightMatrix", 17, 1, []*ir.Tensor{i64(nil, 2), i64(nil, 8), i64(nil, 8), ir.ScalarFloat32(0), ir.ScalarFloat32(3.5)}, nil},
+		{"", "GridSample", 16, 1, []*ir.Tensor{rnnTRand(r, 1, 1, 3, 3), rnnTRand(r, 1, 2, 2, 2)}, []ir.Attr{ir.AString("mode", "bicubic"), ir.AString("padding_mode", "reflection")}},
+		{"", "GridSample", 16, 1, []*ir.Tensor{rnnTRand(r, 1, 1, 3, 3), rnnTRand(r, 1, 2, 2, 2)}, []ir.Attr{ir.AString("mode", "nearest"), ir.AString("padding_mode", "border")}},
+		{"", "AffineGrid", 20, 1, []*ir.Tensor{rnnTRand(r, 1, 2, 3), i64([]int64{4}, 1, 1, 2, 3)}, nil},
+		{"", "RoiAlign", 16, 1, []*ir.Tensor{rnnTRand(r, 2, 1, 4, 4), ir.FromFloat32s([]int64{1, 4}, []float32{0, 0, 2, 3}), i64([]int64{1}, 1)}, []ir.Attr{ir.AInt("sampling_ratio", 2)}},
+		{"", "NonMaxSuppression", 11, 1, []*ir.Tensor{rnnTRand(r, 1, 3, 4), rnnTRand(r, 1, 2, 3), i64([]int64{1}, 2), ir.FromFloat32s([]int64{1}, []float32{0.5}), ir.FromFloat32s([]int64{1}, []float32{0})}, []ir.Attr{ir.AInt("center_point_box", 1)}},
+		{ir.MSDomain, "Attention", 1, 2, []*ir.Tensor{rnnTRand(r, 2, 2, 4), rnnTRand(r, 4, 12), rnnTRand(r, 12), i32([]int64{4}, 2, 1, 0, 1), rnnTRand(r, 2, 2, 2, 1, 2), rnnTRand(r, 1, 2, 2, 3)}, []ir.Attr{ir.AInt("num_heads", 2), ir.AInt("unidirectional", 1)}},
+		{ir.MSDomain, "Attention", 1, 2, []*ir.Tensor{rnnTRand(r, 1, 2, 4), rnnTRand(r, 4, 12), rnnTRand(r, 12), i32([]int64{1, 1, 3, 3}, 1, 1, 0, 1, 1, 1, 0, 0, 1), rnnTRand(r, 2, 1, 2, 3, 2), nil, i32(nil, 1)}, []ir.Attr{ir.AInt("num_heads", 2), ir.AInt("past_present_share_buffer", 1)}},
+		{ir.MSDomain, "EmbedLayerNormalization", 1, 3, []*ir.Tensor{i32([]int64{1, 2}, 0, 3), i32([]int64{1, 2}, 1, 0), rnnTRand(r, 4, 3), rnnTRand(r, 2, 3), rnnTRand(r, 2, 3), rnnTRand(r, 3), rnnTRand(r, 3), i32([]int64{1, 2}, 1, 0), i32([]int64{1, 2}, 1, 0)}, nil},
+		{ir.MSDomain, "SkipLayerNormalization", 1, 4, []*ir.Tensor{rnnTRand(r, 1, 2, 3), rnnTRand(r, 2, 3), rnnTRand(r, 3), rnnTRand(r, 3), rnnTRand(r, 3)}, nil},
+		{ir.MSDomain, "FusedMatMul", 1, 1, []*ir.Tensor{rnnTRand(r, 2, 3, 4), rnnTRand(r, 3, 5, 4)}, []ir.Attr{ir.AInt("transBatchA", 1), ir.AInt("transB", 1)}},
+		{ir.MSDomain, "DynamicQuantizeMatMul", 1, 1, []*ir.Tensor{rnnTRand(r, 2, 3), s8, ir.FromFloat32s([]int64{2}, []float32{0.1, 0.2}), ir.MustTensor(ir.Int8, 2), rnnTRand(r, 2)}, nil},
+		{ir.MSDomain, "MatMulIntegerToFloat", 1, 1, []*ir.Tensor{u8, s8, ir.ScalarFloat32(0.1), ir.ScalarFloat32(0.2), ir.MustTensor(ir.Uint8), nil, rnnTRand(r, 2)}, nil},
+	}
+	extremes := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1, 0, 1e9, -1e9, 1 << 31, -(1 << 31), 1 << 62}
+	for _, c := range cases {
+		s := ir.MustOp(c.dom, c.op)
+		n := &ir.Node{Op: c.op, Domain: c.dom}
+		for _, a := range c.attrs {
+			n.SetAttr(a)
+		}
+		for _, x := range c.in {
+			if x != nil {
+				n.Inputs = append(n.Inputs, &ir.Value{Name: "i"})
+			} else {
+				n.Inputs = append(n.Inputs, nil)
+			}
+		}
+		for i := 0; i < c.nout; i++ {
+			n.Outputs = append(n.Outputs, &ir.Value{Name: "o"})
+		}
+		run := func(in []ir.Datum) (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("%s panicked: %v", c.op, p)
+				}
+			}()
+			_, err = s.Eval(sigTCtx{opset: c.opset}, n, in)
+			return err
+		}
+		base := make([]ir.Datum, len(c.in))
+		for i, x := range c.in {
+			if x != nil {
+				base[i] = x
+			}
+		}
+		require.NoError(t, run(base), "%s on valid inputs", c.op)
+		for iter := 0; iter < 300; iter++ {
+			in := append([]ir.Datum{}, base...)
+			i := r.Intn(len(c.in))
+			if c.in[i] == nil || c.in[i].Len() == 0 {
+				continue
+			}
+			x := c.in[i].Clone()
+			v := F64s(x)
+			v[r.Intn(len(v))] = extremes[r.Intn(len(extremes))]
+			SetF64s(x, v)
+			in[i] = x
+			_ = run(in)
+		}
+	}
 }

@@ -5,7 +5,6 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,11 +45,25 @@ func Load(path string) (*ir.Model, error) {
 	if st.Size() > MaxModelBytes {
 		return nil, fmt.Errorf("%s: %d bytes is over the 2 GiB protobuf limit (large weights belong in external data)", path, st.Size())
 	}
-	data := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, data); err != nil {
+	data, release, unmap, err := mapFile(f, st.Size())
+	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	m, err := Decode(data, LoadOptions{BaseDir: filepath.Dir(path)})
+	defer unmap()
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: %w: the file is empty", path, ErrNotONNX)
+	}
+	mp, err := decodeSplit(data, release)
+	if err == errSplitUnsupported {
+		mp = &onnxpb.ModelProto{}
+		if err = unmarshal(data, mp); err != nil {
+			err = fmt.Errorf("%w: %v", ErrNotONNX, err)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m, err := FromProto(mp, LoadOptions{BaseDir: filepath.Dir(path)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -73,11 +86,17 @@ func Decode(data []byte, opts LoadOptions) (*ir.Model, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: the file is empty", ErrNotONNX)
 	}
-	var mp onnxpb.ModelProto
-	if err := unmarshal(data, &mp); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotONNX, err)
+	mp, err := decodeSplit(data, nil)
+	if err == errSplitUnsupported {
+		mp = &onnxpb.ModelProto{}
+		if err = unmarshal(data, mp); err != nil {
+			err = fmt.Errorf("%w: %v", ErrNotONNX, err)
+		}
 	}
-	return FromProto(&mp, opts)
+	if err != nil {
+		return nil, err
+	}
+	return FromProto(mp, opts)
 }
 
 // FromProto imports a decoded ModelProto.

@@ -228,3 +228,27 @@ func FuzzImport(f *testing.F) {
 		_, _ = Decode(data, LoadOptions{})
 	})
 }
+
+// TestDecodeSplitMatchesUnmarshal: the streaming decoder gives exactly what proto.Unmarshal gives.
+func TestDecodeSplitMatchesUnmarshal(t *testing.T) {
+	paths := committedModels(t)
+	more, _ := filepath.Glob(filepath.Join(conformanceDir, "node", "test_[a-c]*", "model.onnx"))
+	paths = append(paths, more...)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		var want onnxpb.ModelProto
+		require.NoError(t, proto.Unmarshal(data, &want))
+		var released int
+		got, err := decodeSplit(data, func(off, n int) {
+			require.GreaterOrEqual(t, off, 0)
+			require.LessOrEqual(t, off+n, len(data))
+			released += n
+		})
+		require.NoError(t, err, p)
+		require.True(t, proto.Equal(&want, got), p)
+		if len(want.GetGraph().GetInitializer()) > 0 {
+			require.Greater(t, released, 0)
+		}
+	}
+}

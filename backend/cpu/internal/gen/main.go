@@ -42,11 +42,14 @@ func defineConsts() {
 	defConst("absmask", 0x7fffffff)
 	defConst("signmask", 0x80000000)
 	defConst("i32_126", 126)
+	defConst("i32_127", 127)
 	defConst("i16_ones", 0x00010001)
 	// exp (Cephes expf polynomial, Cody-Waite ln2 split)
 	defF("exp_hi", 89.0)
 	defF("exp_lo", -87.33654475)
+	defF("exp_lo_np", -88.0)
 	defF("log2e", 1.44269504088896341)
+	defF("shifter", 12582912) // 1.5*2^23
 	defF("ln2hi", 0.693359375)
 	defF("ln2lo", -2.12194440e-4)
 	defF("exp_p0", 1.9875691500e-4)
@@ -134,36 +137,59 @@ func horner(z vec, coefs ...string) vec {
 	return p
 }
 
-func expBody(x vec) vec {
-	t := clamp(x, c("exp_lo"), c("exp_hi"))
-	fx := newVec(len(x))
+// expBody: exp(x) = 2^n * e^r, n = round(x*log2e), r = x - n*ln2 (Cody-Waite
+// split), e^r = 1 + r + r^2*P(r) with Cephes' degree-5 P. The rounding uses
+// the 1.5*2^23 shifter, whose low mantissa bits then hold n directly.
+func expBody(x vec) vec { return expBodyOpt(x, false) }
+
+// expBodyOpt with nonPos set assumes x <= 0 (softmax after subtracting the row
+// max): no upper clamp, and the scale is formed as 2^n directly (n >= -127;
+// n = -127 gives exactly 0, so masked -Inf entries become exact zeros).
+func expBodyOpt(x vec, nonPos bool) vec {
+	var t vec
+	if nonPos {
+		t = load(c("exp_lo_np"), len(x))
+		for i := range x {
+			VMAXPS(x[i], t[i], t[i]) // max(lo, x): x if NaN
+		}
+	} else {
+		t = clamp(x, c("exp_lo"), c("exp_hi"))
+	}
+	fx := load(c("log2e"), len(x))
 	for i := range x {
-		VMULPS(c("log2e"), t[i], fx[i])
-		VROUNDPS(U8(0), fx[i], fx[i]) // nearest
+		VFMADD213PS(c("shifter"), t[i], fx[i]) // x*log2e + 1.5*2^23: rounds to nearest
+	}
+	nf := newVec(len(x))
+	for i := range x {
+		VSUBPS(c("shifter"), fx[i], nf[i]) // n as float
 	}
 	for i := range x {
-		VFNMADD231PS(c("ln2hi"), fx[i], t[i])
+		VFNMADD231PS(c("ln2hi"), nf[i], t[i])
 	}
 	for i := range x {
-		VFNMADD231PS(c("ln2lo"), fx[i], t[i]) // t = x - n*ln2
+		VFNMADD231PS(c("ln2lo"), nf[i], t[i]) // t = x - n*ln2
 	}
 	p := horner(t, "exp_p0", "exp_p1", "exp_p2", "exp_p3", "exp_p4", "exp_p5")
-	r2 := newVec(len(x))
 	for i := range x {
-		VMULPS(t[i], t[i], r2[i])
+		VMULPS(t[i], t[i], nf[i]) // r^2
 	}
 	for i := range x {
-		VFMADD213PS(t[i], r2[i], p[i]) // p = r2*p + t
+		VFMADD213PS(t[i], nf[i], p[i]) // p = r2*p + r
+	}
+	bias := c("i32_126")
+	if nonPos {
+		bias = c("i32_127")
 	}
 	for i := range x {
 		VADDPS(c("one"), p[i], p[i])
-		VCVTPS2DQ(fx[i], fx[i]) // exact: fx is integral
-		VPADDD(c("i32_126"), fx[i], fx[i])
-		VPSLLD(U8(23), fx[i], fx[i]) // 2^(n-1)
+		VPADDD(bias, fx[i], fx[i])   // low bits of fx hold n
+		VPSLLD(U8(23), fx[i], fx[i]) // 2^(n-1), or 2^n if nonPos
 	}
 	for i := range x {
 		VMULPS(fx[i], p[i], p[i])
-		VADDPS(p[i], p[i], p[i]) // * 2
+		if !nonPos {
+			VADDPS(p[i], p[i], p[i]) // * 2
+		}
 	}
 	return p
 }
@@ -227,7 +253,7 @@ func erfcAbs(x vec, half bool) (vec, vec) {
 	one := load(c("one"), len(x))
 	for i := range x {
 		VFMADD213PS(c("one"), z[i], t[i]) // 1 + 0.5z
-		VDIVPS(t[i], one[i], t[i])         // t = 1/(1+0.5z)
+		VDIVPS(t[i], one[i], t[i])        // t = 1/(1+0.5z)
 	}
 	names := make([]string, 10)
 	for i := range names {
@@ -305,7 +331,7 @@ func geluTanhBody(x vec) vec {
 func unary(name string, unroll int, body func(vec) vec) {
 	TEXT(name, NOSPLIT, "func(dst, src *float32, n int)")
 	Pragma("noescape")
-	Doc(name+" applies the vector function to n (a multiple of 8) floats.")
+	Doc(name + " applies the vector function to n (a multiple of 8) floats.")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
@@ -345,7 +371,7 @@ func unary(name string, unroll int, body func(vec) vec) {
 func binary(name string, op func(b Op, a, dst VecVirtual)) {
 	TEXT(name, NOSPLIT, "func(dst, a, b *float32, n int)")
 	Pragma("noescape")
-	Doc(name+" is an elementwise binary op over n (a multiple of 8) floats.")
+	Doc(name + " is an elementwise binary op over n (a multiple of 8) floats.")
 	dst := Load(Param("dst"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
@@ -387,7 +413,7 @@ func binary(name string, op func(b Op, a, dst VecVirtual)) {
 func scalarOp(name string, op func(s, a, dst VecVirtual)) {
 	TEXT(name, NOSPLIT, "func(dst, a *float32, n int, s float32)")
 	Pragma("noescape")
-	Doc(name+" applies a scalar op to n (a multiple of 8) floats.")
+	Doc(name + " applies a scalar op to n (a multiple of 8) floats.")
 	dst := Load(Param("dst"), GP64())
 	a := Load(Param("a"), GP64())
 	n := Load(Param("n"), GP64())
@@ -445,7 +471,7 @@ func hsum(y VecVirtual, add func(a, b, dst Op)) VecVirtual {
 func reduce(name, sig string, init Mem, pre func(), load func(m Mem, acc VecVirtual), combine func(a, b, dst Op)) {
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(name+" reduces n (a multiple of 8) floats.")
+	Doc(name + " reduces n (a multiple of 8) floats.")
 	x := Load(Param("x"), GP64())
 	n := Load(Param("n"), GP64())
 	if pre != nil {
@@ -660,7 +686,7 @@ func main() {
 	{
 		TEXT("add3AVX2", NOSPLIT, "func(dst, a, b, c *float32, n int)")
 		Pragma("noescape")
-	Pragma("noescape")
+		Pragma("noescape")
 		Doc("add3AVX2 sets dst = a + b + c over n (a multiple of 8) floats.")
 		dst := Load(Param("dst"), GP64())
 		a := Load(Param("a"), GP64())
@@ -730,7 +756,7 @@ func main() {
 			VMOVUPS(Mem{Base: x, Disp: 32 * i}, v[i])
 			VSUBPS(m, v[i], v[i])
 		}
-		e := expBody(v)
+		e := expBodyOpt(v, true)
 		for i := range e {
 			VMOVUPS(e[i], Mem{Base: dst, Disp: 32 * i})
 			VADDPS(e[i], acc[i], acc[i])
@@ -745,7 +771,7 @@ func main() {
 		v1 := YMM()
 		VMOVUPS(Mem{Base: x}, v1)
 		VSUBPS(m, v1, v1)
-		e1 := expBody(vec{v1})[0]
+		e1 := expBodyOpt(vec{v1}, true)[0]
 		VMOVUPS(e1, Mem{Base: dst})
 		VADDPS(e1, acc[0], acc[0])
 		ADDQ(U8(32), x)
@@ -761,11 +787,11 @@ func main() {
 		RET()
 	}
 
-	// normAffine: dst = (x-mean)*rstd*gamma + beta.
+	// normAffine: dst = (x-mean)*rstd*gamma + beta, as fma(fma(x, rstd,
+	// -mean*rstd), gamma, beta); 2 vectors per iteration.
 	{
 		TEXT("normAffineAVX2", NOSPLIT, "func(dst, x, gamma, beta *float32, n int, mean, rstd float32)")
 		Pragma("noescape")
-	Pragma("noescape")
 		Doc("normAffineAVX2 sets dst = (x-mean)*rstd*gamma + beta over n (a multiple of 8) floats.")
 		dst := Load(Param("dst"), GP64())
 		x := Load(Param("x"), GP64())
@@ -774,29 +800,360 @@ func main() {
 		n := Load(Param("n"), GP64())
 		meanx := Load(Param("mean"), XMM())
 		rstdx := Load(Param("rstd"), XMM())
-		mean, rstd := YMM(), YMM()
-		VBROADCASTSS(meanx, mean)
+		shift, rstd := YMM(), YMM()
+		VBROADCASTSS(meanx, shift)
 		VBROADCASTSS(rstdx, rstd)
-		SHRQ(U8(3), n)
-		JZ(LabelRef("norm_done"))
-		Label("norm_loop")
-		v := YMM()
-		VMOVUPS(Mem{Base: x}, v)
-		VSUBPS(mean, v, v)
-		VMULPS(rstd, v, v)
-		VMULPS(Mem{Base: g}, v, v)
-		VADDPS(Mem{Base: bt}, v, v)
-		VMOVUPS(v, Mem{Base: dst})
-		ADDQ(U8(32), x)
-		ADDQ(U8(32), g)
-		ADDQ(U8(32), bt)
-		ADDQ(U8(32), dst)
-		DECQ(n)
-		JNZ(LabelRef("norm_loop"))
+		VMULPS(rstd, shift, shift)
+		zero := YMM()
+		VXORPS(zero, zero, zero)
+		VSUBPS(shift, zero, shift) // -mean*rstd
+		for _, u := range []int{2, 1} {
+			lbl := fmt.Sprintf("norm_loop%d", u)
+			next := "norm_done"
+			if u == 2 {
+				next = "norm_loop1"
+			}
+			Label(lbl)
+			CMPQ(n, U8(8*u))
+			JL(LabelRef(next))
+			v := newVec(u)
+			for i := range v {
+				VMOVUPS(shift, v[i])
+				VFMADD231PS(Mem{Base: x, Disp: 32 * i}, rstd, v[i]) // x*rstd - mean*rstd
+				VMULPS(Mem{Base: g, Disp: 32 * i}, v[i], v[i])
+				VADDPS(Mem{Base: bt, Disp: 32 * i}, v[i], v[i])
+				VMOVUPS(v[i], Mem{Base: dst, Disp: 32 * i})
+			}
+			for _, r := range []Register{x, g, bt, dst} {
+				ADDQ(U8(32*u), r)
+			}
+			SUBQ(U8(8*u), n)
+			JMP(LabelRef(lbl))
+		}
 		Label("norm_done")
 		VZEROUPPER()
 		RET()
 	}
 
+	// moments: s = sum(x-k), s2 = sum((x-k)^2), 4x2 accumulators.
+	{
+		TEXT("momentsAVX2", NOSPLIT, "func(x *float32, n int, k float32) (s, s2 float32)")
+		Pragma("noescape")
+		Doc("momentsAVX2 returns sum(x-k) and sum((x-k)^2) over n (a multiple of 8) floats.")
+		x := Load(Param("x"), GP64())
+		n := Load(Param("n"), GP64())
+		kx := Load(Param("k"), XMM())
+		k := YMM()
+		VBROADCASTSS(kx, k)
+		s, s2 := newVec(4), newVec(4)
+		for i := 0; i < 4; i++ {
+			VXORPS(s[i], s[i], s[i])
+			VXORPS(s2[i], s2[i], s2[i])
+		}
+		for _, u := range []int{4, 1} {
+			lbl := fmt.Sprintf("mom_loop%d", u)
+			next := "mom_done"
+			if u == 4 {
+				next = "mom_loop1"
+			}
+			Label(lbl)
+			CMPQ(n, U8(8*u))
+			JL(LabelRef(next))
+			d := newVec(u)
+			for i := range d {
+				VMOVUPS(Mem{Base: x, Disp: 32 * i}, d[i])
+				VSUBPS(k, d[i], d[i])
+				VADDPS(d[i], s[i], s[i])
+				VFMADD231PS(d[i], d[i], s2[i])
+			}
+			ADDQ(U8(32*u), x)
+			SUBQ(U8(8*u), n)
+			JMP(LabelRef(lbl))
+		}
+		Label("mom_done")
+		VADDPS(s[1], s[0], s[0])
+		VADDPS(s2[1], s2[0], s2[0])
+		VADDPS(s[3], s[2], s[2])
+		VADDPS(s2[3], s2[2], s2[2])
+		VADDPS(s[2], s[0], s[0])
+		VADDPS(s2[2], s2[0], s2[0])
+		r := hsum(s[0], vaddps)
+		r2 := hsum(s2[0], vaddps)
+		VZEROUPPER()
+		Store(r, ReturnIndex(0))
+		Store(r2, ReturnIndex(1))
+		RET()
+	}
+
+	softmax()
+	layerNorm()
+
 	Generate()
+}
+
+// layerNorm emits a whole-matrix LayerNorm that keeps each row in L1 between
+// its two passes (one-pass shifted moments, then normalise) and has no
+// per-row call overhead.
+func layerNorm() {
+	TEXT("layerNormAVX2", NOSPLIT, "func(dst, x, gamma, beta *float32, m, n int, invN, eps float32)")
+	Pragma("noescape")
+	Doc("layerNormAVX2 normalises m rows of n (a multiple of 8, > 0) floats:",
+		"dst = (x-mean)/sqrt(var+eps)*gamma + beta, moments shifted by x[0].")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	m := Load(Param("m"), GP64())
+	n := Load(Param("n"), GP64())
+	invN := Load(Param("invN"), XMM())
+	eps := Load(Param("eps"), XMM())
+	TESTQ(m, m)
+	JZ(LabelRef("ln_done"))
+	Label("ln_row")
+	// Pass 1: moments.
+	k := YMM()
+	VBROADCASTSS(Mem{Base: x}, k)
+	s, s2 := newVec(4), newVec(4)
+	for i := 0; i < 4; i++ {
+		VXORPS(s[i], s[i], s[i])
+		VXORPS(s2[i], s2[i], s2[i])
+	}
+	xp, cnt := GP64(), GP64()
+	MOVQ(x, xp)
+	MOVQ(n, cnt)
+	for _, u := range []int{4, 1} {
+		lbl := fmt.Sprintf("ln_mom%d", u)
+		next := "ln_momdone"
+		if u == 4 {
+			next = "ln_mom1"
+		}
+		Label(lbl)
+		CMPQ(cnt, U8(8*u))
+		JL(LabelRef(next))
+		d := newVec(u)
+		for i := range d {
+			VMOVUPS(Mem{Base: xp, Disp: 32 * i}, d[i])
+			VSUBPS(k, d[i], d[i])
+			VADDPS(d[i], s[i], s[i])
+			VFMADD231PS(d[i], d[i], s2[i])
+		}
+		ADDQ(U8(32*u), xp)
+		SUBQ(U8(8*u), cnt)
+		JMP(LabelRef(lbl))
+	}
+	Label("ln_momdone")
+	VADDPS(s[1], s[0], s[0])
+	VADDPS(s2[1], s2[0], s2[0])
+	VADDPS(s[3], s[2], s[2])
+	VADDPS(s2[3], s2[2], s2[2])
+	VADDPS(s[2], s[0], s[0])
+	VADDPS(s2[2], s2[0], s2[0])
+	r := hsum(s[0], vaddps)   // sum(x-k)
+	r2 := hsum(s2[0], vaddps) // sum((x-k)^2)
+	// dm = r/n; mean = k + dm; var = max(r2/n - dm^2, 0); rstd = 1/sqrt(var+eps)
+	VMULSS(invN, r, r)
+	VMULSS(invN, r2, r2)
+	t := XMM()
+	VMULSS(r, r, t)
+	VSUBSS(t, r2, r2)
+	VXORPS(t, t, t)
+	VMAXSS(t, r2, r2)
+	VADDSS(eps, r2, r2)
+	VSQRTSS(r2, r2, r2)
+	VMOVSS(c("one"), t)
+	VDIVSS(r2, t, t)      // rstd
+	VADDSS(k.AsX(), r, r) // mean
+	rstd, shift := YMM(), YMM()
+	VBROADCASTSS(t, rstd)
+	VMULSS(t, r, r)
+	VBROADCASTSS(r, shift)
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	VSUBPS(shift, zero, shift) // -mean*rstd
+	// Pass 2: normalise (x is in L1 now).
+	g := Load(Param("gamma"), GP64())
+	bt := Load(Param("beta"), GP64())
+	MOVQ(n, cnt)
+	for _, u := range []int{2, 1} {
+		lbl := fmt.Sprintf("ln_norm%d", u)
+		next := "ln_normdone"
+		if u == 2 {
+			next = "ln_norm1"
+		}
+		Label(lbl)
+		CMPQ(cnt, U8(8*u))
+		JL(LabelRef(next))
+		v := newVec(u)
+		for i := range v {
+			VMOVUPS(shift, v[i])
+			VFMADD231PS(Mem{Base: x, Disp: 32 * i}, rstd, v[i])
+			VMULPS(Mem{Base: g, Disp: 32 * i}, v[i], v[i])
+			VADDPS(Mem{Base: bt, Disp: 32 * i}, v[i], v[i])
+			VMOVUPS(v[i], Mem{Base: dst, Disp: 32 * i})
+		}
+		for _, r := range []Register{x, g, bt, dst} {
+			ADDQ(U8(32*u), r)
+		}
+		SUBQ(U8(8*u), cnt)
+		JMP(LabelRef(lbl))
+	}
+	Label("ln_normdone")
+	DECQ(m)
+	JNZ(LabelRef("ln_row"))
+	Label("ln_done")
+	VZEROUPPER()
+	RET()
+}
+
+// softmax emits a whole-matrix row softmax with optional additive mask row.
+// Per row: pass 1 (max, and t = x + mask stored to dst), pass 2 (exp(t-max)
+// stored to dst and summed, 3 vectors interleaved), pass 3 (scale by
+// 1/sum); passes 2 and 3 hit the row in L1. A row whose max is -Inf is
+// written as zeros.
+func softmax() {
+	TEXT("softmaxAVX2", NOSPLIT, "func(dst, x, mask *float32, m, n int, hasMask int)")
+	Pragma("noescape")
+	Doc("softmaxAVX2 computes the softmax of m rows of n (a multiple of 8, > 0) floats,",
+		"adding the mask row first if hasMask != 0.")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	m := Load(Param("m"), GP64())
+	n := Load(Param("n"), GP64())
+	hasMask := Load(Param("hasMask"), GP64())
+	rowBytes := GP64()
+	MOVQ(n, rowBytes)
+	SHLQ(U8(2), rowBytes)
+	TESTQ(m, m)
+	JZ(LabelRef("sm_done"))
+	Label("sm_row")
+	src, dp, cnt := GP64(), GP64(), GP64()
+	MOVQ(x, src)
+	MOVQ(dst, dp)
+	MOVQ(n, cnt)
+	mx := newVec(2)
+	for i := range mx {
+		VMOVUPS(c("neginf"), mx[i])
+	}
+	TESTQ(hasMask, hasMask)
+	JZ(LabelRef("sm_max"))
+	// Pass 1 with mask: dst = x + mask, running max.
+	mk := Load(Param("mask"), GP64())
+	Label("sm_mmax")
+	v := YMM()
+	VMOVUPS(Mem{Base: src}, v)
+	VADDPS(Mem{Base: mk}, v, v)
+	VMOVUPS(v, Mem{Base: dp})
+	VMAXPS(v, mx[0], mx[0])
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), mk)
+	ADDQ(U8(32), dp)
+	SUBQ(U8(8), cnt)
+	JNZ(LabelRef("sm_mmax"))
+	MOVQ(dst, src) // pass 2 reads the masked row from dst
+	JMP(LabelRef("sm_maxdone"))
+	// Pass 1 without mask: running max of x, 2 vectors per step.
+	Label("sm_max")
+	CMPQ(cnt, U8(16))
+	JL(LabelRef("sm_max1"))
+	VMAXPS(Mem{Base: src}, mx[0], mx[0])
+	VMAXPS(Mem{Base: src, Disp: 32}, mx[1], mx[1])
+	ADDQ(U8(64), src)
+	SUBQ(U8(16), cnt)
+	JMP(LabelRef("sm_max"))
+	Label("sm_max1")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("sm_max2"))
+	VMAXPS(Mem{Base: src}, mx[0], mx[0])
+	Label("sm_max2")
+	MOVQ(x, src)
+	Label("sm_maxdone")
+	VMAXPS(mx[1], mx[0], mx[0])
+	hm := XMM()
+	VEXTRACTF128(U8(1), mx[0], hm)
+	lo := mx[0].AsX()
+	VMAXPS(hm, lo, lo)
+	VMOVHLPS(lo, lo, hm)
+	VMAXPS(hm, lo, lo)
+	VPSHUFD(U8(1), lo, hm)
+	VMAXSS(hm, lo, lo)
+	mb := YMM()
+	VBROADCASTSS(lo, mb)
+	// All -Inf row: write zeros.
+	VUCOMISS(c("neginf"), lo)
+	JP(LabelRef("sm_exp")) // NaN: let it propagate
+	JNE(LabelRef("sm_exp"))
+	MOVQ(dst, dp)
+	MOVQ(n, cnt)
+	z := YMM()
+	VXORPS(z, z, z)
+	Label("sm_zero")
+	VMOVUPS(z, Mem{Base: dp})
+	ADDQ(U8(32), dp)
+	SUBQ(U8(8), cnt)
+	JNZ(LabelRef("sm_zero"))
+	JMP(LabelRef("sm_next"))
+	// Pass 2: dst = exp(src - max), sum.
+	Label("sm_exp")
+	MOVQ(dst, dp)
+	MOVQ(n, cnt)
+	const U = 3
+	acc := newVec(U)
+	for i := range acc {
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	Label("sm_expU")
+	CMPQ(cnt, U8(8*U))
+	JL(LabelRef("sm_exp1"))
+	vs := newVec(U)
+	for i := range vs {
+		VMOVUPS(Mem{Base: src, Disp: 32 * i}, vs[i])
+		VSUBPS(mb, vs[i], vs[i])
+	}
+	e := expBodyOpt(vs, true)
+	for i := range e {
+		VMOVUPS(e[i], Mem{Base: dp, Disp: 32 * i})
+		VADDPS(e[i], acc[i], acc[i])
+	}
+	ADDQ(U8(32*U), src)
+	ADDQ(U8(32*U), dp)
+	SUBQ(U8(8*U), cnt)
+	JMP(LabelRef("sm_expU"))
+	Label("sm_exp1")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("sm_scale"))
+	v1 := YMM()
+	VMOVUPS(Mem{Base: src}, v1)
+	VSUBPS(mb, v1, v1)
+	e1 := expBodyOpt(vec{v1}, true)[0]
+	VMOVUPS(e1, Mem{Base: dp})
+	VADDPS(e1, acc[0], acc[0])
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), dp)
+	SUBQ(U8(8), cnt)
+	JMP(LabelRef("sm_exp1"))
+	// Pass 3: scale by 1/sum.
+	Label("sm_scale")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[2], acc[0], acc[0])
+	sum := hsum(acc[0], vaddps)
+	inv := XMM()
+	VMOVSS(c("one"), inv)
+	VDIVSS(sum, inv, inv)
+	ib := YMM()
+	VBROADCASTSS(inv, ib)
+	MOVQ(dst, dp)
+	MOVQ(n, cnt)
+	Label("sm_mul")
+	w := YMM()
+	VMULPS(Mem{Base: dp}, ib, w)
+	VMOVUPS(w, Mem{Base: dp})
+	ADDQ(U8(32), dp)
+	SUBQ(U8(8), cnt)
+	JNZ(LabelRef("sm_mul"))
+	Label("sm_next")
+	ADDQ(rowBytes, x)
+	ADDQ(rowBytes, dst)
+	DECQ(m)
+	JNZ(LabelRef("sm_row"))
+	Label("sm_done")
+	VZEROUPPER()
+	RET()
 }
