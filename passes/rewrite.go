@@ -52,14 +52,17 @@ func RunRules(c *Context, g *ir.Graph, rules []Rule) (int, error) {
 				if r.Op != "" && (n.Op != r.Op || n.Domain != r.Domain) {
 					continue
 				}
-				m, why := r.Match(rc, n)
+				m, why, err := safeMatch(r, rc, n)
+				if err != nil {
+					return total, err
+				}
 				if m == nil {
 					if why != "" {
 						c.Refuse(r.Name, n, why)
 					}
 					continue
 				}
-				if err := r.Rewrite(rc, m); err != nil {
+				if err := safeRewrite(r, rc, m); err != nil {
 					return total, fmt.Errorf("rule %s at %s: %w", r.Name, n.Describe(), err)
 				}
 				c.Hit(r.Name)
@@ -84,4 +87,25 @@ func RunRules(c *Context, g *ir.Graph, rules []Rule) (int, error) {
 		}
 	}
 	return total, fmt.Errorf("rules did not reach a fixed point in %d rounds", MaxRewriteRounds)
+}
+
+// safeMatch runs a matcher, turning a panic (a matcher bug on an unexpected graph) into an error
+// that names the rule and node.
+func safeMatch(r *Rule, rc *RewriteContext, n *ir.Node) (m any, why string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("rule %s crashed matching %s: %v", r.Name, n.Describe(), p)
+		}
+	}()
+	m, why = r.Match(rc, n)
+	return m, why, nil
+}
+
+func safeRewrite(r *Rule, rc *RewriteContext, m any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("crashed: %v", p)
+		}
+	}()
+	return r.Rewrite(rc, m)
 }

@@ -74,8 +74,8 @@ var simplifyRules = []Rule{
 		}
 		return forward{n.Outputs[0], n.Inputs[0]}, ""
 	}, Rewrite: rewriteForward},
-	{Name: "noop-reshape", Op: "Reshape", Match: noopShapeOp},
-	{Name: "noop-expand", Op: "Expand", Match: noopShapeOp},
+	{Name: "noop-reshape", Op: "Reshape", Match: noopShapeOp, Rewrite: rewriteForward},
+	{Name: "noop-expand", Op: "Expand", Match: noopShapeOp, Rewrite: rewriteForward},
 	{Name: "noop-squeeze-unsqueeze", Op: "Unsqueeze", Match: func(rc *RewriteContext, n *ir.Node) (any, string) {
 		sq := producer(n.Inputs[0], "Squeeze")
 		if sq == nil || rc.Users.Count(n.Inputs[0]) != 1 {

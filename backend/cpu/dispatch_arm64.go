@@ -39,9 +39,9 @@ func registerArch() {
 			}
 			sgemmKernel6x16NEON(k, &a[0], &b[0], &c[0], ldc, acc)
 		},
-		add: binaryNEON(addNEON, addGeneric),
-		sub: binaryNEON(subNEON, subGeneric),
-		mul: binaryNEON(mulNEON, mulGeneric),
+		add:       binaryNEON(addNEON, addGeneric),
+		sub:       binaryNEON(subNEON, subGeneric),
+		mul:       binaryNEON(mulNEON, mulGeneric),
 		addScalar: scalarNEON(addScalarNEON, addScalarGeneric),
 		mulScalar: scalarNEON(mulScalarNEON, mulScalarGeneric),
 	}))

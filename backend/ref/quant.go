@@ -335,7 +335,7 @@ func quantShifted(t, zp *ir.Tensor, what string, cnt, inner int) ([]int64, error
 		for i := range v {
 			v[i] -= z[0]
 		}
-	case len(z) == cnt && len(zp.Shape) <= 1:
+	case len(z) == cnt: // 1-D, or a shape like [M,1] / [1,N] with one value per row / column
 		for i := range v {
 			v[i] -= z[(i/max(inner, 1))%cnt]
 		}

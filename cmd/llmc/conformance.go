@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/llmc/llmc/conformance"
+	"github.com/llmc/llmc/ir"
+	"github.com/llmc/llmc/passes"
 )
 
 func init() {
@@ -19,11 +21,19 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 	filter := fs.String("run", "", "run only tests whose name matches this `regexp`")
 	verbose := fs.Bool("v", false, "print every test with its status and the reason for failures and skips")
 	timeout := fs.Duration("timeout", 2*time.Minute, "per-test time limit")
+	level := fs.Int("O", 0, "optimize every model at this `level` (0-3) before running it")
 	writeExpected := fs.String("write-expected", "", "write the passing tests to `file` (the expectations list go test enforces)")
-	if _, err := parse(fs, args, 0); err != nil {
+	if _, err := parse(fs, optLevelArgs(args), 0); err != nil {
 		return err
 	}
 	opts := conformance.Options{DataDir: *data, Timeout: *timeout}
+	if *level > 0 {
+		lv := *level
+		opts.Prepare = func(m *ir.Model) error {
+			_, err := passes.Optimize(m, lv, passes.Options{VerifyEach: true})
+			return err
+		}
+	}
 	if *filter != "" {
 		re, err := regexp.Compile(*filter)
 		if err != nil {
