@@ -320,7 +320,7 @@ func inferConstantOfShape(c *InferContext) ([]Type, error) {
 	if in := c.In[0]; in.Kind == KindTensor && in.DType != Undefined && in.DType != Int64 {
 		return nil, fmt.Errorf("shape input has element type %s, want i64", in.DType)
 	}
-	vals, ok := shapeValue(c.Node.Inputs[0])
+	vals, ok := shapeValueOf(c, 0)
 	if !ok {
 		return []Type{UnrankedTensor(dt)}, nil
 	}

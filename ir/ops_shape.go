@@ -567,7 +567,7 @@ func inferReshape(c *InferContext) ([]Type, error) {
 		if c.In[1].Kind == KindTensor && c.In[1].DType != Undefined && c.In[1].DType != Int64 {
 			return nil, fmt.Errorf("shape input has element type %s, want i64", c.In[1].DType)
 		}
-		vals, ok := shapeValue(c.Node.Inputs[1])
+		vals, ok := shapeValueOf(c, 1)
 		if !ok {
 			return []Type{out}, nil
 		}
@@ -1117,8 +1117,8 @@ func inferSlice(c *InferContext) ([]Type, error) {
 			return nil, fmt.Errorf("inputs starts and ends are required")
 		}
 		var ok1, ok2 bool
-		starts, ok1 = shapeValue(c.Node.Inputs[1])
-		ends, ok2 = shapeValue(c.Node.Inputs[2])
+		starts, ok1 = shapeValueOf(c, 1)
+		ends, ok2 = shapeValueOf(c, 2)
 		ax, k3, p3 := shapeInputInts(c, 3)
 		st, k4, p4 := shapeInputInts(c, 4)
 		if p3 && !k3 {
@@ -1191,7 +1191,7 @@ func inferExpand(c *InferContext) ([]Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, ok := shapeValue(c.Node.Inputs[1])
+	vals, ok := shapeValueOf(c, 1)
 	if !ok {
 		return []Type{UnrankedTensor(t.DType)}, nil
 	}
@@ -1704,7 +1704,7 @@ func inferCenterCropPad(c *InferContext) ([]Type, error) {
 			return nil, err
 		}
 	}
-	vals, ok := shapeValue(c.Node.Inputs[1])
+	vals, ok := shapeValueOf(c, 1)
 	if !ok {
 		for _, a := range axes {
 			s[a] = UnknownDim()
@@ -1718,4 +1718,17 @@ func inferCenterCropPad(c *InferContext) ([]Type, error) {
 		s[a] = vals[i].dim()
 	}
 	return []Type{TensorType(t.DType, s)}, nil
+}
+
+// shapeValueOf is the value of input i as known to this inference: the constant data the caller
+// supplies (c.Consts, e.g. values a planner computed for concrete shapes) wins over what a walk
+// of the graph's declared types can tell.
+func shapeValueOf(c *InferContext, i int) ([]shapeVal, bool) {
+	if i < len(c.Consts) && c.Consts[i] != nil {
+		return shapeValsOfTensor(c.Consts[i])
+	}
+	if i >= len(c.Node.Inputs) {
+		return nil, false
+	}
+	return shapeValue(c.Node.Inputs[i])
 }

@@ -1867,12 +1867,12 @@ divAVX2_done:
 	RET
 
 // func addScalarAVX2(dst *float32, a *float32, n int, s float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2
 TEXT ·addScalarAVX2(SB), NOSPLIT, $0-28
 	MOVQ         dst+0(FP), AX
 	MOVQ         a+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        s+24(FP), X0
+	VMOVSS       s+24(FP), X0
 	VBROADCASTSS X0, Y0
 
 addScalarAVX2_loop4:
@@ -1911,12 +1911,12 @@ addScalarAVX2_done:
 	RET
 
 // func mulScalarAVX2(dst *float32, a *float32, n int, s float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX, AVX2
 TEXT ·mulScalarAVX2(SB), NOSPLIT, $0-28
 	MOVQ         dst+0(FP), AX
 	MOVQ         a+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        s+24(FP), X0
+	VMOVSS       s+24(FP), X0
 	VBROADCASTSS X0, Y0
 
 mulScalarAVX2_loop4:
@@ -2072,7 +2072,7 @@ maxAVX2_done:
 TEXT ·sumSqAVX2(SB), NOSPLIT, $0-28
 	MOVQ         x+0(FP), AX
 	MOVQ         n+8(FP), CX
-	MOVSS        mean+16(FP), X0
+	VMOVSS       mean+16(FP), X0
 	VBROADCASTSS X0, Y0
 	VMOVUPS      zero<>+0(SB), Y1
 	VMOVUPS      zero<>+0(SB), Y2
@@ -2128,7 +2128,7 @@ TEXT ·expSubAVX2(SB), NOSPLIT, $0-36
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        m+24(FP), X0
+	VMOVSS       m+24(FP), X0
 	VBROADCASTSS X0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -2256,15 +2256,15 @@ expsub_done:
 	RET
 
 // func normAffineAVX2(dst *float32, x *float32, gamma *float32, beta *float32, n int, mean float32, rstd float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3
 TEXT ·normAffineAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         gamma+16(FP), DX
 	MOVQ         beta+24(FP), BX
 	MOVQ         n+32(FP), SI
-	MOVSS        mean+40(FP), X0
-	MOVSS        rstd+44(FP), X1
+	VMOVSS       mean+40(FP), X0
+	VMOVSS       rstd+44(FP), X1
 	VBROADCASTSS X0, Y0
 	VBROADCASTSS X1, Y1
 	VMULPS       Y1, Y0, Y0
@@ -2315,7 +2315,7 @@ norm_done:
 TEXT ·momentsAVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+0(FP), AX
 	MOVQ         n+8(FP), CX
-	MOVSS        k+16(FP), X0
+	VMOVSS       k+16(FP), X0
 	VBROADCASTSS X0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y5, Y5, Y5
@@ -2382,6 +2382,71 @@ mom_done:
 	VZEROUPPER
 	MOVSS        X1, s+24(FP)
 	MOVSS        X5, s2+28(FP)
+	RET
+
+// func packA6AVX2(dst *float32, a *float32, lda int, kc int, alpha float32)
+// Requires: AVX, AVX2
+TEXT ·packA6AVX2(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         lda+16(FP), DX
+	MOVQ         kc+24(FP), BX
+	VMOVSS       alpha+32(FP), X0
+	VBROADCASTSS X0, Y0
+	SHLQ         $0x02, DX
+	LEAQ         (DX)(DX*2), SI
+	ADDQ         CX, SI
+	VXORPS       Y1, Y1, Y1
+	SHRQ         $0x03, BX
+	JZ           pa_done
+
+pa_loop:
+	VMULPS       (CX), Y0, Y2
+	VMULPS       (CX)(DX*1), Y0, Y3
+	VMULPS       (CX)(DX*2), Y0, Y4
+	VMULPS       (SI), Y0, Y5
+	VMULPS       (SI)(DX*1), Y0, Y6
+	VMULPS       (SI)(DX*2), Y0, Y7
+	VUNPCKLPS    Y3, Y2, Y8
+	VUNPCKHPS    Y3, Y2, Y2
+	VUNPCKLPS    Y5, Y4, Y3
+	VUNPCKHPS    Y5, Y4, Y4
+	VUNPCKLPS    Y7, Y6, Y5
+	VUNPCKHPS    Y7, Y6, Y6
+	VSHUFPS      $0x44, Y3, Y8, Y7
+	VSHUFPS      $0xee, Y3, Y8, Y3
+	VSHUFPS      $0x44, Y4, Y2, Y8
+	VSHUFPS      $0xee, Y4, Y2, Y2
+	VSHUFPS      $0x44, Y1, Y5, Y4
+	VSHUFPS      $0xee, Y1, Y5, Y5
+	VSHUFPS      $0x44, Y1, Y6, Y9
+	VSHUFPS      $0xee, Y1, Y6, Y6
+	VPERM2F128   $0x20, Y4, Y7, Y10
+	VPERM2F128   $0x20, Y5, Y3, Y11
+	VPERM2F128   $0x20, Y9, Y8, Y12
+	VPERM2F128   $0x20, Y6, Y2, Y13
+	VPERM2F128   $0x31, Y4, Y7, Y4
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VPERM2F128   $0x31, Y9, Y8, Y5
+	VPERM2F128   $0x31, Y6, Y2, Y2
+	VMOVUPS      Y10, (AX)
+	VMOVUPS      Y11, 24(AX)
+	VMOVUPS      Y12, 48(AX)
+	VMOVUPS      Y13, 72(AX)
+	VMOVUPS      Y4, 96(AX)
+	VMOVUPS      Y3, 120(AX)
+	VMOVUPS      Y5, 144(AX)
+	VMOVUPS      X2, 168(AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVLPS      X2, 184(AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, SI
+	ADDQ         $0xc0, AX
+	DECQ         BX
+	JNZ          pa_loop
+
+pa_done:
+	VZEROUPPER
 	RET
 
 // func softmaxAVX2(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
@@ -2607,141 +2672,222 @@ sm_done:
 	VZEROUPPER
 	RET
 
-// func layerNormAVX2(dst *float32, x *float32, gamma *float32, beta *float32, m int, n int, invN float32, eps float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·layerNormAVX2(SB), NOSPLIT, $0-56
+// func layerNormAVX2(dst *float32, x *float32, skip *float32, bias *float32, gamma *float32, beta *float32, m int, n int, invN float32, eps float32, fused int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·layerNormAVX2(SB), NOSPLIT, $0-80
 	MOVQ  dst+0(FP), AX
 	MOVQ  x+8(FP), CX
-	MOVQ  m+32(FP), DX
-	MOVQ  n+40(FP), BX
-	MOVSS invN+48(FP), X0
-	MOVSS eps+52(FP), X1
-	TESTQ DX, DX
+	MOVQ  skip+16(FP), DX
+	MOVQ  m+48(FP), BX
+	MOVQ  n+56(FP), SI
+	SHLQ  $0x02, SI
+	TESTQ BX, BX
 	JZ    ln_done
 
 ln_row:
-	VBROADCASTSS (CX), Y2
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y6, Y6, Y6
 	VXORPS       Y3, Y3, Y3
 	VXORPS       Y7, Y7, Y7
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y8, Y8, Y8
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y9, Y9, Y9
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y10, Y10, Y10
-	MOVQ         CX, SI
-	MOVQ         BX, DI
+	MOVQ         fused+72(FP), DI
+	TESTQ        DI, DI
+	JZ           ln_plain
+	MOVQ         CX, DI
+	MOVQ         DX, R9
+	MOVQ         AX, R10
+	MOVQ         bias+24(FP), R11
+	VMOVSS       (DI), X8
+	VADDSS       (R9), X8, X8
+	VADDSS       (R11), X8, X8
+	VBROADCASTSS X8, Y8
+	MOVQ         n+56(FP), R8
 
-ln_mom4:
-	CMPQ        DI, $0x20
-	JL          ln_mom1
-	VMOVUPS     (SI), Y11
-	VSUBPS      Y2, Y11, Y11
-	VADDPS      Y11, Y3, Y3
-	VFMADD231PS Y11, Y11, Y7
-	VMOVUPS     32(SI), Y11
-	VSUBPS      Y2, Y11, Y11
-	VADDPS      Y11, Y4, Y4
-	VFMADD231PS Y11, Y11, Y8
-	VMOVUPS     64(SI), Y11
-	VSUBPS      Y2, Y11, Y11
-	VADDPS      Y11, Y5, Y5
-	VFMADD231PS Y11, Y11, Y9
-	VMOVUPS     96(SI), Y11
-	VSUBPS      Y2, Y11, Y11
-	VADDPS      Y11, Y6, Y6
-	VFMADD231PS Y11, Y11, Y10
-	ADDQ        $0x80, SI
-	SUBQ        $0x20, DI
-	JMP         ln_mom4
+ln_f4:
+	CMPQ        R8, $0x20
+	JL          ln_f1
+	VMOVUPS     (DI), Y9
+	VADDPS      (R9), Y9, Y9
+	VADDPS      (R11), Y9, Y9
+	VMOVUPS     Y9, (R10)
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y0, Y0
+	VFMADD231PS Y9, Y9, Y4
+	VMOVUPS     32(DI), Y9
+	VADDPS      32(R9), Y9, Y9
+	VADDPS      32(R11), Y9, Y9
+	VMOVUPS     Y9, 32(R10)
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y5
+	VMOVUPS     64(DI), Y9
+	VADDPS      64(R9), Y9, Y9
+	VADDPS      64(R11), Y9, Y9
+	VMOVUPS     Y9, 64(R10)
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y2, Y2
+	VFMADD231PS Y9, Y9, Y6
+	VMOVUPS     96(DI), Y9
+	VADDPS      96(R9), Y9, Y9
+	VADDPS      96(R11), Y9, Y9
+	VMOVUPS     Y9, 96(R10)
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS Y9, Y9, Y7
+	ADDQ        $0x80, DI
+	ADDQ        $0x80, R9
+	ADDQ        $0x80, R11
+	ADDQ        $0x80, R10
+	SUBQ        $0x20, R8
+	JMP         ln_f4
 
-ln_mom1:
-	CMPQ        DI, $0x08
-	JL          ln_momdone
-	VMOVUPS     (SI), Y11
-	VSUBPS      Y2, Y11, Y11
-	VADDPS      Y11, Y3, Y3
-	VFMADD231PS Y11, Y11, Y7
-	ADDQ        $0x20, SI
-	SUBQ        $0x08, DI
-	JMP         ln_mom1
+ln_f1:
+	CMPQ        R8, $0x08
+	JL          ln_fdone
+	VMOVUPS     (DI), Y9
+	VADDPS      (R9), Y9, Y9
+	VADDPS      (R11), Y9, Y9
+	VMOVUPS     Y9, (R10)
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y0, Y0
+	VFMADD231PS Y9, Y9, Y4
+	ADDQ        $0x20, DI
+	ADDQ        $0x20, R9
+	ADDQ        $0x20, R11
+	ADDQ        $0x20, R10
+	SUBQ        $0x08, R8
+	JMP         ln_f1
 
-ln_momdone:
-	VADDPS       Y4, Y3, Y3
-	VADDPS       Y8, Y7, Y7
-	VADDPS       Y6, Y5, Y5
-	VADDPS       Y10, Y9, Y9
-	VADDPS       Y5, Y3, Y3
-	VADDPS       Y9, Y7, Y7
-	VEXTRACTF128 $0x01, Y3, X4
-	VADDPS       X4, X3, X3
-	VMOVHLPS     X3, X3, X4
-	VADDPS       X4, X3, X3
-	VPSHUFD      $0x01, X3, X4
-	VADDPS       X4, X3, X3
-	VEXTRACTF128 $0x01, Y7, X4
-	VADDPS       X4, X7, X7
-	VMOVHLPS     X7, X7, X4
-	VADDPS       X4, X7, X7
-	VPSHUFD      $0x01, X7, X4
-	VADDPS       X4, X7, X7
-	VMULSS       X0, X3, X3
-	VMULSS       X0, X7, X7
-	VMULSS       X3, X3, X4
-	VSUBSS       X4, X7, X7
-	VXORPS       X4, X4, X4
-	VMAXSS       X4, X7, X7
-	VADDSS       X1, X7, X7
-	VSQRTSS      X7, X7, X7
-	VMOVSS       one<>+0(SB), X4
-	VDIVSS       X7, X4, X4
-	VADDSS       X2, X3, X3
-	VBROADCASTSS X4, Y2
-	VMULSS       X4, X3, X3
-	VBROADCASTSS X3, Y3
-	VXORPS       Y4, Y4, Y4
-	VSUBPS       Y3, Y4, Y3
-	MOVQ         gamma+16(FP), SI
-	MOVQ         beta+24(FP), R8
-	MOVQ         BX, DI
+ln_fdone:
+	MOVQ AX, DI
+	JMP  ln_stats
+
+ln_plain:
+	MOVQ         CX, DI
+	MOVQ         CX, R9
+	VBROADCASTSS (R9), Y8
+	MOVQ         n+56(FP), R8
+
+ln_p4:
+	CMPQ        R8, $0x20
+	JL          ln_p1
+	VMOVUPS     (R9), Y9
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y0, Y0
+	VFMADD231PS Y9, Y9, Y4
+	VMOVUPS     32(R9), Y9
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y1, Y1
+	VFMADD231PS Y9, Y9, Y5
+	VMOVUPS     64(R9), Y9
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y2, Y2
+	VFMADD231PS Y9, Y9, Y6
+	VMOVUPS     96(R9), Y9
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y3, Y3
+	VFMADD231PS Y9, Y9, Y7
+	ADDQ        $0x80, R9
+	SUBQ        $0x20, R8
+	JMP         ln_p4
+
+ln_p1:
+	CMPQ        R8, $0x08
+	JL          ln_pdone
+	VMOVUPS     (R9), Y9
+	VSUBPS      Y8, Y9, Y9
+	VADDPS      Y9, Y0, Y0
+	VFMADD231PS Y9, Y9, Y4
+	ADDQ        $0x20, R9
+	SUBQ        $0x08, R8
+	JMP         ln_p1
+
+ln_pdone:
+ln_stats:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y7, Y6, Y6
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y6, Y4, Y4
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VPSHUFD      $0x01, X0, X1
+	VADDPS       X1, X0, X0
+	VEXTRACTF128 $0x01, Y4, X1
+	VADDPS       X1, X4, X4
+	VMOVHLPS     X4, X4, X1
+	VADDPS       X1, X4, X4
+	VPSHUFD      $0x01, X4, X1
+	VADDPS       X1, X4, X4
+	VMOVSS       invN+64(FP), X1
+	VMULSS       X1, X0, X0
+	VMULSS       X1, X4, X4
+	VMULSS       X0, X0, X1
+	VSUBSS       X1, X4, X4
+	VXORPS       X1, X1, X1
+	VMAXSS       X1, X4, X4
+	VMOVSS       eps+68(FP), X1
+	VADDSS       X1, X4, X4
+	VSQRTSS      X4, X4, X4
+	VMOVSS       one<>+0(SB), X1
+	VDIVSS       X4, X1, X1
+	VADDSS       X8, X0, X0
+	VBROADCASTSS X1, Y2
+	VMULSS       X1, X0, X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VSUBPS       Y0, Y1, Y0
+	MOVQ         gamma+32(FP), R9
+	MOVQ         beta+40(FP), R10
+	MOVQ         AX, R11
+	MOVQ         n+56(FP), R8
 
 ln_norm2:
-	CMPQ        DI, $0x10
+	CMPQ        R8, $0x10
 	JL          ln_norm1
-	VMOVUPS     Y3, Y4
-	VFMADD231PS (CX), Y2, Y4
-	VMULPS      (SI), Y4, Y4
-	VADDPS      (R8), Y4, Y4
-	VMOVUPS     Y4, (AX)
-	VMOVUPS     Y3, Y4
-	VFMADD231PS 32(CX), Y2, Y4
-	VMULPS      32(SI), Y4, Y4
-	VADDPS      32(R8), Y4, Y4
-	VMOVUPS     Y4, 32(AX)
-	ADDQ        $0x40, CX
-	ADDQ        $0x40, SI
-	ADDQ        $0x40, R8
-	ADDQ        $0x40, AX
-	SUBQ        $0x10, DI
+	VMOVUPS     Y0, Y1
+	VFMADD231PS (DI), Y2, Y1
+	VMULPS      (R9), Y1, Y1
+	VADDPS      (R10), Y1, Y1
+	VMOVUPS     Y1, (R11)
+	VMOVUPS     Y0, Y1
+	VFMADD231PS 32(DI), Y2, Y1
+	VMULPS      32(R9), Y1, Y1
+	VADDPS      32(R10), Y1, Y1
+	VMOVUPS     Y1, 32(R11)
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R9
+	ADDQ        $0x40, R10
+	ADDQ        $0x40, R11
+	SUBQ        $0x10, R8
 	JMP         ln_norm2
 
 ln_norm1:
-	CMPQ        DI, $0x08
+	CMPQ        R8, $0x08
 	JL          ln_normdone
-	VMOVUPS     Y3, Y4
-	VFMADD231PS (CX), Y2, Y4
-	VMULPS      (SI), Y4, Y4
-	VADDPS      (R8), Y4, Y4
-	VMOVUPS     Y4, (AX)
-	ADDQ        $0x20, CX
-	ADDQ        $0x20, SI
-	ADDQ        $0x20, R8
-	ADDQ        $0x20, AX
-	SUBQ        $0x08, DI
+	VMOVUPS     Y0, Y1
+	VFMADD231PS (DI), Y2, Y1
+	VMULPS      (R9), Y1, Y1
+	VADDPS      (R10), Y1, Y1
+	VMOVUPS     Y1, (R11)
+	ADDQ        $0x20, DI
+	ADDQ        $0x20, R9
+	ADDQ        $0x20, R10
+	ADDQ        $0x20, R11
+	SUBQ        $0x08, R8
 	JMP         ln_norm1
 
 ln_normdone:
-	DECQ DX
+	ADDQ SI, CX
+	ADDQ SI, AX
+	ADDQ SI, DX
+	DECQ BX
 	JNZ  ln_row
 
 ln_done:

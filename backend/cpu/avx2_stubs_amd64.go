@@ -110,6 +110,12 @@ func normAffineAVX2(dst *float32, x *float32, gamma *float32, beta *float32, n i
 //go:noescape
 func momentsAVX2(x *float32, n int, k float32) (s float32, s2 float32)
 
+// packA6AVX2 packs 6 rows of A (row stride lda) times alpha into K-major
+// 6-float groups: dst[q*6+i] = alpha*a[i*lda+q], q < kc (a multiple of 8).
+//
+//go:noescape
+func packA6AVX2(dst *float32, a *float32, lda int, kc int, alpha float32)
+
 // softmaxAVX2 computes the softmax of m rows of n (a multiple of 8, > 0) floats,
 // adding the mask row first if hasMask != 0.
 //
@@ -117,7 +123,8 @@ func momentsAVX2(x *float32, n int, k float32) (s float32, s2 float32)
 func softmaxAVX2(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
 
 // layerNormAVX2 normalises m rows of n (a multiple of 8, > 0) floats:
-// dst = (x-mean)/sqrt(var+eps)*gamma + beta, moments shifted by x[0].
+// dst = (t-mean)/sqrt(var+eps)*gamma + beta with t = x, or, if fused != 0,
+// t = x + skip + bias (skip m x n, bias one row).
 //
 //go:noescape
-func layerNormAVX2(dst *float32, x *float32, gamma *float32, beta *float32, m int, n int, invN float32, eps float32)
+func layerNormAVX2(dst *float32, x *float32, skip *float32, bias *float32, gamma *float32, beta *float32, m int, n int, invN float32, eps float32, fused int)

@@ -60,9 +60,13 @@ type kernelTable struct {
 	expSub  func(dst, x []float32, m float32) float32 // dst=exp(x-m), returns sum(dst)
 	// normAffine: dst[i] = (x[i]-mean)*rstd*gamma[i] + beta[i]
 	normAffine func(dst, x, gamma, beta []float32, mean, rstd float32)
-	// layerNorm (optional, may be nil): LayerNorm of m rows of n floats
-	// (n a multiple of 8), dst may alias x.
-	layerNorm func(dst, x, gamma, beta []float32, m, n int, eps float32)
+	// packA6 (optional, may be nil): packs a full 6-row A panel, kc a multiple
+	// of 8: dst[q*6+i] = alpha*a[i*lda+q].
+	packA6 func(dst, a []float32, lda, kc int, alpha float32)
+	// layerNorm (optional, may be nil): LayerNorm of m rows of n floats (n a
+	// multiple of 8) of x, or of x + skip + bias when skip and bias are both
+	// non-nil; dst may alias x or skip.
+	layerNorm func(dst, x, skip, bias, gamma, beta []float32, m, n int, eps float32)
 	// softmax (optional, may be nil): row softmax of m rows of n floats (n a
 	// multiple of 8) with optional mask row; dst may alias x.
 	softmax func(dst, x, mask []float32, m, n int)

@@ -106,6 +106,11 @@ func registerArch() {
 			}
 			normAffineGeneric(dst[m:], x[m:], gamma[m:], beta[m:], mean, rstd)
 		},
+		packA6: func(dst, a []float32, lda, kc int, alpha float32) {
+			_ = dst[kc*gemmMR-1]
+			_ = a[5*lda+kc-1]
+			packA6AVX2(&dst[0], &a[0], lda, kc, alpha)
+		},
 		softmax: func(dst, x, mask []float32, m, n int) {
 			if m <= 0 || n <= 0 || n%8 != 0 {
 				panic("cpu: softmax kernel needs n a positive multiple of 8")
@@ -119,13 +124,18 @@ func registerArch() {
 			}
 			softmaxAVX2(&dst[0], &x[0], mp, m, n, hasMask)
 		},
-		layerNorm: func(dst, x, gamma, beta []float32, m, n int, eps float32) {
+		layerNorm: func(dst, x, skip, bias, gamma, beta []float32, m, n int, eps float32) {
 			if m <= 0 || n <= 0 || n%8 != 0 {
 				panic("cpu: layerNorm kernel needs n a positive multiple of 8")
 			}
 			_, _ = dst[m*n-1], x[m*n-1]
 			_, _ = gamma[n-1], beta[n-1]
-			layerNormAVX2(&dst[0], &x[0], &gamma[0], &beta[0], m, n, 1/float32(n), eps)
+			fused, sp, bp := 0, &x[0], &x[0]
+			if skip != nil && bias != nil {
+				_, _ = skip[m*n-1], bias[n-1]
+				fused, sp, bp = 1, &skip[0], &bias[0]
+			}
+			layerNormAVX2(&dst[0], &x[0], sp, bp, &gamma[0], &beta[0], m, n, 1/float32(n), eps, fused)
 		},
 		add3: func(dst, a, b, c []float32) {
 			if c == nil {

@@ -50,8 +50,14 @@ func GemmU8S8(p *Pool, m, n, k int, a []uint8, lda int, b []int8, ldb int, c []i
 	if m <= 0 || n <= 0 {
 		return
 	}
-	if len(a) < (m-1)*lda+k || len(b) < (k-1)*ldb+n || len(c) < (m-1)*ldc+n {
+	if len(c) < (m-1)*ldc+n || (k > 0 && (len(a) < (m-1)*lda+k || len(b) < (k-1)*ldb+n)) {
 		panic(fmt.Sprintf("cpu.GemmU8S8: slices too short for m=%d n=%d k=%d", m, n, k))
+	}
+	if k <= 0 {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
 	}
 	k4 := (k + 3) / 4
 	kern := active.i8Kernel

@@ -227,21 +227,21 @@ func SkipLayerNorm(p *Pool, dst, x, skip, bias []float32, m, n int, gamma, beta 
 	invN := 1 / float32(n)
 	rowsParallel(p, m, n, func(lo, hi int) {
 		if t.layerNorm != nil && n%8 == 0 {
-			if skip == nil && bias == nil {
-				t.layerNorm(dst[lo*n:hi*n], x[lo*n:hi*n], gamma, beta, hi-lo, n, eps)
-				return
-			}
-			for i := lo; i < hi; i++ {
-				d := dst[i*n : i*n+n]
-				switch {
-				case skip != nil && bias != nil:
-					t.add3(d, x[i*n:i*n+n], skip[i*n:i*n+n], bias[:n])
-				case skip != nil:
-					t.add(d, x[i*n:i*n+n], skip[i*n:i*n+n])
-				default:
-					t.add(d, x[i*n:i*n+n], bias[:n])
+			switch {
+			case skip == nil && bias == nil:
+				t.layerNorm(dst[lo*n:hi*n], x[lo*n:hi*n], nil, nil, gamma, beta, hi-lo, n, eps)
+			case skip != nil && bias != nil:
+				t.layerNorm(dst[lo*n:hi*n], x[lo*n:hi*n], skip[lo*n:hi*n], bias, gamma, beta, hi-lo, n, eps)
+			default:
+				for i := lo; i < hi; i++ {
+					d := dst[i*n : i*n+n]
+					if skip != nil {
+						t.add(d, x[i*n:i*n+n], skip[i*n:i*n+n])
+					} else {
+						t.add(d, x[i*n:i*n+n], bias[:n])
+					}
+					t.layerNorm(d, d, nil, nil, gamma, beta, 1, n, eps)
 				}
-				t.layerNorm(d, d, gamma, beta, 1, n, eps)
 			}
 			return
 		}

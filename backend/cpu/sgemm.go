@@ -359,6 +359,11 @@ func packA(transA bool, alpha float32, a []float32, lda, i0, mc, p0, kc int, buf
 			}
 			continue
 		}
+		q0 := 0
+		if mr == gemmMR && active.packA6 != nil && kc >= 8 {
+			q0 = kc &^ 7
+			active.packA6(dst, a[(i0+ir)*lda+p0:], lda, q0, alpha)
+		}
 		if mr == gemmMR {
 			r0 := a[(i0+ir)*lda+p0:][:kc]
 			r1 := a[(i0+ir+1)*lda+p0:][:kc]
@@ -366,7 +371,7 @@ func packA(transA bool, alpha float32, a []float32, lda, i0, mc, p0, kc int, buf
 			r3 := a[(i0+ir+3)*lda+p0:][:kc]
 			r4 := a[(i0+ir+4)*lda+p0:][:kc]
 			r5 := a[(i0+ir+5)*lda+p0:][:kc]
-			for q := 0; q < kc; q++ {
+			for q := q0; q < kc; q++ {
 				d := dst[q*gemmMR : q*gemmMR+gemmMR : q*gemmMR+gemmMR]
 				d[0] = alpha * r0[q]
 				d[1] = alpha * r1[q]

@@ -306,3 +306,31 @@ func TestSetPath(t *testing.T) {
 	restore()
 	require.Equal(t, before, Path())
 }
+
+// TestPackA compares the active path's A packing (asm on avx2) with the
+// scalar packing and checks that nothing past the packed block is written.
+func TestPackA(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	forEachPath(t, func(t *testing.T) {
+		for _, kc := range []int{1, 7, 8, 9, 16, 23, 64, 384} {
+			for _, mc := range []int{1, 5, 6, 7, 12, 13} {
+				lda := kc + 3
+				a := randSlice(r, (mc+1)*lda, -1, 1)
+				got, check := poisoned(((mc + gemmMR - 1) / gemmMR) * gemmMR * kc)
+				packA(false, 0.5, a, lda, 1, mc, 2, kc-2+2, got)
+				check(t)
+				for ip := 0; ip*gemmMR < mc; ip++ {
+					for q := 0; q < kc; q++ {
+						for i := 0; i < gemmMR; i++ {
+							var want float32
+							if ip*gemmMR+i < mc && 2+q < lda {
+								want = 0.5 * a[(1+ip*gemmMR+i)*lda+2+q]
+							}
+							require.Equal(t, want, got[ip*gemmMR*kc+q*gemmMR+i], "kc=%d mc=%d", kc, mc)
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -520,7 +520,7 @@ func (shapeTFuzzCtx) NewTensor(dt ir.DType, shape []int64) (*ir.Tensor, error) {
 	return ir.NewTensor(dt, shape, 1<<26)
 }
 func (shapeTFuzzCtx) RunGraph(g *ir.Graph, inputs []ir.Datum) ([]ir.Datum, error) { return nil, nil }
-func (shapeTFuzzCtx) Rand() float64                                                 { return 0.5 }
+func (shapeTFuzzCtx) Rand() float64                                               { return 0.5 }
 
 var shapeTFuzzOpset int64
 

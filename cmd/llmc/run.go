@@ -9,10 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmc/llmc/backend/cpu/plan"
 	"github.com/llmc/llmc/backend/ref"
 	"github.com/llmc/llmc/conformance"
 	"github.com/llmc/llmc/frontend/onnx"
 	"github.com/llmc/llmc/ir"
+	"github.com/llmc/llmc/passes"
 )
 
 func init() {
@@ -45,7 +47,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	atol := fs.Float64("atol", 1e-7, "absolute tolerance for --test-data")
 	rtol := fs.Float64("rtol", 1e-3, "relative tolerance for --test-data")
 	maxMem := fs.String("max-memory", "16G", "refuse to run past this many `bytes` of live tensors (e.g. 512M, 4G)")
-	backend := fs.String("backend", "ref", "`backend` to run on: ref (the reference interpreter)")
+	backend := fs.String("backend", "cpu", "`backend` to run on: cpu (optimized -O2, CPU kernels) or ref (the reference interpreter, as imported)")
+	threads := fs.Int("threads", 0, "CPU kernel threads (0: GOMAXPROCS)")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -53,8 +56,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if (*inputs == "") == (*testData == "") {
 		return usagef("give exactly one of --inputs DIR or --test-data DIR")
 	}
-	if *backend != "ref" {
-		return usagef("unknown backend %q (available: ref)", *backend)
+	if *backend != "ref" && *backend != "cpu" {
+		return usagef("unknown backend %q (available: cpu, ref)", *backend)
 	}
 	limit, err := parseBytes(*maxMem)
 	if err != nil {
@@ -72,12 +75,21 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	outs, err := ref.Run(m.Graph, ds.Inputs, ref.Options{MaxMemory: limit})
-	if err != nil {
-		return err
+	var outs []ir.Datum
+	var elapsed time.Duration
+	if *backend == "ref" {
+		start := time.Now()
+		outs, err = ref.Run(m.Graph, ds.Inputs, ref.Options{MaxMemory: limit})
+		if err != nil {
+			return err
+		}
+		elapsed = time.Since(start)
+	} else {
+		outs, elapsed, err = runCPU(m, ds.Inputs, *threads)
+		if err != nil {
+			return err
+		}
 	}
-	elapsed := time.Since(start)
 	if *outDir != "" {
 		if err := os.MkdirAll(*outDir, 0o755); err != nil {
 			return err
@@ -92,7 +104,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "ran %s in %v\n", filepath.Base(pos[0]), elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "ran %s on %s in %v\n", filepath.Base(pos[0]), *backend, elapsed.Round(time.Microsecond))
 	failed := false
 	for i, d := range outs {
 		v := m.Graph.Outputs[i]
@@ -131,4 +143,40 @@ func datumType(d ir.Datum) string {
 		return "optional " + datumType(x.Value)
 	}
 	return fmt.Sprintf("%T", d)
+}
+
+// runCPU optimizes m at -O2 and runs it once on the CPU backend (the time excludes planning).
+func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int) ([]ir.Datum, time.Duration, error) {
+	if err := ref.CheckInputs(m.Graph, inputs); err != nil {
+		return nil, 0, err
+	}
+	if _, err := passes.Optimize(m, 2, passes.Options{}); err != nil {
+		return nil, 0, err
+	}
+	model, err := plan.New(m.Graph, plan.Options{Threads: threads})
+	if err != nil {
+		return nil, 0, err
+	}
+	ts := map[string]*ir.Tensor{}
+	for k, d := range inputs {
+		t, ok := d.(*ir.Tensor)
+		if !ok {
+			return nil, 0, fmt.Errorf("input %q: the cpu backend takes tensors only (use --backend ref)", k)
+		}
+		ts[k] = t
+	}
+	if _, err := model.PlanFor(ts); err != nil {
+		return nil, 0, err
+	}
+	start := time.Now()
+	res, err := model.Run(ts)
+	if err != nil {
+		return nil, 0, err
+	}
+	elapsed := time.Since(start)
+	out := make([]ir.Datum, len(res))
+	for i, t := range res {
+		out[i] = t
+	}
+	return out, elapsed, nil
 }

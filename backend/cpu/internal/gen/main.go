@@ -88,6 +88,19 @@ func defineConsts() {
 	}
 }
 
+// loadF32 loads a float32 argument with VMOVSS. (avo's Load emits the legacy
+// SSE MOVSS, which is slow when the upper ymm halves are dirty, e.g. inside a
+// loop.)
+func loadF32(name string) VecVirtual {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	x := XMM()
+	VMOVSS(b.Addr, x)
+	return x
+}
+
 // ---------------------------------------------------------------------------
 // Vector math bodies on virtual registers.
 
@@ -417,7 +430,7 @@ func scalarOp(name string, op func(s, a, dst VecVirtual)) {
 	dst := Load(Param("dst"), GP64())
 	a := Load(Param("a"), GP64())
 	n := Load(Param("n"), GP64())
-	sx := Load(Param("s"), XMM())
+	sx := loadF32("s")
 	s := YMM()
 	VBROADCASTSS(sx, s)
 	Label(name + "_loop4")
@@ -720,7 +733,7 @@ func main() {
 		var mean VecVirtual
 		reduce("sumSqAVX2", "func(x *float32, n int, mean float32) float32", c("zero"),
 			func() {
-				mx := Load(Param("mean"), XMM())
+				mx := loadF32("mean")
 				mean = YMM()
 				VBROADCASTSS(mx, mean)
 			},
@@ -741,7 +754,7 @@ func main() {
 		dst := Load(Param("dst"), GP64())
 		x := Load(Param("x"), GP64())
 		n := Load(Param("n"), GP64())
-		mx := Load(Param("m"), XMM())
+		mx := loadF32("m")
 		m := YMM()
 		VBROADCASTSS(mx, m)
 		acc := newVec(U)
@@ -798,8 +811,8 @@ func main() {
 		g := Load(Param("gamma"), GP64())
 		bt := Load(Param("beta"), GP64())
 		n := Load(Param("n"), GP64())
-		meanx := Load(Param("mean"), XMM())
-		rstdx := Load(Param("rstd"), XMM())
+		meanx := loadF32("mean")
+		rstdx := loadF32("rstd")
 		shift, rstd := YMM(), YMM()
 		VBROADCASTSS(meanx, shift)
 		VBROADCASTSS(rstdx, rstd)
@@ -842,7 +855,7 @@ func main() {
 		Doc("momentsAVX2 returns sum(x-k) and sum((x-k)^2) over n (a multiple of 8) floats.")
 		x := Load(Param("x"), GP64())
 		n := Load(Param("n"), GP64())
-		kx := Load(Param("k"), XMM())
+		kx := loadF32("k")
 		k := YMM()
 		VBROADCASTSS(kx, k)
 		s, s2 := newVec(4), newVec(4)
@@ -885,70 +898,118 @@ func main() {
 		RET()
 	}
 
+	packA6()
 	softmax()
 	layerNorm()
 
 	Generate()
 }
 
-// layerNorm emits a whole-matrix LayerNorm that keeps each row in L1 between
-// its two passes (one-pass shifted moments, then normalise) and has no
-// per-row call overhead.
+// momLoop emits the moments loop (4 vectors per step, then single vectors)
+// over cnt floats: t = load(slot, disp); d = t - k; s += d; s2 += d*d. All
+// ptrs advance by the bytes consumed.
+func momLoop(prefix string, cnt Register, ptrs []Register, s, s2 vec, k VecVirtual, load func(disp int) VecVirtual) {
+	for _, u := range []int{4, 1} {
+		lbl := fmt.Sprintf("%s%d", prefix, u)
+		next := prefix + "done"
+		if u == 4 {
+			next = prefix + "1"
+		}
+		Label(lbl)
+		CMPQ(cnt, U8(8*u))
+		JL(LabelRef(next))
+		for i := 0; i < u; i++ {
+			d := load(32 * i)
+			VSUBPS(k, d, d)
+			VADDPS(d, s[i], s[i])
+			VFMADD231PS(d, d, s2[i])
+		}
+		for _, p := range ptrs {
+			ADDQ(U8(32*u), p)
+		}
+		SUBQ(U8(8*u), cnt)
+		JMP(LabelRef(lbl))
+	}
+	Label(prefix + "done")
+}
+
+// layerNorm emits a whole-matrix (Skip)LayerNorm that keeps each row in L1
+// between its two passes and has no per-row call overhead. Pass 1 takes the
+// moments shifted by the row's first element (one pass); with fused != 0 it
+// forms t = (x + skip) + bias, stores t to dst and takes the moments of t.
+// Pass 2 normalises x (or t) into dst.
 func layerNorm() {
-	TEXT("layerNormAVX2", NOSPLIT, "func(dst, x, gamma, beta *float32, m, n int, invN, eps float32)")
+	TEXT("layerNormAVX2", NOSPLIT, "func(dst, x, skip, bias, gamma, beta *float32, m, n int, invN, eps float32, fused int)")
 	Pragma("noescape")
 	Doc("layerNormAVX2 normalises m rows of n (a multiple of 8, > 0) floats:",
-		"dst = (x-mean)/sqrt(var+eps)*gamma + beta, moments shifted by x[0].")
+		"dst = (t-mean)/sqrt(var+eps)*gamma + beta with t = x, or, if fused != 0,",
+		"t = x + skip + bias (skip m x n, bias one row).")
 	dst := Load(Param("dst"), GP64())
 	x := Load(Param("x"), GP64())
+	skip := Load(Param("skip"), GP64())
 	m := Load(Param("m"), GP64())
-	n := Load(Param("n"), GP64())
-	invN := Load(Param("invN"), XMM())
-	eps := Load(Param("eps"), XMM())
+	rowBytes := Load(Param("n"), GP64())
+	SHLQ(U8(2), rowBytes)
 	TESTQ(m, m)
 	JZ(LabelRef("ln_done"))
 	Label("ln_row")
-	// Pass 1: moments.
-	k := YMM()
-	VBROADCASTSS(Mem{Base: x}, k)
 	s, s2 := newVec(4), newVec(4)
 	for i := 0; i < 4; i++ {
 		VXORPS(s[i], s[i], s[i])
 		VXORPS(s2[i], s2[i], s2[i])
 	}
-	xp, cnt := GP64(), GP64()
-	MOVQ(x, xp)
-	MOVQ(n, cnt)
-	for _, u := range []int{4, 1} {
-		lbl := fmt.Sprintf("ln_mom%d", u)
-		next := "ln_momdone"
-		if u == 4 {
-			next = "ln_mom1"
-		}
-		Label(lbl)
-		CMPQ(cnt, U8(8*u))
-		JL(LabelRef(next))
-		d := newVec(u)
-		for i := range d {
-			VMOVUPS(Mem{Base: xp, Disp: 32 * i}, d[i])
-			VSUBPS(k, d[i], d[i])
-			VADDPS(d[i], s[i], s[i])
-			VFMADD231PS(d[i], d[i], s2[i])
-		}
-		ADDQ(U8(32*u), xp)
-		SUBQ(U8(8*u), cnt)
-		JMP(LabelRef(lbl))
+	k := YMM()
+	src, cnt := GP64(), GP64()
+	fused := Load(Param("fused"), GP64())
+	TESTQ(fused, fused)
+	JZ(LabelRef("ln_plain"))
+	{
+		xp, sp, dp := GP64(), GP64(), GP64()
+		MOVQ(x, xp)
+		MOVQ(skip, sp)
+		MOVQ(dst, dp)
+		bp := Load(Param("bias"), GP64())
+		kx := XMM()
+		VMOVSS(Mem{Base: xp}, kx)
+		VADDSS(Mem{Base: sp}, kx, kx)
+		VADDSS(Mem{Base: bp}, kx, kx)
+		VBROADCASTSS(kx, k)
+		Load(Param("n"), cnt)
+		momLoop("ln_f", cnt, []Register{xp, sp, bp, dp}, s, s2, k, func(disp int) VecVirtual {
+			t := YMM()
+			VMOVUPS(Mem{Base: xp, Disp: disp}, t)
+			VADDPS(Mem{Base: sp, Disp: disp}, t, t)
+			VADDPS(Mem{Base: bp, Disp: disp}, t, t)
+			VMOVUPS(t, Mem{Base: dp, Disp: disp})
+			return t
+		})
+		MOVQ(dst, src)
+		JMP(LabelRef("ln_stats"))
 	}
-	Label("ln_momdone")
+	Label("ln_plain")
+	{
+		MOVQ(x, src)
+		xp := GP64()
+		MOVQ(x, xp)
+		VBROADCASTSS(Mem{Base: xp}, k)
+		Load(Param("n"), cnt)
+		momLoop("ln_p", cnt, []Register{xp}, s, s2, k, func(disp int) VecVirtual {
+			t := YMM()
+			VMOVUPS(Mem{Base: xp, Disp: disp}, t)
+			return t
+		})
+	}
+	Label("ln_stats")
 	VADDPS(s[1], s[0], s[0])
 	VADDPS(s2[1], s2[0], s2[0])
 	VADDPS(s[3], s[2], s[2])
 	VADDPS(s2[3], s2[2], s2[2])
 	VADDPS(s[2], s[0], s[0])
 	VADDPS(s2[2], s2[0], s2[0])
-	r := hsum(s[0], vaddps)   // sum(x-k)
-	r2 := hsum(s2[0], vaddps) // sum((x-k)^2)
+	r := hsum(s[0], vaddps)   // sum(t-k)
+	r2 := hsum(s2[0], vaddps) // sum((t-k)^2)
 	// dm = r/n; mean = k + dm; var = max(r2/n - dm^2, 0); rstd = 1/sqrt(var+eps)
+	invN := loadF32("invN")
 	VMULSS(invN, r, r)
 	VMULSS(invN, r2, r2)
 	t := XMM()
@@ -956,6 +1017,7 @@ func layerNorm() {
 	VSUBSS(t, r2, r2)
 	VXORPS(t, t, t)
 	VMAXSS(t, r2, r2)
+	eps := loadF32("eps")
 	VADDSS(eps, r2, r2)
 	VSQRTSS(r2, r2, r2)
 	VMOVSS(c("one"), t)
@@ -968,10 +1030,12 @@ func layerNorm() {
 	zero := YMM()
 	VXORPS(zero, zero, zero)
 	VSUBPS(shift, zero, shift) // -mean*rstd
-	// Pass 2: normalise (x is in L1 now).
+	// Pass 2: normalise (the row is in L1 now).
 	g := Load(Param("gamma"), GP64())
 	bt := Load(Param("beta"), GP64())
-	MOVQ(n, cnt)
+	dp := GP64()
+	MOVQ(dst, dp)
+	Load(Param("n"), cnt)
 	for _, u := range []int{2, 1} {
 		lbl := fmt.Sprintf("ln_norm%d", u)
 		next := "ln_normdone"
@@ -984,18 +1048,21 @@ func layerNorm() {
 		v := newVec(u)
 		for i := range v {
 			VMOVUPS(shift, v[i])
-			VFMADD231PS(Mem{Base: x, Disp: 32 * i}, rstd, v[i])
+			VFMADD231PS(Mem{Base: src, Disp: 32 * i}, rstd, v[i])
 			VMULPS(Mem{Base: g, Disp: 32 * i}, v[i], v[i])
 			VADDPS(Mem{Base: bt, Disp: 32 * i}, v[i], v[i])
-			VMOVUPS(v[i], Mem{Base: dst, Disp: 32 * i})
+			VMOVUPS(v[i], Mem{Base: dp, Disp: 32 * i})
 		}
-		for _, r := range []Register{x, g, bt, dst} {
+		for _, r := range []Register{src, g, bt, dp} {
 			ADDQ(U8(32*u), r)
 		}
 		SUBQ(U8(8*u), cnt)
 		JMP(LabelRef(lbl))
 	}
 	Label("ln_normdone")
+	ADDQ(rowBytes, x)
+	ADDQ(rowBytes, dst)
+	ADDQ(rowBytes, skip)
 	DECQ(m)
 	JNZ(LabelRef("ln_row"))
 	Label("ln_done")
@@ -1154,6 +1221,80 @@ func softmax() {
 	DECQ(m)
 	JNZ(LabelRef("sm_row"))
 	Label("sm_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packA6 emits the SGEMM A packer for a full 6-row panel:
+// dst[q*6+i] = alpha*a[i*lda+q] for i < 6, q < kc (kc a multiple of 8).
+// Each 6x8 block is transposed with an 8x8 unpack/shuffle/permute network
+// (rows 6 and 7 zero).
+func packA6() {
+	TEXT("packA6AVX2", NOSPLIT, "func(dst, a *float32, lda, kc int, alpha float32)")
+	Pragma("noescape")
+	Doc("packA6AVX2 packs 6 rows of A (row stride lda) times alpha into K-major",
+		"6-float groups: dst[q*6+i] = alpha*a[i*lda+q], q < kc (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	p0 := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	kc := Load(Param("kc"), GP64())
+	ax := loadF32("alpha")
+	alpha := YMM()
+	VBROADCASTSS(ax, alpha)
+	SHLQ(U8(2), lda)
+	p3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, p3) // 3*lda
+	ADDQ(p0, p3)
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	SHRQ(U8(3), kc)
+	JZ(LabelRef("pa_done"))
+	Label("pa_loop")
+	r := newVec(6)
+	VMULPS(Mem{Base: p0}, alpha, r[0])
+	VMULPS(Mem{Base: p0, Index: lda, Scale: 1}, alpha, r[1])
+	VMULPS(Mem{Base: p0, Index: lda, Scale: 2}, alpha, r[2])
+	VMULPS(Mem{Base: p3}, alpha, r[3])
+	VMULPS(Mem{Base: p3, Index: lda, Scale: 1}, alpha, r[4])
+	VMULPS(Mem{Base: p3, Index: lda, Scale: 2}, alpha, r[5])
+	t := newVec(6)
+	VUNPCKLPS(r[1], r[0], t[0])
+	VUNPCKHPS(r[1], r[0], t[1])
+	VUNPCKLPS(r[3], r[2], t[2])
+	VUNPCKHPS(r[3], r[2], t[3])
+	VUNPCKLPS(r[5], r[4], t[4])
+	VUNPCKHPS(r[5], r[4], t[5])
+	sv := newVec(8)
+	VSHUFPS(U8(0x44), t[2], t[0], sv[0])
+	VSHUFPS(U8(0xEE), t[2], t[0], sv[1])
+	VSHUFPS(U8(0x44), t[3], t[1], sv[2])
+	VSHUFPS(U8(0xEE), t[3], t[1], sv[3])
+	VSHUFPS(U8(0x44), zero, t[4], sv[4])
+	VSHUFPS(U8(0xEE), zero, t[4], sv[5])
+	VSHUFPS(U8(0x44), zero, t[5], sv[6])
+	VSHUFPS(U8(0xEE), zero, t[5], sv[7])
+	o := newVec(8)
+	for q := 0; q < 4; q++ {
+		VPERM2F128(U8(0x20), sv[q+4], sv[q], o[q])
+	}
+	for q := 0; q < 4; q++ {
+		VPERM2F128(U8(0x31), sv[q+4], sv[q], o[q+4])
+	}
+	// Column q goes to dst[q*6 : q*6+6]; the 8-wide stores overlap the next
+	// column's slot (rewritten next), the last one is stored exactly.
+	for q := 0; q < 7; q++ {
+		VMOVUPS(o[q], Mem{Base: dst, Disp: 24 * q})
+	}
+	VMOVUPS(o[7].AsX(), Mem{Base: dst, Disp: 24 * 7})
+	hi := XMM()
+	VEXTRACTF128(U8(1), o[7], hi)
+	VMOVLPS(hi, Mem{Base: dst, Disp: 24*7 + 16})
+	ADDQ(U8(32), p0)
+	ADDQ(U8(32), p3)
+	ADDQ(U8(192), dst)
+	DECQ(kc)
+	JNZ(LabelRef("pa_loop"))
+	Label("pa_done")
 	VZEROUPPER()
 	RET()
 }

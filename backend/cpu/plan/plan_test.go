@@ -1,0 +1,61 @@
+package plan
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/llmc/llmc/conformance"
+	"github.com/llmc/llmc/frontend/onnx"
+	"github.com/llmc/llmc/ir"
+	"github.com/llmc/llmc/passes"
+)
+
+func tensors(t *testing.T, in map[string]ir.Datum) map[string]*ir.Tensor {
+	out := map[string]*ir.Tensor{}
+	for k, d := range in {
+		tt, ok := d.(*ir.Tensor)
+		require.True(t, ok)
+		out[k] = tt
+	}
+	return out
+}
+
+// TestCommittedModels runs every committed BERT on the CPU plan, as imported (-O0: reference
+// fallbacks for most ops) and optimized (-O2: fused kernels), against PyTorch's outputs.
+func TestCommittedModels(t *testing.T) {
+	paths, _ := filepath.Glob("../../../testdata/models/bert-*/model.onnx")
+	require.NotEmpty(t, paths)
+	for _, path := range paths {
+		name := filepath.Base(filepath.Dir(path))
+		if name == "bert-base" || name == "bert-base-opset17" {
+			continue
+		}
+		for _, level := range []int{0, 2} {
+			m, err := onnx.Load(path)
+			require.NoError(t, err)
+			_, err = passes.Optimize(m, level, passes.Options{})
+			require.NoError(t, err)
+			ds, err := onnx.ReadTestDataSet(filepath.Join(filepath.Dir(path), "test_data_set_0"), m.Graph)
+			require.NoError(t, err)
+			for _, threads := range []int{1, 2} {
+				model, err := New(m.Graph, Options{Threads: threads})
+				require.NoError(t, err)
+				got, err := model.Run(tensors(t, ds.Inputs))
+				require.NoError(t, err, "%s -O%d", name, level)
+				for i, want := range ds.Outputs {
+					require.Equal(t, "", conformance.Compare(got[i], want, 1e-3, 1e-4), "%s -O%d threads %d output %d", name, level, threads, i)
+				}
+				p, err := model.PlanFor(tensors(t, ds.Inputs))
+				require.NoError(t, err)
+				st := p.Stats()
+				require.LessOrEqual(t, st.ArenaBytes, st.IntermediateBytes+64*int64(st.Steps))
+				if level == 2 {
+					require.Zero(t, st.Kernels["ref:Attention"], "fused ops must run on CPU kernels: %v", st.Kernels)
+					require.Greater(t, st.Kernels["attention"], 0, "%v", st.Kernels)
+				}
+			}
+		}
+	}
+}
