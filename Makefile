@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 DEMO_MODEL := testdata/models/bert-tiny-opset14
 
-.PHONY: all build test test-go check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate
+.PHONY: check-compiled all build test test-go check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate
 
 all: build
 
@@ -25,7 +25,7 @@ check-fmt:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # Generated code must regenerate byte-identically.
-check-generated:
+check-generated: check-compiled
 	bash frontend/onnx/onnxpb/regen_check.sh
 	@if [ -f backend/cpu/gen.sh ]; then bash backend/cpu/gen.sh --check; fi
 
@@ -45,11 +45,21 @@ conformance: build
 generate:
 	$(GO) generate ./...
 
-# The newcomer's main job on a committed model: inspect it, draw it, run it against PyTorch's outputs.
+# The newcomer's main job on a committed model: compile bert-tiny into a Go package, check it
+# against PyTorch's outputs, and run the example app that imports it.
+COMPILED := examples/bert-classify/berttiny
 demo: build
 	bin/llmc inspect $(DEMO_MODEL)/model.onnx
-	bin/llmc dot $(DEMO_MODEL)/model.onnx -o bin/bert-tiny.dot
 	bin/llmc run $(DEMO_MODEL)/model.onnx --test-data $(DEMO_MODEL)/test_data_set_0 --atol 1e-4
+	bin/llmc compile $(DEMO_MODEL)/model.onnx -o $(COMPILED)
+	$(GO) test -count=1 ./$(COMPILED)
+	$(GO) run ./examples/bert-classify
+
+# Regenerate the committed compiled package and fail if it differs.
+check-compiled: build
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	mkdir -p $$tmp/berttiny && bin/llmc compile $(DEMO_MODEL)/model.onnx -o $$tmp/berttiny --package berttiny >/dev/null && \
+	diff -r -q $$tmp/berttiny $(COMPILED) || { echo "$(COMPILED) is stale: run make demo"; exit 1; }
 
 clean:
 	rm -rf bin

@@ -115,3 +115,10 @@ func TestOpTableDomains(t *testing.T) {
 	require.NotNil(t, LookupOp("ai.onnx", "MatMul"))
 	require.NotNil(t, LookupOp("com.microsoft", "Attention"))
 }
+
+func TestNewTensorHugeDoesNotOverflow(t *testing.T) {
+	_, err := NewTensor(Float64, []int64{1 << 59}, 0)
+	require.ErrorIs(t, err, ErrTooLarge)
+	_, err = NewTensor(Float64, []int64{1 << 59}, 1<<30)
+	require.ErrorIs(t, err, ErrTooLarge)
+}

@@ -307,7 +307,7 @@ func init() {
 		Infer: inferSkipLayerNorm})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "EmbedLayerNormalization", Since: 1, Category: "fused",
 		Doc:   "BERT embedding: LayerNorm(word[ids] + position[pos] + segment[seg]) plus the mask's per-row token count",
-		MinIn: 1, MaxIn: 9, MinOut: 1, MaxOut: 3, // 7 to 9 inputs, checked by the inference hook
+		MinIn: 7, MaxIn: 9, MinOut: 2, MaxOut: 3, OptionalIn: []int{1, 4},
 		Attrs: []AttrSpec{optFloat("epsilon", 1e-12), optInt("mask_index_type", 1)},
 		Infer: inferEmbedLayerNorm})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "BiasGelu", Since: 1, Category: "fused", Flags: Elementwise,

@@ -130,7 +130,8 @@ func inferGather(c *InferContext) ([]Type, error) {
 		return nil, err
 	}
 	// constant indices must be in range
-	if v, ok := c.ConstInt64s(1); ok && x.Shape[ax].IsConcrete() {
+	if t := shapeConstTensor(c, 1); t != nil && t.DType.IsInt() && x.Shape[ax].IsConcrete() {
+		v := t.AsInt64s()
 		n := x.Shape[ax].Value
 		for _, k := range v {
 			if k < -n || k >= n {
@@ -257,14 +258,16 @@ func inferRange(c *InferContext) ([]Type, error) {
 	}
 	out := TensorType(dt, Shape{UnknownDim()})
 	var v [3]float64
+	var ts [3]*Tensor
 	for i := range v {
-		if i >= len(c.Consts) || c.Consts[i] == nil || c.Consts[i].Len() != 1 {
+		ts[i] = shapeConstTensor(c, i)
+		if ts[i] == nil || ts[i].Len() != 1 || ts[i].DType == String || ts[i].DType != ts[0].DType {
 			return []Type{out}, nil
 		}
-		v[i] = c.Consts[i].Float64At(0)
+		v[i] = ts[i].Float64At(0)
 	}
-	if c.Consts[0].DType.IsInt() {
-		a, b, d := c.Consts[0].Int64At(0), c.Consts[1].Int64At(0), c.Consts[2].Int64At(0)
+	if ts[0].DType.IsInt() {
+		a, b, d := ts[0].Int64At(0), ts[1].Int64At(0), ts[2].Int64At(0)
 		n, err := RangeCountInt(a, b, d)
 		if err != nil {
 			return nil, err
@@ -453,8 +456,8 @@ func inferOneHot(c *InferContext) ([]Type, error) {
 		return nil, err
 	}
 	depth := UnknownDim()
-	if i := 1; i < len(c.Consts) && c.Consts[i] != nil && c.Consts[i].Len() == 1 {
-		d := c.Consts[i].Float64At(0)
+	if t := shapeConstTensor(c, 1); t != nil && t.Len() == 1 && t.DType != String {
+		d := t.Float64At(0)
 		if d < 1 {
 			return nil, fmt.Errorf("depth %g must be at least 1", d)
 		}
@@ -531,7 +534,7 @@ func inferTopK(c *InferContext) ([]Type, error) {
 		if c.In[1].Ranked && !(len(c.In[1].Shape) == 1 && (!c.In[1].Shape[0].IsConcrete() || c.In[1].Shape[0].Value == 1)) {
 			return nil, fmt.Errorf("k has shape %s, want [1]", c.In[1].Shape)
 		}
-		if v, ok := c.ConstInt64s(1); ok && len(v) == 1 {
+		if v, ok, _ := shapeInputInts(c, 1); ok && len(v) == 1 {
 			k = D(v[0])
 		}
 	} else {

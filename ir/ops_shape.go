@@ -118,7 +118,7 @@ type shapeVal struct {
 	Known bool
 }
 
-// shapeDim converts an element to a dim: a non-negative known value, a symbol, or unknown.
+// dim converts an element to a dim: a non-negative known value, a symbol, or unknown.
 func (s shapeVal) dim() Dim {
 	switch {
 	case s.Known && s.N >= 0:
@@ -1315,7 +1315,7 @@ func shapeAddDim(d Dim, k int64) Dim {
 	return UnknownDim()
 }
 
-// PadSpec returns the pads of a Pad node for rank r as begin/end amounts per axis, reading the
+// padSpec returns the pads of a Pad node for rank r as begin/end amounts per axis, reading the
 // attributes (opset < 11) or the constant pads and axes inputs (opset >= 11); ok is false when
 // they are not constant.
 func padSpec(c *InferContext, r int) (begin, end []int64, ok bool, err error) {
@@ -1456,16 +1456,19 @@ func shapeBlockInfer(c *InferContext, toSpace bool) ([]Type, error) {
 }
 
 // shapeConstTensor returns the data of input i when it is an initializer or the output of a
-// Constant node holding a tensor, else nil.
+// (dense) Constant node, else nil.
 func shapeConstTensor(c *InferContext, i int) *Tensor {
 	if i < len(c.Consts) && c.Consts[i] != nil {
+		if c.Consts[i].Validate() != nil {
+			return nil
+		}
 		return c.Consts[i]
 	}
 	if !c.HasInput(i) {
 		return nil
 	}
-	if d := c.Node.Inputs[i].Def; d != nil && d.Op == "Constant" && d.Domain == "" {
-		if t := d.AttrTensor("value"); t != nil && t.Validate() == nil {
+	if d := c.Node.Inputs[i].Def; d != nil && d.Op == "Constant" && d.Domain == "" && d.Attr("sparse_value") == nil {
+		if t, err := ConstantValue(d); err == nil {
 			return t
 		}
 	}

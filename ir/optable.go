@@ -106,6 +106,9 @@ type OpSchema struct {
 	MinOut   int
 	MaxOut   int // -1: variadic
 	Attrs    []AttrSpec
+	// OptionalIn lists input positions below MinIn that may be left empty (ONNX schemas with an
+	// optional input among required ones, e.g. EmbedLayerNormalization's segment_ids).
+	OptionalIn []int
 	// AnyAttrs accepts attributes not listed (ops whose attribute set varied across versions in
 	// ways the table does not spell out).
 	AnyAttrs bool
@@ -225,7 +228,7 @@ func CheckNodeContract(n *Node, opset int64) error {
 		return fmt.Errorf("%s: %v", n.Describe(), err)
 	}
 	for i := 0; i < s.MinIn && i < len(n.Inputs); i++ {
-		if n.Inputs[i] == nil {
+		if n.Inputs[i] == nil && !containsInt(s.OptionalIn, i) {
 			return fmt.Errorf("%s: required input %d is missing", n.Describe(), i)
 		}
 	}
@@ -293,4 +296,13 @@ func checkArity(what string, got, lo, hi int) error {
 		return fmt.Errorf("has %d %ss, want %s", got, what, want)
 	}
 	return nil
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }

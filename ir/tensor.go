@@ -38,9 +38,14 @@ func NumElements(dims []int64) (int64, error) {
 	return n, nil
 }
 
-// ByteSize is the number of bytes n elements of dt occupy (rounded up for sub-byte types).
+// ByteSize is the number of bytes n elements of dt occupy (rounded up for sub-byte types). It
+// saturates at 2^62 instead of overflowing.
 func ByteSize(dt DType, n int64) int64 {
-	return (n*int64(dt.Bits()) + 7) / 8
+	bits := int64(dt.Bits())
+	if bits > 0 && n > (1<<62)/bits {
+		return 1 << 62
+	}
+	return (n*bits + 7) / 8
 }
 
 // Len returns the number of elements (shape product); the shape is assumed validated.
@@ -71,6 +76,9 @@ func NewTensor(dt DType, shape []int64, maxBytes int64) (*Tensor, error) {
 		return t, nil
 	}
 	nb := ByteSize(dt, n)
+	if nb >= 1<<62 || nb > int64(^uint(0)>>1) {
+		return nil, fmt.Errorf("%w: %s%v needs more than 2^62 bytes", ErrTooLarge, dt, shape)
+	}
 	if maxBytes > 0 && nb > maxBytes {
 		return nil, fmt.Errorf("%w: %s%v needs %d bytes, over the %d-byte limit", ErrTooLarge, dt, shape, nb, maxBytes)
 	}

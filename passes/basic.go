@@ -81,7 +81,7 @@ func foldNode(g *ir.Graph, n *ir.Node, users *ir.Users) ([]*ir.Tensor, string, e
 		return nil, "", nil
 	}
 	if n.Domain == "" && n.Op == "Constant" {
-		if t := n.AttrTensor("value"); t != nil && len(n.Outputs) == 1 && n.Outputs[0] != nil {
+		if t, err := ir.ConstantValue(n); err == nil && len(n.Outputs) == 1 && n.Outputs[0] != nil {
 			return []*ir.Tensor{t}, "constant-node", nil
 		}
 	}

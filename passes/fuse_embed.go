@@ -10,6 +10,7 @@ type embedMatch struct {
 	ids, segIDs    *ir.Value
 	word, pos, seg *ir.Value
 	gamma, beta    *ir.Value
+	sum            *ir.Value // the embedding sum, when other nodes read it too (pre-LN residual)
 }
 
 // addLeaves flattens a tree of single-reader Adds into its leaves.
@@ -132,6 +133,11 @@ func matchEmbedLayerNorm(rc *RewriteContext, ln *ir.Node) (any, string) {
 	if m.pos == nil {
 		return nil, "no position embedding"
 	}
+	if rc.Users.Count(ln.Inputs[0]) > 1 {
+		// Pre-LN models add the sum to the first block's output: take it from the fused op's
+		// embedding_sum output.
+		m.sum = ln.Inputs[0]
+	}
 	return m, ""
 }
 
@@ -171,9 +177,16 @@ func rewriteEmbedLayerNorm(rc *RewriteContext, mm any) error {
 		}
 	}
 	ins := []*ir.Value{ids, seg, m.word, m.pos, m.seg, m.gamma, m.beta}
-	n, err := rc.G.AddNode(rc.Names, MSDomain, "EmbedLayerNormalization", ins, 2, ir.AFloat("epsilon", m.ln.AttrFloat("epsilon", 1e-5)))
+	nout := 2
+	if m.sum != nil {
+		nout = 3
+	}
+	n, err := rc.G.AddNode(rc.Names, MSDomain, "EmbedLayerNormalization", ins, nout, ir.AFloat("epsilon", m.ln.AttrFloat("epsilon", 1e-5)))
 	if err != nil {
 		return err
+	}
+	if m.sum != nil {
+		rc.G.ReplaceUses(m.sum, n.Outputs[2])
 	}
 	rc.G.ReplaceUses(m.ln.Outputs[0], n.Outputs[0])
 	return nil

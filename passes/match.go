@@ -26,7 +26,9 @@ func constOf(v *ir.Value) *ir.Tensor {
 		return v.Const
 	}
 	if n := producer(v, "Constant"); n != nil {
-		return n.AttrTensor("value")
+		if t, err := ir.ConstantValue(n); err == nil {
+			return t
+		}
 	}
 	return nil
 }

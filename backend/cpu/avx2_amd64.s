@@ -2449,6 +2449,361 @@ pa_done:
 	VZEROUPPER
 	RET
 
+// func packBT16AVX2(dst *float32, b *float32, ldb int, kc int)
+// Requires: AVX
+TEXT ·packBT16AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ ldb+16(FP), DX
+	MOVQ kc+24(FP), BX
+	SHLQ $0x02, DX
+	SHRQ $0x03, BX
+	JZ   pbt_done
+
+pbt_loop:
+	MOVQ       CX, SI
+	VMOVUPS    (SI), Y0
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y1
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y2
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y3
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y4
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y5
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y6
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x20, Y3, Y1, Y9
+	VPERM2F128 $0x20, Y5, Y8, Y10
+	VPERM2F128 $0x20, Y4, Y0, Y11
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x31, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y6, (AX)
+	VMOVUPS    Y9, 64(AX)
+	VMOVUPS    Y10, 128(AX)
+	VMOVUPS    Y11, 192(AX)
+	VMOVUPS    Y2, 256(AX)
+	VMOVUPS    Y1, 320(AX)
+	VMOVUPS    Y3, 384(AX)
+	VMOVUPS    Y0, 448(AX)
+	MOVQ       CX, SI
+	ADDQ       DX, SI
+	ADDQ       DX, SI
+	ADDQ       DX, SI
+	ADDQ       DX, SI
+	ADDQ       DX, SI
+	ADDQ       DX, SI
+	ADDQ       DX, SI
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y0
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y1
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y2
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y3
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y4
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y5
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y6
+	ADDQ       DX, SI
+	VMOVUPS    (SI), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y0
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y2
+	VUNPCKLPS  Y5, Y4, Y3
+	VUNPCKHPS  Y5, Y4, Y4
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y6
+	VSHUFPS    $0x44, Y1, Y8, Y7
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y2, Y0, Y8
+	VSHUFPS    $0xee, Y2, Y0, Y0
+	VSHUFPS    $0x44, Y5, Y3, Y2
+	VSHUFPS    $0xee, Y5, Y3, Y3
+	VSHUFPS    $0x44, Y6, Y4, Y5
+	VSHUFPS    $0xee, Y6, Y4, Y4
+	VPERM2F128 $0x20, Y2, Y7, Y6
+	VPERM2F128 $0x20, Y3, Y1, Y9
+	VPERM2F128 $0x20, Y5, Y8, Y10
+	VPERM2F128 $0x20, Y4, Y0, Y11
+	VPERM2F128 $0x31, Y2, Y7, Y2
+	VPERM2F128 $0x31, Y3, Y1, Y1
+	VPERM2F128 $0x31, Y5, Y8, Y3
+	VPERM2F128 $0x31, Y4, Y0, Y0
+	VMOVUPS    Y6, 32(AX)
+	VMOVUPS    Y9, 96(AX)
+	VMOVUPS    Y10, 160(AX)
+	VMOVUPS    Y11, 224(AX)
+	VMOVUPS    Y2, 288(AX)
+	VMOVUPS    Y1, 352(AX)
+	VMOVUPS    Y3, 416(AX)
+	VMOVUPS    Y0, 480(AX)
+	ADDQ       $0x20, CX
+	ADDQ       $0x00000200, AX
+	DECQ       BX
+	JNZ        pbt_loop
+
+pbt_done:
+	VZEROUPPER
+	RET
+
+// func epilogueTileAVX2(c *float32, ldc int, rows int, bias *float32, scale float32, res *float32, ldr int, flags int, act int)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·epilogueTileAVX2(SB), NOSPLIT, $0-72
+	MOVQ  c+0(FP), AX
+	MOVQ  ldc+8(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  rows+16(FP), DX
+	MOVQ  res+40(FP), BX
+	MOVQ  ldr+48(FP), SI
+	SHLQ  $0x02, SI
+	TESTQ DX, DX
+	JZ    ep_done
+
+ep_row:
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	MOVQ    flags+56(FP), DI
+	TESTQ   $0x00000001, DI
+	JZ      ep_nobias
+	MOVQ    bias+24(FP), R8
+	VADDPS  (R8), Y0, Y0
+	VADDPS  32(R8), Y1, Y1
+
+ep_nobias:
+	TESTQ        $0x00000002, DI
+	JZ           ep_noscale
+	VMOVSS       scale+32(FP), X2
+	VBROADCASTSS X2, Y2
+	VMULPS       Y2, Y0, Y0
+	VMULPS       Y2, Y1, Y1
+
+ep_noscale:
+	MOVQ         act+64(FP), R8
+	CMPQ         R8, $0x01
+	JNE          ep_notgelu
+	VANDPS       absmask<>+0(SB), Y0, Y2
+	VANDPS       absmask<>+0(SB), Y1, Y3
+	VMULPS       rsqrt2<>+0(SB), Y2, Y4
+	VMULPS       rsqrt2<>+0(SB), Y3, Y5
+	VMOVUPS      half<>+0(SB), Y6
+	VMOVUPS      half<>+0(SB), Y7
+	VMOVUPS      one<>+0(SB), Y8
+	VMOVUPS      one<>+0(SB), Y9
+	VFMADD213PS  one<>+0(SB), Y4, Y6
+	VDIVPS       Y6, Y8, Y6
+	VFMADD213PS  one<>+0(SB), Y5, Y7
+	VDIVPS       Y7, Y9, Y7
+	VMOVUPS      erfc_c9<>+0(SB), Y4
+	VMOVUPS      erfc_c9<>+0(SB), Y5
+	VFMADD213PS  erfc_c8<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c8<>+0(SB), Y7, Y5
+	VFMADD213PS  erfc_c7<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c7<>+0(SB), Y7, Y5
+	VFMADD213PS  erfc_c6<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c6<>+0(SB), Y7, Y5
+	VFMADD213PS  erfc_c5<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c5<>+0(SB), Y7, Y5
+	VFMADD213PS  erfc_c4<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c4<>+0(SB), Y7, Y5
+	VFMADD213PS  erfc_c3<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c3<>+0(SB), Y7, Y5
+	VFMADD213PS  erfc_c2<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c2<>+0(SB), Y7, Y5
+	VFMADD213PS  erfc_c1<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c1<>+0(SB), Y7, Y5
+	VFMADD213PS  erfc_c0<>+0(SB), Y6, Y4
+	VFMADD213PS  erfc_c0<>+0(SB), Y7, Y5
+	VMULPS       half<>+0(SB), Y2, Y8
+	VFNMADD231PS Y2, Y8, Y4
+	VMULPS       half<>+0(SB), Y3, Y9
+	VFNMADD231PS Y3, Y9, Y5
+	VMOVUPS      exp_hi<>+0(SB), Y2
+	VMOVUPS      exp_hi<>+0(SB), Y3
+	VMINPS       Y4, Y2, Y2
+	VMINPS       Y5, Y3, Y3
+	VMOVUPS      exp_lo<>+0(SB), Y4
+	VMOVUPS      exp_lo<>+0(SB), Y5
+	VMAXPS       Y2, Y4, Y4
+	VMAXPS       Y3, Y5, Y5
+	VMOVUPS      log2e<>+0(SB), Y2
+	VMOVUPS      log2e<>+0(SB), Y3
+	VFMADD213PS  shifter<>+0(SB), Y4, Y2
+	VFMADD213PS  shifter<>+0(SB), Y5, Y3
+	VSUBPS       shifter<>+0(SB), Y2, Y8
+	VSUBPS       shifter<>+0(SB), Y3, Y9
+	VFNMADD231PS ln2hi<>+0(SB), Y8, Y4
+	VFNMADD231PS ln2hi<>+0(SB), Y9, Y5
+	VFNMADD231PS ln2lo<>+0(SB), Y8, Y4
+	VFNMADD231PS ln2lo<>+0(SB), Y9, Y5
+	VMOVUPS      exp_p0<>+0(SB), Y10
+	VMOVUPS      exp_p0<>+0(SB), Y11
+	VFMADD213PS  exp_p1<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p1<>+0(SB), Y5, Y11
+	VFMADD213PS  exp_p2<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p2<>+0(SB), Y5, Y11
+	VFMADD213PS  exp_p3<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p3<>+0(SB), Y5, Y11
+	VFMADD213PS  exp_p4<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p4<>+0(SB), Y5, Y11
+	VFMADD213PS  exp_p5<>+0(SB), Y4, Y10
+	VFMADD213PS  exp_p5<>+0(SB), Y5, Y11
+	VMULPS       Y4, Y4, Y8
+	VMULPS       Y5, Y5, Y9
+	VFMADD213PS  Y4, Y8, Y10
+	VFMADD213PS  Y5, Y9, Y11
+	VADDPS       one<>+0(SB), Y10, Y10
+	VPADDD       i32_126<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VADDPS       one<>+0(SB), Y11, Y11
+	VPADDD       i32_126<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y2, Y10, Y10
+	VADDPS       Y10, Y10, Y10
+	VMULPS       Y3, Y11, Y11
+	VADDPS       Y11, Y11, Y11
+	VMULPS       Y6, Y10, Y10
+	VMULPS       Y7, Y11, Y11
+	VMULPS       Y0, Y10, Y10
+	VMULPS       half<>+0(SB), Y10, Y10
+	VSUBPS       Y10, Y0, Y2
+	VBLENDVPS    Y0, Y10, Y2, Y2
+	VMULPS       Y1, Y11, Y11
+	VMULPS       half<>+0(SB), Y11, Y11
+	VSUBPS       Y11, Y1, Y3
+	VBLENDVPS    Y1, Y11, Y3, Y3
+	VMOVUPS      Y2, Y0
+	VMOVUPS      Y3, Y1
+	JMP          ep_actdone
+
+ep_notgelu:
+	CMPQ         R8, $0x02
+	JNE          ep_actdone
+	VMOVUPS      gelu_c1m2<>+0(SB), Y2
+	VMOVUPS      gelu_c1m2<>+0(SB), Y3
+	VMULPS       Y0, Y0, Y4
+	VFMADD213PS  gelu_c0m2<>+0(SB), Y4, Y2
+	VMULPS       Y0, Y2, Y2
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  gelu_c0m2<>+0(SB), Y4, Y3
+	VMULPS       Y1, Y3, Y3
+	VMOVUPS      exp_hi<>+0(SB), Y4
+	VMOVUPS      exp_hi<>+0(SB), Y5
+	VMINPS       Y2, Y4, Y4
+	VMINPS       Y3, Y5, Y5
+	VMOVUPS      exp_lo<>+0(SB), Y2
+	VMOVUPS      exp_lo<>+0(SB), Y3
+	VMAXPS       Y4, Y2, Y2
+	VMAXPS       Y5, Y3, Y3
+	VMOVUPS      log2e<>+0(SB), Y4
+	VMOVUPS      log2e<>+0(SB), Y5
+	VFMADD213PS  shifter<>+0(SB), Y2, Y4
+	VFMADD213PS  shifter<>+0(SB), Y3, Y5
+	VSUBPS       shifter<>+0(SB), Y4, Y6
+	VSUBPS       shifter<>+0(SB), Y5, Y7
+	VFNMADD231PS ln2hi<>+0(SB), Y6, Y2
+	VFNMADD231PS ln2hi<>+0(SB), Y7, Y3
+	VFNMADD231PS ln2lo<>+0(SB), Y6, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y7, Y3
+	VMOVUPS      exp_p0<>+0(SB), Y8
+	VMOVUPS      exp_p0<>+0(SB), Y9
+	VFMADD213PS  exp_p1<>+0(SB), Y2, Y8
+	VFMADD213PS  exp_p1<>+0(SB), Y3, Y9
+	VFMADD213PS  exp_p2<>+0(SB), Y2, Y8
+	VFMADD213PS  exp_p2<>+0(SB), Y3, Y9
+	VFMADD213PS  exp_p3<>+0(SB), Y2, Y8
+	VFMADD213PS  exp_p3<>+0(SB), Y3, Y9
+	VFMADD213PS  exp_p4<>+0(SB), Y2, Y8
+	VFMADD213PS  exp_p4<>+0(SB), Y3, Y9
+	VFMADD213PS  exp_p5<>+0(SB), Y2, Y8
+	VFMADD213PS  exp_p5<>+0(SB), Y3, Y9
+	VMULPS       Y2, Y2, Y6
+	VMULPS       Y3, Y3, Y7
+	VFMADD213PS  Y2, Y6, Y8
+	VFMADD213PS  Y3, Y7, Y9
+	VADDPS       one<>+0(SB), Y8, Y8
+	VPADDD       i32_126<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VADDPS       one<>+0(SB), Y9, Y9
+	VPADDD       i32_126<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y4, Y8, Y8
+	VADDPS       Y8, Y8, Y8
+	VMULPS       Y5, Y9, Y9
+	VADDPS       Y9, Y9, Y9
+	VADDPS       one<>+0(SB), Y8, Y8
+	VDIVPS       Y8, Y0, Y0
+	VADDPS       one<>+0(SB), Y9, Y9
+	VDIVPS       Y9, Y1, Y1
+	VMOVUPS      Y0, Y0
+	VMOVUPS      Y1, Y1
+
+ep_actdone:
+	TESTQ  $0x00000004, DI
+	JZ     ep_nores
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+
+ep_nores:
+	VMOVUPS    Y0, (AX)
+	VMOVUPS    Y1, 32(AX)
+	ADDQ       CX, AX
+	ADDQ       SI, BX
+	DECQ       DX
+	JNZ        ep_row
+	MOVQ       flags+56(FP), AX
+	TESTQ      $0x00000004, AX
+	JZ         ep_done
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+
+ep_done:
+	VZEROUPPER
+	RET
+
 // func softmaxAVX2(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
 // Requires: AVX, AVX2, FMA3
 TEXT ·softmaxAVX2(SB), NOSPLIT, $0-48

@@ -116,6 +116,17 @@ func momentsAVX2(x *float32, n int, k float32) (s float32, s2 float32)
 //go:noescape
 func packA6AVX2(dst *float32, a *float32, lda int, kc int, alpha float32)
 
+// packBT16AVX2 packs 16 rows of B (row stride ldb) column-major into
+// 16-float groups: dst[q*16+j] = b[j*ldb+q], q < kc (a multiple of 8).
+//
+//go:noescape
+func packBT16AVX2(dst *float32, b *float32, ldb int, kc int)
+
+// epilogueTileAVX2 applies the fused epilogue to rows x 16 floats of c.
+//
+//go:noescape
+func epilogueTileAVX2(c *float32, ldc int, rows int, bias *float32, scale float32, res *float32, ldr int, flags int, act int)
+
 // softmaxAVX2 computes the softmax of m rows of n (a multiple of 8, > 0) floats,
 // adding the mask row first if hasMask != 0.
 //

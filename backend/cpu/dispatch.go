@@ -63,6 +63,12 @@ type kernelTable struct {
 	// packA6 (optional, may be nil): packs a full 6-row A panel, kc a multiple
 	// of 8: dst[q*6+i] = alpha*a[i*lda+q].
 	packA6 func(dst, a []float32, lda, kc int, alpha float32)
+	// packBT16 (optional, may be nil): packs 16 rows of a transposed B,
+	// kc a multiple of 8: dst[q*16+j] = b[j*ldb+q].
+	packBT16 func(dst, b []float32, ldb, kc int)
+	// epiTile (optional, may be nil): applies an epilogue to rows x 16
+	// floats of c in one call (bias/res nil when absent).
+	epiTile func(c []float32, ldc, rows int, bias []float32, scale float32, res []float32, ldr int, act Activation)
 	// layerNorm (optional, may be nil): LayerNorm of m rows of n floats (n a
 	// multiple of 8) of x, or of x + skip + bias when skip and bias are both
 	// non-nil; dst may alias x or skip.

@@ -111,6 +111,35 @@ func registerArch() {
 			_ = a[5*lda+kc-1]
 			packA6AVX2(&dst[0], &a[0], lda, kc, alpha)
 		},
+		packBT16: func(dst, b []float32, ldb, kc int) {
+			_ = dst[kc*gemmNR-1]
+			_ = b[(gemmNR-1)*ldb+kc-1]
+			packBT16AVX2(&dst[0], &b[0], ldb, kc)
+		},
+		epiTile: func(c []float32, ldc, rows int, bias []float32, scale float32, res []float32, ldr int, act Activation) {
+			if rows <= 0 {
+				return
+			}
+			_ = c[(rows-1)*ldc+gemmNR-1]
+			flags := 0
+			bp, rp := &c[0], &c[0]
+			if bias != nil {
+				_ = bias[gemmNR-1]
+				flags |= 1
+				bp = &bias[0]
+			}
+			if scale != 0 {
+				flags |= 2
+			}
+			if res != nil {
+				_ = res[(rows-1)*ldr+gemmNR-1]
+				flags |= 4
+				rp = &res[0]
+			} else {
+				ldr = 0
+			}
+			epilogueTileAVX2(&c[0], ldc, rows, bp, scale, rp, ldr, flags, int(act))
+		},
 		softmax: func(dst, x, mask []float32, m, n int) {
 			if m <= 0 || n <= 0 || n%8 != 0 {
 				panic("cpu: softmax kernel needs n a positive multiple of 8")

@@ -98,3 +98,34 @@ func TestSgemmVsPeak(t *testing.T) {
 			m, n, k, g1, 100*g1/peak, peak, g1w, g2, g2/g1w)
 	}
 }
+
+// TestEpilogueCost (run with -run EpilogueCost -v) compares the FFN1 GEMM
+// with and without the fused bias+GELU epilogue, best-of thread CPU time.
+func TestEpilogueCost(t *testing.T) {
+	if testing.Short() || !testing.Verbose() {
+		t.Skip("diagnostic; run with -v")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	m, n, k := 128, 3072, 768
+	a, w, c := randBench(m*k), randBench(n*k), make([]float32, m*n)
+	pb := PackB(nil, true, k, n, w, k)
+	bias := randBench(n)
+	var plain, gelu, gelut, res time.Duration = 1 << 62, 1 << 62, 1 << 62, 1 << 62
+	resid := randBench(m * n)
+	for r := 0; r < 10; r++ {
+		plain = min(plain, bestOf(2, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, nil) }))
+		gelu = min(gelu, bestOf(2, func() {
+			SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, &Epilogue{Bias: bias, Act: ActGELU})
+		}))
+		gelut = min(gelut, bestOf(2, func() {
+			SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, &Epilogue{Bias: bias, Act: ActGELUTanh})
+		}))
+		res = min(res, bestOf(2, func() {
+			SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, &Epilogue{Bias: bias, Residual: resid})
+		}))
+	}
+	t.Logf("128x3072x768: plain %v, +bias+GELU %v (+%.1f%%), +bias+GELUTanh %v (+%.1f%%), +bias+residual %v (+%.1f%%)",
+		plain, gelu, 100*(gelu.Seconds()/plain.Seconds()-1), gelut, 100*(gelut.Seconds()/plain.Seconds()-1),
+		res, 100*(res.Seconds()/plain.Seconds()-1))
+}

@@ -55,7 +55,6 @@ type PackedB struct {
 	kc      int // K block size (all blocks but the last)
 	panels  int // ceil(N/16)
 	data    []float32
-	byValue bool
 }
 
 func kcFor(k int) int {
@@ -104,7 +103,12 @@ func packBInto(p *Pool, pb *PackedB, transB bool, k, n int, b []float32, ldb int
 				kc := min(pb.kc, k-p0)
 				dst := pb.data[p0*pb.panels*gemmNR+jp*kc*gemmNR:]
 				dst = dst[:kc*gemmNR]
-				for q := 0; q < kc; q++ {
+				q0 := 0
+				if transB && nr == gemmNR && kc >= 8 && active.packBT16 != nil {
+					q0 = kc &^ 7
+					active.packBT16(dst, b[j0*ldb+p0:], ldb, q0)
+				}
+				for q := q0; q < kc; q++ {
 					d := dst[q*gemmNR : q*gemmNR+gemmNR]
 					if transB {
 						for j := 0; j < nr; j++ {
@@ -401,6 +405,17 @@ func applyEpilogue(ep *Epilogue, c []float32, ldc, n, r0, r1, c0, c1 int) {
 		ldr = n
 	}
 	t := active
+	if t.epiTile != nil && c1-c0 == gemmNR && r1 > r0 {
+		var bias, res []float32
+		if ep.Bias != nil {
+			bias = ep.Bias[c0:c1]
+		}
+		if ep.Residual != nil {
+			res = ep.Residual[r0*ldr+c0 : (r1-1)*ldr+c1]
+		}
+		t.epiTile(c[r0*ldc+c0:(r1-1)*ldc+c1], ldc, r1-r0, bias, ep.Scale, res, ldr, ep.Act)
+		return
+	}
 	for i := r0; i < r1; i++ {
 		row := c[i*ldc+c0 : i*ldc+c1]
 		if ep.Bias != nil {

@@ -334,3 +334,33 @@ func TestPackA(t *testing.T) {
 		}
 	})
 }
+
+// TestPackBTrans checks transposed-B packing (asm on avx2) against the
+// definition, including partial panels and K tails.
+func TestPackBTrans(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	forEachPath(t, func(t *testing.T) {
+		for _, k := range []int{1, 8, 9, 16, 23, 400, 800} {
+			for _, n := range []int{1, 15, 16, 17, 40} {
+				ldb := k + 2
+				b := randSlice(r, (n-1)*ldb+k, -1, 1)
+				pb := PackB(nil, true, k, n, b, ldb)
+				for p0 := 0; p0 < k; p0 += pb.kc {
+					for jp := 0; jp < pb.panels; jp++ {
+						pan := pb.panel(p0, jp)
+						kc := len(pan) / gemmNR
+						for q := 0; q < kc; q++ {
+							for j := 0; j < gemmNR; j++ {
+								var want float32
+								if jp*gemmNR+j < n {
+									want = b[(jp*gemmNR+j)*ldb+p0+q]
+								}
+								require.Equal(t, want, pan[q*gemmNR+j], "k=%d n=%d", k, n)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -354,7 +354,7 @@ func TestEmbedLayerNormMatchesUnfused(t *testing.T) {
 	o := bb.OpD(ctbTDomain, "EmbedLayerNormalization", 2, []*ir.Value{iv, nil, bb.Const("w", word), bb.Const("p", pos), nil, bb.Const("g", gamma), bb.Const("b", beta)})
 	require.Equal(t, "f32[batch,seq,4]", o[0].Type.String())
 	require.Equal(t, "i32[batch]", o[1].Type.String())
-	_, err := rnnTTry(ctbTDomain, "EmbedLayerNormalization", 1, 1, []*ir.Tensor{ir.FromInt32s([]int64{1, 1}, []int32{V}), nil, word, pos, nil, gamma, beta})
+	_, err := rnnTTry(ctbTDomain, "EmbedLayerNormalization", 1, 2, []*ir.Tensor{ir.FromInt32s([]int64{1, 1}, []int32{V}), nil, word, pos, nil, gamma, beta})
 	require.ErrorContains(t, err, "word id")
 }
 

@@ -77,8 +77,8 @@ func dataEvalGather(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 	}
 	out := append(append(append([]int64{}, x.Shape[:ax]...), it.Shape...), x.Shape[ax+1:]...)
 	y, err := shapeAlloc(ctx, x.DType, out)
-	if err != nil {
-		return nil, err
+	if err != nil || y.Len() == 0 {
+		return []*ir.Tensor{y}, err
 	}
 	outer, inner, d := dataProd(x.Shape[:ax]), dataProd(x.Shape[ax+1:]), x.Shape[ax]
 	for i, k := range idx {
@@ -601,8 +601,8 @@ func dataEvalCompress(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Te
 	out := append([]int64{}, src.Shape...)
 	out[ax] = int64(len(keep))
 	y, err := shapeAlloc(ctx, x.DType, out)
-	if err != nil {
-		return nil, err
+	if err != nil || y.Len() == 0 {
+		return []*ir.Tensor{y}, err
 	}
 	outer, inner := dataProd(src.Shape[:ax]), dataProd(src.Shape[ax+1:])
 	m := int64(len(keep))
@@ -654,8 +654,8 @@ func dataEvalOneHot(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 	}
 	out := append(append(append([]int64{}, it.Shape[:ax]...), depth), it.Shape[ax:]...)
 	y, err := shapeAlloc(ctx, vt.DType, out)
-	if err != nil {
-		return nil, err
+	if err != nil || y.Len() == 0 {
+		return []*ir.Tensor{y}, err
 	}
 	outer, inner := dataProd(it.Shape[:ax]), dataProd(it.Shape[ax:])
 	for o := int64(0); o < outer; o++ {
@@ -741,8 +741,8 @@ func dataEvalEyeLike(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 		return nil, Unsupportedf("EyeLike of element type %s", dt)
 	}
 	y, err := shapeAlloc(ctx, dt, x.Shape)
-	if err != nil {
-		return nil, err
+	if err != nil || y.Len() == 0 {
+		return []*ir.Tensor{y}, err
 	}
 	k := n.AttrInt("k", 0)
 	one := make([]float64, 1)
@@ -820,6 +820,9 @@ func dataEvalUnique(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tens
 	}
 	d := int(src.Shape[ax])
 	outer, inner := int(dataProd(src.Shape[:ax])), int(dataProd(src.Shape[ax+1:]))
+	if outer*inner == 0 && d > 0 {
+		return nil, Unsupportedf("Unique along axis %d of size %d whose slices are empty (shape %v)", ax, d, x.Shape)
+	}
 	// cmpSlices orders slices a and b along the axis lexicographically
 	cmpSlices := func(a, b int) int {
 		for o := 0; o < outer; o++ {
@@ -951,6 +954,9 @@ func dataEvalTopK(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor
 		return nil, err
 	}
 	outer, inner := dataProd(x.Shape[:ax]), dataProd(x.Shape[ax+1:])
+	if outer*inner == 0 || k == 0 {
+		return []*ir.Tensor{vals, inds}, nil
+	}
 	iv := inds.Int64s()
 	pos := make([]int, d)
 	for o := int64(0); o < outer; o++ {

@@ -251,3 +251,26 @@ func TestDataUniqueTopKReverse(t *testing.T) {
 	})
 	require.Equal(t, []float32{4, 3, 2, 1, 0, 5}, shapeTF32(outs[0]))
 }
+
+// TestDataConstantNodeInputs checks that inference reads shape-carrying inputs produced by
+// Constant nodes (not only initializers).
+func TestDataConstantNodeInputs(t *testing.T) {
+	var us, tk, oh, rg *ir.Value
+	outs := shapeTRun(t, 13, map[string]*ir.Tensor{"x": shapeTIota(4)}, func(b *ir.Builder) []*ir.Value {
+		in := b.Input("x", shapeTF(ir.Sym("n")))
+		us = b.Op("Unsqueeze", []*ir.Value{in, b.Op("Constant", nil, ir.ATensor("value", shapeTI64(0, 2)))})
+		k := b.Op("Constant", nil, ir.AInts("value_ints", 2))
+		tk = b.OpN("TopK", 2, []*ir.Value{in, k})[0]
+		depth := b.Op("Constant", nil, ir.AInt("value_int", 5))
+		oh = b.Op("OneHot", []*ir.Value{b.Op("Constant", nil, ir.AInts("value_ints", 1, 7)), depth, b.Op("Constant", nil, ir.AFloats("value_floats", 0, 1))})
+		rg = b.Op("Range", []*ir.Value{b.Op("Constant", nil, ir.AInt("value_int", 0)), depth, b.Op("Constant", nil, ir.AInt("value_int", 2))})
+		return []*ir.Value{us, tk, oh, rg}
+	})
+	require.Equal(t, "f32[1,n,1]", us.Type.String())
+	require.Equal(t, "f32[2]", tk.Type.String())
+	require.Equal(t, "f32[2,5]", oh.Type.String())
+	require.Equal(t, "i64[3]", rg.Type.String())
+	require.Equal(t, []float32{3, 2}, shapeTF32(outs[1]))
+	require.Equal(t, []float32{0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, shapeTF32(outs[2]))
+	require.Equal(t, []int64{0, 2, 4}, dataTI64s(outs[3]))
+}

@@ -474,8 +474,8 @@ func shapeEvalConcat(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Ten
 		out[ax] += x.Shape[ax]
 	}
 	y, err := shapeAlloc(ctx, x0.DType, out)
-	if err != nil {
-		return nil, err
+	if err != nil || y.Len() == 0 {
+		return []*ir.Tensor{y}, err
 	}
 	outer := 1
 	for _, d := range out[:ax] {
@@ -502,8 +502,8 @@ func shapeSliceAxis(ctx ir.EvalContext, x *ir.Tensor, ax int, lo, cnt int64) (*i
 	out := append([]int64{}, x.Shape...)
 	out[ax] = cnt
 	y, err := shapeAlloc(ctx, x.DType, out)
-	if err != nil {
-		return nil, err
+	if err != nil || y.Len() == 0 {
+		return y, err
 	}
 	outer := 1
 	for _, d := range x.Shape[:ax] {
@@ -1197,8 +1197,8 @@ func shapeResize(ctx ir.EvalContext, x *ir.Tensor, p *resizeParams, out []int64,
 		return nil, err
 	}
 	y, err := shapeAlloc(ctx, x.DType, out)
-	if err != nil {
-		return nil, err
+	if err != nil || y.Len() == 0 {
+		return y, err
 	}
 	cur := F64s(x)
 	shape := append([]int64{}, x.Shape...)

@@ -492,23 +492,22 @@ func (b *builder) embedLayerNorm(n *ir.Node) bool {
 	word, pos, segT := b.constant(n.Inputs[2]), b.constant(n.Inputs[3]), b.constant(n.Input(4))
 	y := n.Outputs[0]
 	idd := b.dims(ids)
-	if len(idd) != 2 || word == nil || pos == nil || word.DType != ir.Float32 || !b.isF32(y) {
+	if len(idd) != 2 || word == nil || pos == nil || word.DType != ir.Float32 || !b.isF32(y) || b.p.types[ids].DType != ir.Int32 {
+		return false
+	}
+	if seg != nil && (segT == nil || b.p.types[seg].DType != ir.Int32) {
 		return false
 	}
 	B, S := int(idd[0]), int(idd[1])
 	h := int(word.Shape[1])
 	gamma, beta := b.vector(n.Inputs[5], h), b.vector(n.Inputs[6], h)
-	if gamma == nil || beta == nil || int(pos.Shape[0]) < S {
+	if gamma == nil || beta == nil {
 		return false
 	}
 	wv, pv := word.Aligned().Float32s(), pos.Aligned().Float32s()
 	var sv []float32
 	if segT != nil {
 		sv = segT.Aligned().Float32s()
-	}
-	vocab, nseg := int(word.Shape[0]), 0
-	if segT != nil {
-		nseg = int(segT.Shape[0])
 	}
 	eps := n.AttrFloat("epsilon", 1e-12)
 	maskOut := n.Output(1)
@@ -518,33 +517,14 @@ func (b *builder) embedLayerNorm(n *ir.Node) bool {
 		reads = append(reads, seg)
 	}
 	b.add(n, "embedlayernorm", 0, reads, []*ir.Value{y, maskOut}, func(e *env) error {
-		it := e.tensor(ids)
-		var st *ir.Tensor
+		var segIDs []int32
 		if seg != nil {
-			st = e.tensor(seg)
+			segIDs = e.tensor(seg).Int32s()
 		}
-		out := e.f32(y)
-		for r := 0; r < B*S; r++ {
-			id := int(it.Int64At(r))
-			if id < 0 || id >= vocab {
-				return fmt.Errorf("input id %d out of range [0, %d)", id, vocab)
-			}
-			row := out[r*h : (r+1)*h]
-			copy(row, wv[id*h:(id+1)*h])
-			cpu.Add(row, row, pv[(r%S)*h:(r%S+1)*h])
-			if st != nil {
-				sid := int(st.Int64At(r))
-				if sid < 0 || sid >= nseg {
-					return fmt.Errorf("segment id %d out of range [0, %d)", sid, nseg)
-				}
-				cpu.Add(row, row, sv[sid*h:(sid+1)*h])
-			}
-		}
-		cpu.LayerNorm(pool, out, out, B*S, h, gamma, beta, eps)
 		if maskOut != nil {
 			clear(e.raw(maskOut)) // no mask input: mask_index is all zeros
 		}
-		return nil
+		return cpu.EmbedLayerNorm(pool, e.f32(y), e.tensor(ids).Int32s(), segIDs, B, S, h, wv, pv, sv, gamma, beta, eps)
 	})
 	return true
 }
@@ -575,7 +555,7 @@ func (b *builder) attention(n *ir.Node) bool {
 	}
 	if mask != nil {
 		md := b.dims(mask)
-		if len(md) != 2 || int(md[0]) != B || int(md[1]) != S || !b.p.types[mask].DType.IsInt() {
+		if len(md) != 2 || int(md[0]) != B || int(md[1]) != S || b.p.types[mask].DType != ir.Int32 {
 			return false
 		}
 	}
@@ -586,50 +566,18 @@ func (b *builder) attention(n *ir.Node) bool {
 	filter := n.AttrFloat("mask_filter_value", -10000)
 	pb := b.packed(w, false)
 	pool := b.m.pool
-	qkvBytes := int64(B*S*3*hid) * 4
-	scoreBytes := int64(B*heads*S*S) * 4
-	maskBytes := int64(B*S) * 4
-	scratch := b.scratch(n, qkvBytes+scoreBytes+maskBytes)
+	scratch := b.scratch(n, 4*int64(cpu.AttentionScratch(B, S, hid, heads)))
 	flops := 2*int64(B*S)*int64(in)*int64(3*hid) + 4*int64(B*heads)*int64(S*S*d)
 	reads := []*ir.Value{x}
 	if mask != nil {
 		reads = append(reads, mask)
 	}
 	b.add(n, "attention", flops, reads, []*ir.Value{y, scratch}, func(e *env) error {
-		sc := f32(e.raw(scratch))
-		qkv, scores, madd := sc[:B*S*3*hid], sc[B*S*3*hid:B*S*3*hid+B*heads*S*S], sc[B*S*3*hid+B*heads*S*S:]
-		var ep *cpu.Epilogue
-		if bv != nil {
-			ep = &cpu.Epilogue{Bias: bv}
-		}
-		cpu.SgemmPacked(pool, false, B*S, 1, e.f32(x), in, pb, 0, qkv, 3*hid, ep)
-		ld := 3 * hid
-		cpu.SgemmBatched(pool, B, heads, false, true, S, S, d, scale,
-			qkv, ld, cpu.BatchStrides{Batch: S * ld, Head: d},
-			qkv[hid:], ld, cpu.BatchStrides{Batch: S * ld, Head: d},
-			0, scores, S, cpu.BatchStrides{Batch: heads * S * S, Head: S * S})
-		var mt *ir.Tensor
+		var mv []int32
 		if mask != nil {
-			mt = e.tensor(mask)
-			for i := 0; i < B*S; i++ {
-				madd[i] = 0
-				if mt.Int64At(i) == 0 {
-					madd[i] = filter
-				}
-			}
+			mv = e.tensor(mask).Int32s()
 		}
-		for bi := 0; bi < B; bi++ {
-			var row []float32
-			if mt != nil {
-				row = madd[bi*S : (bi+1)*S]
-			}
-			blk := scores[bi*heads*S*S : (bi+1)*heads*S*S]
-			cpu.Softmax(pool, blk, blk, heads*S, S, row)
-		}
-		cpu.SgemmBatched(pool, B, heads, false, false, S, d, S, 1,
-			scores, S, cpu.BatchStrides{Batch: heads * S * S, Head: S * S},
-			qkv[2*hid:], ld, cpu.BatchStrides{Batch: S * ld, Head: d},
-			0, e.f32(y), hid, cpu.BatchStrides{Batch: S * hid, Head: d})
+		cpu.Attention(pool, e.f32(y), e.f32(x), B, S, in, hid, heads, pb, bv, mv, scale, filter, f32(e.raw(scratch)))
 		return nil
 	})
 	return true

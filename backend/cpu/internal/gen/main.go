@@ -899,6 +899,8 @@ func main() {
 	}
 
 	packA6()
+	packBT16()
+	epilogueTile()
 	softmax()
 	layerNorm()
 
@@ -1295,6 +1297,154 @@ func packA6() {
 	DECQ(kc)
 	JNZ(LabelRef("pa_loop"))
 	Label("pa_done")
+	VZEROUPPER()
+	RET()
+}
+
+// transpose8x8 transposes 8 rows of 8 floats (r[i] may be a zero register for
+// missing rows) and returns the 8 columns.
+func transpose8x8(r []VecVirtual) vec {
+	t := newVec(8)
+	for i := 0; i < 4; i++ {
+		VUNPCKLPS(r[2*i+1], r[2*i], t[2*i])
+		VUNPCKHPS(r[2*i+1], r[2*i], t[2*i+1])
+	}
+	sv := newVec(8)
+	VSHUFPS(U8(0x44), t[2], t[0], sv[0])
+	VSHUFPS(U8(0xEE), t[2], t[0], sv[1])
+	VSHUFPS(U8(0x44), t[3], t[1], sv[2])
+	VSHUFPS(U8(0xEE), t[3], t[1], sv[3])
+	VSHUFPS(U8(0x44), t[6], t[4], sv[4])
+	VSHUFPS(U8(0xEE), t[6], t[4], sv[5])
+	VSHUFPS(U8(0x44), t[7], t[5], sv[6])
+	VSHUFPS(U8(0xEE), t[7], t[5], sv[7])
+	o := newVec(8)
+	for q := 0; q < 4; q++ {
+		VPERM2F128(U8(0x20), sv[q+4], sv[q], o[q])
+	}
+	for q := 0; q < 4; q++ {
+		VPERM2F128(U8(0x31), sv[q+4], sv[q], o[q+4])
+	}
+	return o
+}
+
+// packBT16 emits the transposed-B packer for a full 16-column panel:
+// dst[q*16+j] = b[j*ldb+q] for j < 16, q < kc (a multiple of 8), via two 8x8
+// transposes per 8 values of q.
+func packBT16() {
+	TEXT("packBT16AVX2", NOSPLIT, "func(dst, b *float32, ldb, kc int)")
+	Pragma("noescape")
+	Doc("packBT16AVX2 packs 16 rows of B (row stride ldb) column-major into",
+		"16-float groups: dst[q*16+j] = b[j*ldb+q], q < kc (a multiple of 8).")
+	dst := Load(Param("dst"), GP64())
+	bp := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	kc := Load(Param("kc"), GP64())
+	SHLQ(U8(2), ldb)
+	SHRQ(U8(3), kc)
+	JZ(LabelRef("pbt_done"))
+	Label("pbt_loop")
+	for half := 0; half < 2; half++ {
+		rp := GP64()
+		MOVQ(bp, rp)
+		if half == 1 {
+			for i := 0; i < 8; i++ {
+				ADDQ(ldb, rp)
+			}
+		}
+		r := make([]VecVirtual, 8)
+		for i := 0; i < 8; i++ {
+			r[i] = YMM()
+			VMOVUPS(Mem{Base: rp}, r[i])
+			if i < 7 {
+				ADDQ(ldb, rp)
+			}
+		}
+		o := transpose8x8(r)
+		for q := 0; q < 8; q++ {
+			VMOVUPS(o[q], Mem{Base: dst, Disp: 64*q + 32*half})
+		}
+	}
+	ADDQ(U8(32), bp)
+	ADDQ(U32(512), dst)
+	DECQ(kc)
+	JNZ(LabelRef("pbt_loop"))
+	Label("pbt_done")
+	VZEROUPPER()
+	RET()
+}
+
+// epilogueTile emits the fused GEMM epilogue for a tile of rows x 16:
+// t = c (+ bias[j]) (* scale) -> act -> (+ res[i*ldr+j]), in one call.
+// flags: 1 bias, 2 scale, 4 residual; act: 0 none, 1 GELU (erf), 2 GELU (tanh).
+func epilogueTile() {
+	TEXT("epilogueTileAVX2", NOSPLIT, "func(c *float32, ldc, rows int, bias *float32, scale float32, res *float32, ldr, flags, act int)")
+	Pragma("noescape")
+	Doc("epilogueTileAVX2 applies the fused epilogue to rows x 16 floats of c.")
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	rows := Load(Param("rows"), GP64())
+	rp := Load(Param("res"), GP64())
+	ldr := Load(Param("ldr"), GP64())
+	SHLQ(U8(2), ldr)
+	TESTQ(rows, rows)
+	JZ(LabelRef("ep_done"))
+	Label("ep_row")
+	v := newVec(2)
+	VMOVUPS(Mem{Base: cp}, v[0])
+	VMOVUPS(Mem{Base: cp, Disp: 32}, v[1])
+	flags := Load(Param("flags"), GP64())
+	TESTQ(U32(1), flags)
+	JZ(LabelRef("ep_nobias"))
+	bp := Load(Param("bias"), GP64())
+	VADDPS(Mem{Base: bp}, v[0], v[0])
+	VADDPS(Mem{Base: bp, Disp: 32}, v[1], v[1])
+	Label("ep_nobias")
+	TESTQ(U32(2), flags)
+	JZ(LabelRef("ep_noscale"))
+	sx := loadF32("scale")
+	sy := YMM()
+	VBROADCASTSS(sx, sy)
+	VMULPS(sy, v[0], v[0])
+	VMULPS(sy, v[1], v[1])
+	Label("ep_noscale")
+	act := Load(Param("act"), GP64())
+	CMPQ(act, U8(1))
+	JNE(LabelRef("ep_notgelu"))
+	g := geluBody(v)
+	VMOVUPS(g[0], v[0])
+	VMOVUPS(g[1], v[1])
+	JMP(LabelRef("ep_actdone"))
+	Label("ep_notgelu")
+	CMPQ(act, U8(2))
+	JNE(LabelRef("ep_actdone"))
+	gt := geluTanhBody(v)
+	VMOVUPS(gt[0], v[0])
+	VMOVUPS(gt[1], v[1])
+	Label("ep_actdone")
+	TESTQ(U32(4), flags)
+	JZ(LabelRef("ep_nores"))
+	VADDPS(Mem{Base: rp}, v[0], v[0])
+	VADDPS(Mem{Base: rp, Disp: 32}, v[1], v[1])
+	Label("ep_nores")
+	VMOVUPS(v[0], Mem{Base: cp})
+	VMOVUPS(v[1], Mem{Base: cp, Disp: 32})
+	ADDQ(ldc, cp)
+	ADDQ(ldr, rp)
+	DECQ(rows)
+	JNZ(LabelRef("ep_row"))
+	// Prefetch the residual rows of the next row tile (same columns), which
+	// the macro-kernel computes next; prefetches never fault.
+	fl := Load(Param("flags"), GP64())
+	TESTQ(U32(4), fl)
+	JZ(LabelRef("ep_done"))
+	for i := 0; i < 6; i++ {
+		PREFETCHT0(Mem{Base: rp})
+		PREFETCHT0(Mem{Base: rp, Disp: 60})
+		ADDQ(ldr, rp)
+	}
+	Label("ep_done")
 	VZEROUPPER()
 	RET()
 }

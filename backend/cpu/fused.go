@@ -1,0 +1,90 @@
+package cpu
+
+import (
+	"fmt"
+)
+
+// Fused transformer ops composed from the kernels of this package; the execution planner and
+// compiled model packages both call these.
+
+// AttentionScratch is the number of float32s of scratch Attention needs.
+func AttentionScratch(batch, seq, hidden, heads int) int {
+	return batch*seq*3*hidden + batch*heads*seq*seq + batch*seq
+}
+
+// Attention is ONNX Runtime's com.microsoft Attention for a self-attention layer with packed
+// QKV weights, as a plain loop:
+//
+//	qkv[b,s,:] = x[b,s,:]·W + bias                     (W: in x 3·hidden, pre-packed)
+//	for each head h: scores = scale·Q_h·K_hᵀ (+ filter where mask[b,t] == 0)
+//	probs = softmax over keys;  y[b,s,h·d:(h+1)·d] = probs·V_h
+//
+// x is [batch, seq, in]; y is [batch, seq, hidden]; mask (may be nil) is a [batch, seq] 0/1 key
+// mask; scratch holds AttentionScratch floats. Heads are read in place from the packed QKV rows.
+func Attention(p *Pool, y, x []float32, batch, seq, in, hidden, heads int, w *PackedB, bias []float32,
+	mask []int32, scale, filter float32, scratch []float32) {
+	d := hidden / heads
+	n := batch * seq
+	qkv := scratch[:n*3*hidden]
+	scores := scratch[n*3*hidden : n*3*hidden+batch*heads*seq*seq]
+	madd := scratch[n*3*hidden+batch*heads*seq*seq : AttentionScratch(batch, seq, hidden, heads)]
+	var ep *Epilogue
+	if bias != nil {
+		ep = &Epilogue{Bias: bias}
+	}
+	SgemmPacked(p, false, n, 1, x, in, w, 0, qkv, 3*hidden, ep)
+	ld := 3 * hidden
+	SgemmBatched(p, batch, heads, false, true, seq, seq, d, scale,
+		qkv, ld, BatchStrides{Batch: seq * ld, Head: d},
+		qkv[hidden:], ld, BatchStrides{Batch: seq * ld, Head: d},
+		0, scores, seq, BatchStrides{Batch: heads * seq * seq, Head: seq * seq})
+	for b := 0; b < batch; b++ {
+		var row []float32
+		if mask != nil {
+			row = madd[b*seq : (b+1)*seq]
+			for t := range row {
+				row[t] = 0
+				if mask[b*seq+t] == 0 {
+					row[t] = filter
+				}
+			}
+		}
+		blk := scores[b*heads*seq*seq : (b+1)*heads*seq*seq]
+		Softmax(p, blk, blk, heads*seq, seq, row)
+	}
+	SgemmBatched(p, batch, heads, false, false, seq, d, seq, 1,
+		scores, seq, BatchStrides{Batch: heads * seq * seq, Head: seq * seq},
+		qkv[2*hidden:], ld, BatchStrides{Batch: seq * ld, Head: d},
+		0, y, hidden, BatchStrides{Batch: seq * hidden, Head: d})
+}
+
+// EmbedLayerNorm is ONNX Runtime's com.microsoft EmbedLayerNormalization without mask output:
+//
+//	y[b,s,:] = LayerNorm(word[ids[b,s]] + pos[s] + seg[segIDs[b,s]]) · gamma + beta
+//
+// word, pos and seg are row-major tables of width hidden (seg and segIDs may be nil). It fails on
+// an id outside its table.
+func EmbedLayerNorm(p *Pool, y []float32, ids, segIDs []int32, batch, seq, hidden int, word, pos, seg, gamma, beta []float32, eps float32) error {
+	vocab, nseg, npos := len(word)/hidden, len(seg)/hidden, len(pos)/hidden
+	if seq > npos {
+		return fmt.Errorf("sequence length %d exceeds the %d position embeddings", seq, npos)
+	}
+	for r := 0; r < batch*seq; r++ {
+		id := int(ids[r])
+		if id < 0 || id >= vocab {
+			return fmt.Errorf("input id %d out of range [0, %d)", id, vocab)
+		}
+		row := y[r*hidden : (r+1)*hidden]
+		s := r % seq
+		Add(row, word[id*hidden:(id+1)*hidden], pos[s*hidden:(s+1)*hidden])
+		if segIDs != nil {
+			sid := int(segIDs[r])
+			if sid < 0 || sid >= nseg {
+				return fmt.Errorf("segment id %d out of range [0, %d)", sid, nseg)
+			}
+			Add(row, row, seg[sid*hidden:(sid+1)*hidden])
+		}
+	}
+	LayerNorm(p, y, y, batch*seq, hidden, gamma, beta, eps)
+	return nil
+}
