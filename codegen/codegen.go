@@ -1288,7 +1288,14 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 		p("%s: %s(readBin(t, \"input_%d.bin\")),\n", c.vals[v].field, conv[v.Type.DType], c.inputIndex(v))
 	}
 	p("}\n}\n\n")
-	p("// TestRecordedOutputs checks the compiled model against outputs recorded when it was compiled\n// (from the model's reference test data).\nfunc TestRecordedOutputs(t *testing.T) {\nm, err := New()\nif err != nil {\nt.Fatal(err)\n}\nout, err := m.Run(context.Background(), recordedInputs(t))\nif err != nil {\nt.Fatal(err)\n}\ndefer out.Release()\n")
+	newCall := "New()"
+	newCall1 := "New(WithThreads(1))"
+	if c.opts.ExternalWeights {
+		newCall = `New(WithWeightsFile("weights.bin"))`
+		newCall1 = `New(WithThreads(1), WithWeightsFile("weights.bin"))`
+	}
+	p("// TestRecordedOutputs checks the compiled model against outputs recorded when it was compiled\n// (from the model's reference test data).\nfunc TestRecordedOutputs(t *testing.T) {\nm, err := %s\n", newCall)
+	p("if err != nil {\nt.Fatal(err)\n}\nout, err := m.Run(context.Background(), recordedInputs(t))\nif err != nil {\nt.Fatal(err)\n}\ndefer out.Release()\n")
 	for i, v := range c.g.Outputs {
 		if i >= len(c.opts.TestOutputs) || c.opts.TestOutputs[i] == nil {
 			continue
@@ -1301,8 +1308,10 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 		}
 	}
 	p("}\n\n")
-	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released).\nfunc TestSteadyStateAllocations(t *testing.T) {\nm, err := New(WithThreads(1))\nif err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nctx := context.Background()\nfor i := 0; i < 3; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nt.Fatal(err)\n}\nout.Release()\n}\nallocs := testing.AllocsPerRun(10, func() {\nout, _ := m.Run(ctx, in)\nout.Release()\n})\nif allocs != 0 {\nt.Fatalf(\"Run allocates %%v times per call in steady state\", allocs)\n}\n}\n\n")
-	p("func BenchmarkRun(b *testing.B) {\nm, err := New()\nif err != nil {\nb.Fatal(err)\n}\nin := recordedInputs(b)\nctx := context.Background()\nb.ReportAllocs()\nb.ResetTimer()\nfor i := 0; i < b.N; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nb.Fatal(err)\n}\nout.Release()\n}\n}\n")
+	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released).\nfunc TestSteadyStateAllocations(t *testing.T) {\nm, err := %s\n", newCall1)
+	p("if err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nctx := context.Background()\nfor i := 0; i < 3; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nt.Fatal(err)\n}\nout.Release()\n}\nallocs := testing.AllocsPerRun(10, func() {\nout, _ := m.Run(ctx, in)\nout.Release()\n})\nif allocs != 0 {\nt.Fatalf(\"Run allocates %%v times per call in steady state\", allocs)\n}\n}\n\n")
+	p("func BenchmarkRun(b *testing.B) {\nm, err := %s\n", newCall)
+	p("if err != nil {\nb.Fatal(err)\n}\nin := recordedInputs(b)\nctx := context.Background()\nb.ReportAllocs()\nb.ResetTimer()\nfor i := 0; i < b.N; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nb.Fatal(err)\n}\nout.Release()\n}\n}\n")
 	return format.Source(b.Bytes())
 }
 

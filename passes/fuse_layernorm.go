@@ -13,32 +13,6 @@ func useMS(g *ir.Graph) {
 	}
 }
 
-// ensureOpset17 makes the default domain import opset 17 (needed for LayerNormalization). From
-// opsets 13-16 the bump is safe: no op used by such models changed meaning (RoiAlign's default
-// coordinate mode did, so its presence refuses the bump). Older models are refused.
-func ensureOpset17(g *ir.Graph) string {
-	v := g.Opsets[""]
-	if v >= 17 {
-		return ""
-	}
-	if v < 13 {
-		return "LayerNormalization needs opset 17 and the model imports opset < 13 (semantics changed at 13)"
-	}
-	refuse := ""
-	g.Walk(func(h *ir.Graph) {
-		for _, n := range h.Nodes {
-			if n.Domain == "" && n.Op == "RoiAlign" {
-				refuse = "RoiAlign changed meaning at opset 16; not bumping the opset for LayerNormalization"
-			}
-		}
-	})
-	if refuse != "" {
-		return refuse
-	}
-	g.Opsets[""] = 17
-	return ""
-}
-
 // layerNormMatch is a decomposed LayerNorm over the last axis:
 //
 //	m = ReduceMean(x); d = x - m; v = ReduceMean(d*d or d^2); y = d / Sqrt(v + eps) [* gamma] [+ beta]
@@ -111,7 +85,7 @@ func matchLayerNorm(rc *RewriteContext, div *ir.Node) (any, string) {
 			}
 		}
 	}
-	if why := ensureOpset17(rc.G); why != "" {
+	if why := opset17Refusal(rc.G); why != "" {
 		return nil, why
 	}
 	return m, ""
@@ -125,6 +99,7 @@ func isVector(v *ir.Value, h int64) bool {
 
 func rewriteLayerNorm(rc *RewriteContext, mm any) error {
 	m := mm.(*layerNormMatch)
+	ensureOpset17(rc.G, rc.Names)
 	h, _ := lastDim(m.x)
 	dt := m.x.Type.DType
 	if m.gamma == nil {

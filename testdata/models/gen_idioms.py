@@ -17,6 +17,8 @@ variant and still matches these outputs.
   opset13-nofold    standard BERT, opset 13, do_constant_folding=False
   bert-opset12      standard BERT, opset 12
   bert-opset11      standard BERT, opset 11
+  pre-ln-opset17, fused-qkv-chunk-opset17, masked-fill-opset17
+                    the same idioms exported at opset 17 (native LayerNormalization)
 
 Weights are small (vocab 64, max positions 32, no pooler: logits = classifier(h[:, 0])) so each
 model stays below 300 KB.  Output is deterministic for a given torch/onnx version.
@@ -51,6 +53,10 @@ IDIOMS = collections.OrderedDict([
     ("opset13-nofold", dict(opset=13, fold=False)),
     ("bert-opset12", dict(opset=12)),
     ("bert-opset11", dict(opset=11)),
+    # opset 17: LayerNorm exports as LayerNormalization, Split takes its sizes as an input
+    ("pre-ln-opset17", dict(ln="pre", opset=17)),
+    ("fused-qkv-chunk-opset17", dict(qkv="chunk", opset=17)),
+    ("masked-fill-opset17", dict(mask="where", opset=17)),
 ])
 
 DEFAULTS = dict(qkv="separate", scale="div", mask="additive", gelu="erf", ln="post",
