@@ -73,6 +73,15 @@ func matchEmbedLayerNorm(rc *RewriteContext, ln *ir.Node) (any, string) {
 	if len(leaves) < 2 || len(leaves) > 3 {
 		return nil, ""
 	}
+	lookups := 0
+	for _, l := range leaves {
+		if producer(l, "Gather") != nil {
+			lookups++
+		}
+	}
+	if lookups == 0 {
+		return nil, "" // a residual sum, not an embedding (SkipLayerNormalization's candidate)
+	}
 	if axis := ln.AttrInt("axis", -1); axis != -1 && axis != 2 {
 		return nil, "not normalizing the last axis"
 	}

@@ -51,10 +51,10 @@ func (e *Epilogue) active() bool {
 // weights once with PackB and reuse them with SgemmPacked. A PackedB is
 // read-only after packing and may be used concurrently.
 type PackedB struct {
-	K, N    int
-	kc      int // K block size (all blocks but the last)
-	panels  int // ceil(N/16)
-	data    []float32
+	K, N   int
+	kc     int // K block size (all blocks but the last)
+	panels int // ceil(N/16)
+	data   []float32
 }
 
 func kcFor(k int) int {

@@ -122,11 +122,11 @@ func SetF64s(t *ir.Tensor, vals []float64) {
 		copy(t.Float64s(), vals)
 	case ir.Float16:
 		for i, v := range vals {
-			binary.LittleEndian.PutUint16(r[2*i:], ir.Float32ToFloat16(float32(v)))
+			binary.LittleEndian.PutUint16(r[2*i:], elemToFloat16(v)) // one rounding, from float64
 		}
 	case ir.BFloat16:
 		for i, v := range vals {
-			binary.LittleEndian.PutUint16(r[2*i:], ir.Float32ToBFloat16(float32(v)))
+			binary.LittleEndian.PutUint16(r[2*i:], elemToBFloat16(v))
 		}
 	case ir.Bool:
 		for i, v := range vals {

@@ -91,6 +91,11 @@ func build(m *Model, inputs map[string]*ir.Tensor) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	for v, t := range types {
+		if v.Def != nil && known[v] == nil && (t.DType == ir.String || t.DType.Bits()%8 != 0) {
+			return nil, fmt.Errorf("value %q: %s tensors are not supported by the CPU backend", v.Name, t.DType)
+		}
+	}
 	p := &Plan{model: m, types: types, bufs: map[*ir.Value]*buffer{}, known: known}
 	b := &builder{m: m, p: p, users: map[*ir.Value][]*ir.Node{}, outs: map[*ir.Value]bool{}, fused: map[*ir.Node]bool{}}
 	for _, n := range g.Nodes {

@@ -1,0 +1,129 @@
+package passes
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/llmc/llmc/backend/ref"
+	"github.com/llmc/llmc/conformance"
+	onnx "github.com/llmc/llmc/frontend/onnx"
+)
+
+// maxNodesPerLayer bounds the -O2 graph of a fully fused transformer: per layer Attention,
+// three MatMuls, two SkipLayerNormalizations and a BiasGelu/FastGelu (7), plus the embedding,
+// the mask cast and the head, which the bound leaves room for.
+const maxNodesPerLayer = 15
+
+// fusedModels lists, for every committed model under testdata/models (gen_bert.py) and
+// testdata/models/idioms (gen_idioms.py), how many of each fused op -O2 must produce. The layer
+// count is the number of Attention nodes.
+var fusedModels = map[string]map[string]int{
+	"bert-tiny-opset14":    bert(2, "BiasGelu"),
+	"bert-tiny-opset17":    bert(2, "BiasGelu"),
+	"bert-mini-opset14-s7": bert(4, "BiasGelu"),
+	"bert-mini-opset17-s7": bert(4, "BiasGelu"),
+
+	"idioms/fused-qkv-split":         bert(2, "BiasGelu"),
+	"idioms/fused-qkv-chunk":         bert(2, "BiasGelu"),
+	"idioms/fused-qkv-chunk-opset17": bert(2, "BiasGelu"),
+	"idioms/prescaled-query":         bert(2, "BiasGelu"),
+	"idioms/masked-fill":             bert(2, "BiasGelu"),
+	"idioms/masked-fill-opset17":     bert(2, "BiasGelu"),
+	"idioms/tanh-gelu":               bert(2, "FastGelu"),
+	// pre-LN: the first block's LayerNorm fuses with the embeddings (its embedding_sum output
+	// feeds the residual), every later LayerNorm with the residual Add before it.
+	"idioms/pre-ln":         bert(2, "BiasGelu"),
+	"idioms/pre-ln-opset17": bert(2, "BiasGelu"),
+	"idioms/no-token-type":  bert(2, "BiasGelu"),
+	"idioms/opset13-nofold": bert(2, "BiasGelu"),
+	"idioms/bert-opset12":   bert(2, "BiasGelu"),
+	"idioms/bert-opset11":   bert(2, "BiasGelu"),
+}
+
+// bert is the fused-op histogram of an L-layer encoder whose FFN activation is gelu.
+func bert(layers int, gelu string) map[string]int {
+	return map[string]int{
+		"com.microsoft::Attention":               layers,
+		"com.microsoft::SkipLayerNormalization":  2 * layers,
+		"com.microsoft::EmbedLayerNormalization": 1,
+		"com.microsoft::" + gelu:                 layers,
+		"MatMul":                                 3 * layers,
+		"LayerNormalization":                     0,
+		"Softmax":                                0,
+		"Erf":                                    0,
+		"Tanh":                                   -1, // BERT's pooler keeps one; not checked
+	}
+}
+
+const modelsDir = "../testdata/models"
+
+// TestFusedModelsListed makes sure a newly committed model gets an entry in fusedModels. Models
+// too big to commit (bert-base*, see testdata/models/.gitignore) are left out.
+func TestFusedModelsListed(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(modelsDir, "*", "model.onnx"))
+	require.NoError(t, err)
+	more, err := filepath.Glob(filepath.Join(modelsDir, "idioms", "*", "model.onnx"))
+	require.NoError(t, err)
+	for _, p := range append(paths, more...) {
+		st, err := os.Stat(p)
+		require.NoError(t, err)
+		if st.Size() > 20<<20 {
+			continue
+		}
+		rel, err := filepath.Rel(modelsDir, filepath.Dir(p))
+		require.NoError(t, err)
+		rel = filepath.ToSlash(rel)
+		_, ok := fusedModels[rel]
+		require.True(t, ok, "%s has no entry in fusedModels", rel)
+	}
+}
+
+// TestFusedModels optimizes every committed model at -O2 (verifying after each pass), checks the
+// fused-op histogram and the per-layer node bound, and runs the optimized graph in the reference
+// interpreter against PyTorch's outputs in test_data_set_0.
+func TestFusedModels(t *testing.T) {
+	names := make([]string, 0, len(fusedModels))
+	for n := range fusedModels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		want := fusedModels[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(modelsDir, filepath.FromSlash(name))
+			m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+			require.NoError(t, err)
+			before := len(m.Graph.Nodes)
+			_, err = Optimize(m, 2, Options{VerifyEach: true})
+			require.NoError(t, err)
+
+			hist := map[string]int{}
+			for _, n := range m.Graph.Nodes {
+				hist[n.QualifiedOp()]++
+			}
+			for op, n := range want {
+				if n >= 0 {
+					require.Equal(t, n, hist[op], "%s: %s count after -O2 (histogram %v)", name, op, hist)
+				}
+			}
+			layers := want["com.microsoft::Attention"]
+			require.LessOrEqual(t, len(m.Graph.Nodes), maxNodesPerLayer*layers,
+				"%s: %d → %d nodes for %d layers (histogram %v)", name, before, len(m.Graph.Nodes), layers, hist)
+
+			ds, err := onnx.ReadTestDataSet(filepath.Join(dir, "test_data_set_0"), m.Graph)
+			require.NoError(t, err)
+			got, err := ref.Run(m.Graph, ds.Inputs, ref.Options{})
+			require.NoError(t, err)
+			require.Len(t, got, len(ds.Outputs))
+			for i, w := range ds.Outputs {
+				require.NotNil(t, w, "%s: expected output %d missing", name, i)
+				require.Empty(t, conformance.Compare(got[i], w, 1e-3, 1e-4), "%s: output %d (%s)", name, i, m.Graph.Outputs[i].Name)
+			}
+		})
+	}
+}
