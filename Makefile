@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 DEMO_MODEL := testdata/models/bert-tiny-opset14
 
-.PHONY: check-compiled all build test test-go check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate
+.PHONY: check-compiled all build test test-go check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench-ort ort-deps
 
 all: build
 
@@ -60,6 +60,24 @@ check-compiled: build
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	mkdir -p $$tmp/berttiny && bin/llmc compile $(DEMO_MODEL)/model.onnx -o $$tmp/berttiny --package berttiny >/dev/null && \
 	diff -r -q -x '*.test' $$tmp/berttiny $(COMPILED) || { echo "$(COMPILED) is stale: run make demo"; exit 1; }
+
+# Cross-check llmc -O2 graphs in ONNX Runtime and time ORT as a yardstick (bench/README.md).
+# Not part of `make test`: they need Node.js and npm (onnxruntime-node, installed without its
+# download script).
+ort-deps:
+	@command -v node >/dev/null || { echo "node not found: Node.js >= 18 is needed for bench/ort"; exit 1; }
+	@[ -d bench/ort/node_modules/onnxruntime-node ] || (cd bench/ort && npm ci --ignore-scripts)
+
+crosscheck: build ort-deps
+	bash bench/crosscheck.sh
+
+BENCH_MODEL ?= testdata/models/bert-base/model.onnx
+ITERS ?= 20
+bench-ort: ort-deps
+	@[ -f $(BENCH_MODEL) ] || { echo "$(BENCH_MODEL) missing: run make models"; exit 1; }
+	@for cfg in "1 128 1" "1 128 2" "8 128 1" "8 128 2" "1 16 1"; do set -- $$cfg; \
+		node bench/ort/run.mjs bench $(BENCH_MODEL) --batch $$1 --seq $$2 --threads $$3 --iters $(ITERS) --json || exit 1; \
+	done
 
 clean:
 	rm -rf bin

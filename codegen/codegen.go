@@ -674,7 +674,7 @@ func (c *gen) attention(n *ir.Node) (string, bool, error) {
 		if !ok {
 			return "", false, nil
 		}
-		bv = b
+		bv = c.epField(fmt.Sprintf("&cpu.Epilogue{Bias: %s}", b))
 	}
 	mv := "nil"
 	if mask != nil {

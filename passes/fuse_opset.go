@@ -104,7 +104,11 @@ func upgradeNodeTo13(g *ir.Graph, nm *ir.Namer, n *ir.Node, v int64) {
 		if a == nil {
 			return
 		}
-		c := g.AddConst(nm, n.Name+"_"+attr, ir.FromInt64s([]int64{int64(len(a.Ints))}, a.Ints))
+		hint := n.Name
+		if hint == "" {
+			hint = n.Op
+		}
+		c := g.AddConst(nm, hint+"_"+attr, ir.FromInt64s([]int64{int64(len(a.Ints))}, a.Ints))
 		n.DelAttr(attr)
 		n.Inputs = append(n.Inputs[:1], c)
 	}

@@ -1,5 +1,7 @@
 package cpu
 
+import "sync"
+
 // BatchStrides gives the element offset of matrix (bi, hi) in a batched GEMM
 // operand: offset = bi*Batch + hi*Head. For attention over a [b, s, h*d]
 // activation, a head's [s, d] matrix has leading dimension h*d, Batch = s*h*d
@@ -36,21 +38,46 @@ func SgemmBatched(p *Pool, batch, heads int, transA, transB bool, m, n, k int, a
 		}
 		return
 	}
-	run := func(lo, hi int) {
-		bp := packBBufs.Get().(*[]float32)
-		var pb PackedB
-		for g := lo; g < hi; g++ {
-			bi, h := g/heads, g%heads
-			packBInto(nil, &pb, transB, k, n, b[sb.off(bi, h):], ldb, *bp)
-			*bp = pb.data[:0]
-			ao, co := sa.off(bi, h), sc.off(bi, h)
-			sgemmBlock(transA, m, alpha, a[ao:], lda, &pb, beta, c[co:], ldc, nil, 0, m, 0, pb.panels)
-		}
-		packBBufs.Put(bp)
-	}
+	t := batchedTasks.Get().(*batchedTask)
+	*t = batchedTask{heads: heads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, sa: sa, b: b, ldb: ldb, sb: sb, beta: beta, c: c, ldc: ldc, sc: sc}
 	if p == nil || groups == 1 {
-		run(0, groups)
-		return
+		t.Run(0, groups)
+	} else {
+		p.RunTask(groups, p.Threads(), t)
 	}
-	p.Parallel(groups, run)
+	*t = batchedTask{}
+	batchedTasks.Put(t)
 }
+
+// batchedTask runs groups [lo, hi) of a batched GEMM.
+type batchedTask struct {
+	heads          int
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	sa, sb, sc     BatchStrides
+	pb             PackedB
+}
+
+var batchedTasks = sync.Pool{New: func() any { return new(batchedTask) }}
+
+// Run implements Task. Each chunk packs its own B operands (per-goroutine buffers).
+func (t *batchedTask) Run(lo, hi int) {
+	bp := packBBufs.Get().(*[]float32)
+	pb := packedBPool.Get().(*PackedB)
+	for g := lo; g < hi; g++ {
+		bi, h := g/t.heads, g%t.heads
+		packBInto(nil, pb, t.transB, t.k, t.n, t.b[t.sb.off(bi, h):], t.ldb, *bp)
+		*bp = pb.data[:0]
+		ao, co := t.sa.off(bi, h), t.sc.off(bi, h)
+		sgemmBlock(t.transA, t.m, t.alpha, t.a[ao:], t.lda, pb, t.beta, t.c[co:], t.ldc, nil, 0, t.m, 0, pb.panels)
+	}
+	*pb = PackedB{}
+	packedBPool.Put(pb)
+	packBBufs.Put(bp)
+}
+
+var packedBPool = sync.Pool{New: func() any { return new(PackedB) }}

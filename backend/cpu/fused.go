@@ -20,19 +20,17 @@ func AttentionScratch(batch, seq, hidden, heads int) int {
 //	probs = softmax over keys;  y[b,s,h·d:(h+1)·d] = probs·V_h
 //
 // x is [batch, seq, in]; y is [batch, seq, hidden]; mask (may be nil) is a [batch, seq] 0/1 key
-// mask; scratch holds AttentionScratch floats. Heads are read in place from the packed QKV rows.
-func Attention(p *Pool, y, x []float32, batch, seq, in, hidden, heads int, w *PackedB, bias []float32,
+// mask; scratch holds AttentionScratch floats; qkvBias (may be nil) is the QKV projection's
+// epilogue, normally &Epilogue{Bias: bias} built once by the caller so a run allocates nothing.
+// Heads are read in place from the packed QKV rows.
+func Attention(p *Pool, y, x []float32, batch, seq, in, hidden, heads int, w *PackedB, qkvBias *Epilogue,
 	mask []int32, scale, filter float32, scratch []float32) {
 	d := hidden / heads
 	n := batch * seq
 	qkv := scratch[:n*3*hidden]
 	scores := scratch[n*3*hidden : n*3*hidden+batch*heads*seq*seq]
 	madd := scratch[n*3*hidden+batch*heads*seq*seq : AttentionScratch(batch, seq, hidden, heads)]
-	var ep *Epilogue
-	if bias != nil {
-		ep = &Epilogue{Bias: bias}
-	}
-	SgemmPacked(p, false, n, 1, x, in, w, 0, qkv, 3*hidden, ep)
+	SgemmPacked(p, false, n, 1, x, in, w, 0, qkv, 3*hidden, qkvBias)
 	ld := 3 * hidden
 	SgemmBatched(p, batch, heads, false, true, seq, seq, d, scale,
 		qkv, ld, BatchStrides{Batch: seq * ld, Head: d},

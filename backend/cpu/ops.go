@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 func checkLen(what string, n int, xs ...[]float32) {
@@ -151,13 +152,13 @@ func MaxRows(dst, x []float32, m, n int) {
 	}
 }
 
-// rowsParallel runs fn over rows [0,m) on the pool when the work is big enough.
-func rowsParallel(p *Pool, m, n int, fn func(lo, hi int)) {
+// rowsParallel runs t over rows [0,m) on the pool when the work is big enough.
+func rowsParallel(p *Pool, m, n int, t Task) {
 	if p == nil || m*n < 1<<15 {
-		fn(0, m)
+		t.Run(0, m)
 		return
 	}
-	p.Parallel(m, fn)
+	p.RunTask(m, p.Threads(), t)
 }
 
 // Softmax computes a numerically stable softmax over each row of the m x n
@@ -173,27 +174,41 @@ func Softmax(p *Pool, dst, src []float32, m, n int, mask []float32) {
 	if mask != nil {
 		checkLen("Softmax mask", n, mask)
 	}
-	t := active
-	rowsParallel(p, m, n, func(lo, hi int) {
-		if t.softmax != nil && n%8 == 0 {
-			t.softmax(dst[lo*n:hi*n], src[lo*n:hi*n], mask, hi-lo, n)
-			return
+	st := softmaxTasks.Get().(*softmaxTask)
+	*st = softmaxTask{dst: dst, src: src, n: n, mask: mask}
+	rowsParallel(p, m, n, st)
+	*st = softmaxTask{}
+	softmaxTasks.Put(st)
+}
+
+type softmaxTask struct {
+	dst, src, mask []float32
+	n              int
+}
+
+var softmaxTasks = sync.Pool{New: func() any { return new(softmaxTask) }}
+
+// Run implements Task over rows [lo, hi).
+func (st *softmaxTask) Run(lo, hi int) {
+	dst, src, mask, n, t := st.dst, st.src, st.mask, st.n, active
+	if t.softmax != nil && n%8 == 0 {
+		t.softmax(dst[lo*n:hi*n], src[lo*n:hi*n], mask, hi-lo, n)
+		return
+	}
+	for i := lo; i < hi; i++ {
+		d, s := dst[i*n:i*n+n], src[i*n:i*n+n]
+		if mask != nil {
+			t.add(d, s, mask[:n])
+			s = d
 		}
-		for i := lo; i < hi; i++ {
-			d, s := dst[i*n:i*n+n], src[i*n:i*n+n]
-			if mask != nil {
-				t.add(d, s, mask[:n])
-				s = d
-			}
-			mx := t.max(s)
-			if math.IsInf(float64(mx), -1) {
-				clear(d)
-				continue
-			}
-			sum := t.expSub(d, s, mx)
-			t.mulScalar(d, d, 1/sum)
+		mx := t.max(s)
+		if math.IsInf(float64(mx), -1) {
+			clear(d)
+			continue
 		}
-	})
+		sum := t.expSub(d, s, mx)
+		t.mulScalar(d, d, 1/sum)
+	}
 }
 
 // LayerNorm normalises each row of the m x n matrix src:
@@ -223,52 +238,67 @@ func SkipLayerNorm(p *Pool, dst, x, skip, bias []float32, m, n int, gamma, beta 
 	if bias != nil {
 		checkLen("SkipLayerNorm bias", n, bias)
 	}
-	t := active
+	lt := layerNormTasks.Get().(*layerNormTask)
+	*lt = layerNormTask{dst: dst, x: x, skip: skip, bias: bias, gamma: gamma, beta: beta, n: n, eps: eps}
+	rowsParallel(p, m, n, lt)
+	*lt = layerNormTask{}
+	layerNormTasks.Put(lt)
+}
+
+type layerNormTask struct {
+	dst, x, skip, bias, gamma, beta []float32
+	n                               int
+	eps                             float32
+}
+
+var layerNormTasks = sync.Pool{New: func() any { return new(layerNormTask) }}
+
+// Run implements Task over rows [lo, hi).
+func (lt *layerNormTask) Run(lo, hi int) {
+	dst, x, skip, bias, gamma, beta, n, eps, t := lt.dst, lt.x, lt.skip, lt.bias, lt.gamma, lt.beta, lt.n, lt.eps, active
 	invN := 1 / float32(n)
-	rowsParallel(p, m, n, func(lo, hi int) {
-		if t.layerNorm != nil && n%8 == 0 {
-			switch {
-			case skip == nil && bias == nil:
-				t.layerNorm(dst[lo*n:hi*n], x[lo*n:hi*n], nil, nil, gamma, beta, hi-lo, n, eps)
-			case skip != nil && bias != nil:
-				t.layerNorm(dst[lo*n:hi*n], x[lo*n:hi*n], skip[lo*n:hi*n], bias, gamma, beta, hi-lo, n, eps)
-			default:
-				for i := lo; i < hi; i++ {
-					d := dst[i*n : i*n+n]
-					if skip != nil {
-						t.add(d, x[i*n:i*n+n], skip[i*n:i*n+n])
-					} else {
-						t.add(d, x[i*n:i*n+n], bias[:n])
-					}
-					t.layerNorm(d, d, nil, nil, gamma, beta, 1, n, eps)
+	if t.layerNorm != nil && n%8 == 0 {
+		switch {
+		case skip == nil && bias == nil:
+			t.layerNorm(dst[lo*n:hi*n], x[lo*n:hi*n], nil, nil, gamma, beta, hi-lo, n, eps)
+		case skip != nil && bias != nil:
+			t.layerNorm(dst[lo*n:hi*n], x[lo*n:hi*n], skip[lo*n:hi*n], bias, gamma, beta, hi-lo, n, eps)
+		default:
+			for i := lo; i < hi; i++ {
+				d := dst[i*n : i*n+n]
+				if skip != nil {
+					t.add(d, x[i*n:i*n+n], skip[i*n:i*n+n])
+				} else {
+					t.add(d, x[i*n:i*n+n], bias[:n])
 				}
+				t.layerNorm(d, d, nil, nil, gamma, beta, 1, n, eps)
 			}
-			return
 		}
-		for i := lo; i < hi; i++ {
-			d, s := dst[i*n:i*n+n], x[i*n:i*n+n]
-			switch {
-			case skip != nil && bias != nil:
-				t.add3(d, s, skip[i*n:i*n+n], bias[:n])
-				s = d
-			case skip != nil:
-				t.add(d, s, skip[i*n:i*n+n])
-				s = d
-			case bias != nil:
-				t.add(d, s, bias[:n])
-				s = d
-			}
-			// One pass for mean and variance, shifted by the first
-			// element for numerical stability.
-			k := s[0]
-			s1, s2 := t.moments(s, k)
-			dm := s1 * invN
-			mean := k + dm
-			v := max(s2*invN-dm*dm, 0)
-			rstd := float32(1 / math.Sqrt(float64(v+eps)))
-			t.normAffine(d, s, gamma[:n], beta[:n], mean, rstd)
+		return
+	}
+	for i := lo; i < hi; i++ {
+		d, s := dst[i*n:i*n+n], x[i*n:i*n+n]
+		switch {
+		case skip != nil && bias != nil:
+			t.add3(d, s, skip[i*n:i*n+n], bias[:n])
+			s = d
+		case skip != nil:
+			t.add(d, s, skip[i*n:i*n+n])
+			s = d
+		case bias != nil:
+			t.add(d, s, bias[:n])
+			s = d
 		}
-	})
+		// One pass for mean and variance, shifted by the first
+		// element for numerical stability.
+		k := s[0]
+		s1, s2 := t.moments(s, k)
+		dm := s1 * invN
+		mean := k + dm
+		v := max(s2*invN-dm*dm, 0)
+		rstd := float32(1 / math.Sqrt(float64(v+eps)))
+		t.normAffine(d, s, gamma[:n], beta[:n], mean, rstd)
+	}
 }
 
 // TransposeBSHD converts [b, s, h, d] to [b, h, s, d]:

@@ -12,13 +12,24 @@ type Pool struct {
 	n    int
 	jobs chan poolJob
 	mu   sync.Mutex // serialises Parallel calls so workers are not oversubscribed
+	wg   sync.WaitGroup
 	once sync.Once
 }
 
+// Task is work over an index range [0, n) that a pool splits into chunks: Run(lo, hi) handles
+// one chunk. Kernels pass pointers to pooled task structs, so handing work to the pool
+// allocates nothing.
+type Task interface{ Run(lo, hi int) }
+
+// FuncTask adapts a function to Task.
+type FuncTask func(lo, hi int)
+
+// Run calls f.
+func (f FuncTask) Run(lo, hi int) { f(lo, hi) }
+
 type poolJob struct {
-	fn     func(lo, hi int)
+	t      Task
 	lo, hi int
-	wg     *sync.WaitGroup
 }
 
 // NewPool starts a pool of n threads (the caller counts as one of them, so
@@ -36,8 +47,8 @@ func NewPool(n int) *Pool {
 
 func (p *Pool) worker() {
 	for j := range p.jobs {
-		j.fn(j.lo, j.hi)
-		j.wg.Done()
+		j.t.Run(j.lo, j.hi)
+		p.wg.Done()
 	}
 }
 
@@ -68,6 +79,12 @@ func (p *Pool) Parallel(n int, fn func(lo, hi int)) {
 // ParallelChunks is Parallel with an explicit number of chunks (capped at n);
 // chunks beyond Threads() are queued to the workers.
 func (p *Pool) ParallelChunks(n, chunks int, fn func(lo, hi int)) {
+	p.RunTask(n, chunks, FuncTask(fn))
+}
+
+// RunTask splits [0, n) into chunks (capped at n) and runs t on them concurrently, the calling
+// goroutine taking the first chunk; it returns when all are done.
+func (p *Pool) RunTask(n, chunks int, t Task) {
 	if n <= 0 {
 		return
 	}
@@ -75,19 +92,18 @@ func (p *Pool) ParallelChunks(n, chunks int, fn func(lo, hi int)) {
 		chunks = n
 	}
 	if p == nil || p.n == 1 || chunks <= 1 {
-		fn(0, n)
+		t.Run(0, n)
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var wg sync.WaitGroup
-	wg.Add(chunks - 1)
+	p.wg.Add(chunks - 1)
 	for c := 1; c < chunks; c++ {
 		lo, hi := c*n/chunks, (c+1)*n/chunks
-		p.jobs <- poolJob{fn: fn, lo: lo, hi: hi, wg: &wg}
+		p.jobs <- poolJob{t: t, lo: lo, hi: hi}
 	}
-	fn(0, n/chunks)
-	wg.Wait()
+	t.Run(0, n/chunks)
+	p.wg.Wait()
 }
 
 var (

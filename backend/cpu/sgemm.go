@@ -95,39 +95,53 @@ func packBInto(p *Pool, pb *PackedB, transB bool, k, n int, b []float32, ldb int
 	} else {
 		pb.data = make([]float32, size)
 	}
-	work := func(lo, hi int) {
-		for jp := lo; jp < hi; jp++ {
-			j0 := jp * gemmNR
-			nr := min(gemmNR, n-j0)
-			for p0 := 0; p0 < k; p0 += pb.kc {
-				kc := min(pb.kc, k-p0)
-				dst := pb.data[p0*pb.panels*gemmNR+jp*kc*gemmNR:]
-				dst = dst[:kc*gemmNR]
-				q0 := 0
-				if transB && nr == gemmNR && kc >= 8 && active.packBT16 != nil {
-					q0 = kc &^ 7
-					active.packBT16(dst, b[j0*ldb+p0:], ldb, q0)
+	if p != nil && k*n >= 1<<16 {
+		t := &packBTask{pb: pb, transB: transB, b: b, ldb: ldb}
+		p.RunTask(pb.panels, p.Threads(), t)
+	} else {
+		packBPanels(pb, transB, b, ldb, 0, pb.panels)
+	}
+}
+
+// packBTask packs B's column panels in parallel (weights, once: its allocation does not matter).
+type packBTask struct {
+	pb     *PackedB
+	transB bool
+	b      []float32
+	ldb    int
+}
+
+func (t *packBTask) Run(lo, hi int) { packBPanels(t.pb, t.transB, t.b, t.ldb, lo, hi) }
+
+// packBPanels packs column panels [lo, hi) of op(B) into pb.data.
+func packBPanels(pb *PackedB, transB bool, b []float32, ldb int, lo, hi int) {
+	k, n := pb.K, pb.N
+	for jp := lo; jp < hi; jp++ {
+		j0 := jp * gemmNR
+		nr := min(gemmNR, n-j0)
+		for p0 := 0; p0 < k; p0 += pb.kc {
+			kc := min(pb.kc, k-p0)
+			dst := pb.data[p0*pb.panels*gemmNR+jp*kc*gemmNR:]
+			dst = dst[:kc*gemmNR]
+			q0 := 0
+			if transB && nr == gemmNR && kc >= 8 && active.packBT16 != nil {
+				q0 = kc &^ 7
+				active.packBT16(dst, b[j0*ldb+p0:], ldb, q0)
+			}
+			for q := q0; q < kc; q++ {
+				d := dst[q*gemmNR : q*gemmNR+gemmNR]
+				if transB {
+					for j := 0; j < nr; j++ {
+						d[j] = b[(j0+j)*ldb+p0+q]
+					}
+				} else {
+					copy(d[:nr], b[(p0+q)*ldb+j0:(p0+q)*ldb+j0+nr])
 				}
-				for q := q0; q < kc; q++ {
-					d := dst[q*gemmNR : q*gemmNR+gemmNR]
-					if transB {
-						for j := 0; j < nr; j++ {
-							d[j] = b[(j0+j)*ldb+p0+q]
-						}
-					} else {
-						copy(d[:nr], b[(p0+q)*ldb+j0:(p0+q)*ldb+j0+nr])
-					}
-					for j := nr; j < gemmNR; j++ {
-						d[j] = 0
-					}
+				for j := nr; j < gemmNR; j++ {
+					d[j] = 0
 				}
 			}
 		}
-	}
-	if p != nil && k*n >= 1<<16 {
-		p.Parallel(pb.panels, work)
-	} else {
-		work(0, pb.panels)
 	}
 }
 
@@ -151,7 +165,7 @@ func checkMat(what string, x []float32, rows, cols, ld int) {
 }
 
 var (
-	packABufs = sync.Pool{New: func() any { s := make([]float32, gemmMC*gemmKCMax); return &s }}
+	packABufs = sync.Pool{New: func() any { s := make([]float32, gemmMC*gemmKCMax+gemmMR*gemmNR); return &s }}
 	packBBufs = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
 )
 
@@ -244,22 +258,64 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 			*bufp = make([]float32, mpad*k)
 		}
 		apre := (*bufp)[:mpad*k]
-		p.ParallelChunks(mp, t, func(lo, hi int) {
-			for p0 := 0; p0 < k; p0 += pb.kc {
-				kc := min(pb.kc, k-p0)
-				i0, i1 := lo*gemmMR, min(hi*gemmMR, m)
-				packA(transA, alpha, a, lda, i0, i1-i0, p0, kc, apre[p0*mpad+i0*kc:])
-			}
-		})
-		p.ParallelChunks(np, t, func(lo, hi int) {
-			sgemmBlockA(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, 0, m, lo, hi, apre, mpad)
-		})
+		task := gemmTasks.Get().(*gemmTask)
+		*task = gemmTask{mode: gemmPackA, transA: transA, m: m, alpha: alpha, a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc, ep: ep, apre: apre, mpad: mpad}
+		p.RunTask(mp, t, task)
+		task.mode = gemmPanels
+		p.RunTask(np, t, task)
+		*task = gemmTask{}
+		gemmTasks.Put(task)
 		*bufp = apre[:0]
 		packBBufs.Put(bufp)
 	} else {
-		p.ParallelChunks(mp, t, func(lo, hi int) {
-			sgemmBlock(transA, m, alpha, a, lda, pb, beta, c, ldc, ep, lo*gemmMR, min(hi*gemmMR, m), 0, np)
-		})
+		task := gemmTasks.Get().(*gemmTask)
+		*task = gemmTask{mode: gemmRows, transA: transA, m: m, alpha: alpha, a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc, ep: ep}
+		p.RunTask(mp, t, task)
+		*task = gemmTask{}
+		gemmTasks.Put(task)
+	}
+}
+
+// gemmTask is one multi-threaded SgemmPacked call, split over row tiles or column panels.
+type gemmTask struct {
+	mode   int
+	transA bool
+	m      int
+	alpha  float32
+	a      []float32
+	lda    int
+	pb     *PackedB
+	beta   float32
+	c      []float32
+	ldc    int
+	ep     *Epilogue
+	apre   []float32
+	mpad   int
+}
+
+const (
+	gemmPackA  = iota // pack A's row tiles [lo, hi) into apre
+	gemmPanels        // compute column panels [lo, hi) from the packed A
+	gemmRows          // compute row tiles [lo, hi)
+)
+
+var gemmTasks = sync.Pool{New: func() any { return new(gemmTask) }}
+
+// Run implements Task.
+func (g *gemmTask) Run(lo, hi int) {
+	pb := g.pb
+	k := pb.K
+	switch g.mode {
+	case gemmPackA:
+		for p0 := 0; p0 < k; p0 += pb.kc {
+			kc := min(pb.kc, k-p0)
+			i0, i1 := lo*gemmMR, min(hi*gemmMR, g.m)
+			packA(g.transA, g.alpha, g.a, g.lda, i0, i1-i0, p0, kc, g.apre[p0*g.mpad+i0*kc:])
+		}
+	case gemmPanels:
+		sgemmBlockA(g.transA, g.m, g.alpha, g.a, g.lda, pb, g.beta, g.c, g.ldc, g.ep, 0, g.m, lo, hi, g.apre, g.mpad)
+	case gemmRows:
+		sgemmBlock(g.transA, g.m, g.alpha, g.a, g.lda, pb, g.beta, g.c, g.ldc, g.ep, lo*gemmMR, min(hi*gemmMR, g.m), 0, pb.panels)
 	}
 }
 
@@ -287,8 +343,8 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 	kern := active.sgemmKernel
 	epOn := ep.active()
 	abufp := packABufs.Get().(*[]float32)
-	abuf := *abufp
-	var tmp [gemmMR * gemmNR]float32
+	abuf := (*abufp)[:gemmMC*gemmKCMax]
+	tmp := (*abufp)[gemmMC*gemmKCMax:] // edge tiles (a stack array would escape into the kernel call)
 	for p0 := 0; p0 < k; p0 += pb.kc {
 		kc := min(pb.kc, k-p0)
 		accumulate := p0 > 0 || beta != 0

@@ -19,6 +19,11 @@ variant and still matches these outputs.
   bert-opset11      standard BERT, opset 11
   pre-ln-opset17, fused-qkv-chunk-opset17, masked-fill-opset17
                     the same idioms exported at opset 17 (native LayerNormalization)
+  gelu-new          HF gelu_new: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715 pow(x, 3))))
+  gelu-fast         HF gelu_fast: 0.5x(1 + tanh(0.7978845608 x (1 + 0.044715 x x)))
+  qk-prescaled      Whisper style: q and k heads each scaled by d^-1/4
+  arange-positions  DistilBERT style: positions = arange(seq).unsqueeze(0).expand_as(ids),
+                    no token types
 
 Weights are small (vocab 64, max positions 32, no pooler: logits = classifier(h[:, 0])) so each
 model stays below 300 KB.  Output is deterministic for a given torch/onnx version.
@@ -57,10 +62,29 @@ IDIOMS = collections.OrderedDict([
     ("pre-ln-opset17", dict(ln="pre", opset=17)),
     ("fused-qkv-chunk-opset17", dict(qkv="chunk", opset=17)),
     ("masked-fill-opset17", dict(mask="where", opset=17)),
+    # more spellings seen in the wild
+    ("gelu-new", dict(gelu="new")),
+    ("gelu-fast", dict(gelu="fast")),
+    ("qk-prescaled", dict(scale="qk")),
+    ("arange-positions", dict(positions="arange", token_type=False)),
 ])
 
 DEFAULTS = dict(qkv="separate", scale="div", mask="additive", gelu="erf", ln="post",
-                token_type=True, opset=14, fold=True)
+                token_type=True, opset=14, fold=True, positions="buffer")
+
+
+class NewGELU(nn.Module):
+    """HF gelu_new (GPT-2): the tanh approximation written out with torch.pow."""
+
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class FastGELU(nn.Module):
+    """HF gelu_fast: the same approximation factored as sqrt(2/pi)·x·(1 + 0.044715·x·x)."""
+
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)))
 
 
 class SelfAttention(nn.Module):
@@ -90,6 +114,10 @@ class SelfAttention(nn.Module):
         if self.v["scale"] == "prescale":
             q = q * (1.0 / math.sqrt(self.d))
         q, k, v = self.heads(q), self.heads(k), self.heads(v)
+        if self.v["scale"] == "qk":
+            # Whisper style: d^-1/4 on each of the split heads of q and k
+            q = q * self.d ** -0.25
+            k = k * self.d ** -0.25
         scores = torch.matmul(q, k.transpose(-1, -2))
         if self.v["scale"] == "div":
             scores = scores / math.sqrt(self.d)
@@ -112,7 +140,8 @@ class Layer(nn.Module):
         self.fc1 = nn.Linear(HIDDEN, INTER)
         self.fc2 = nn.Linear(INTER, HIDDEN)
         self.ln2 = nn.LayerNorm(HIDDEN, eps=1e-12 if v["ln"] == "post" else 1e-5)
-        self.act = nn.GELU(approximate="tanh") if v["gelu"] == "tanh" else nn.GELU()
+        self.act = {"tanh": lambda: nn.GELU(approximate="tanh"), "new": NewGELU,
+                    "fast": FastGELU, "erf": nn.GELU}[v["gelu"]]()
 
     def forward(self, x, mask):
         if self.v["ln"] == "pre":
@@ -141,7 +170,13 @@ class Model(nn.Module):
         x = self.word_embeddings(input_ids)
         if token_type_ids is not None:
             x = x + self.token_type_embeddings(token_type_ids)
-        x = x + self.position_embeddings(self.position_ids[:, 0:seq])
+        if self.v["positions"] == "arange":
+            # DistilBERT style: positions made on the fly
+            pos = torch.arange(seq, dtype=torch.long, device=input_ids.device)
+            pos = pos.unsqueeze(0).expand_as(input_ids)
+        else:
+            pos = self.position_ids[:, 0:seq]
+        x = x + self.position_embeddings(pos)
         if self.v["ln"] == "post":
             x = self.ln(x)
         if self.v["mask"] == "where":

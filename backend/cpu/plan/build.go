@@ -572,6 +572,10 @@ func (b *builder) attention(n *ir.Node) bool {
 	pb := b.packed(w, false)
 	pool := b.m.pool
 	scratch := b.scratch(n, 4*int64(cpu.AttentionScratch(B, S, hid, heads)))
+	var ep *cpu.Epilogue
+	if bv != nil {
+		ep = &cpu.Epilogue{Bias: bv}
+	}
 	flops := 2*int64(B*S)*int64(in)*int64(3*hid) + 4*int64(B*heads)*int64(S*S*d)
 	reads := []*ir.Value{x}
 	if mask != nil {
@@ -582,7 +586,7 @@ func (b *builder) attention(n *ir.Node) bool {
 		if mask != nil {
 			mv = e.tensor(mask).Int32s()
 		}
-		cpu.Attention(pool, e.f32(y), e.f32(x), B, S, in, hid, heads, pb, bv, mv, scale, filter, f32(e.raw(scratch)))
+		cpu.Attention(pool, e.f32(y), e.f32(x), B, S, in, hid, heads, pb, ep, mv, scale, filter, f32(e.raw(scratch)))
 		return nil
 	})
 	return true

@@ -65,44 +65,46 @@ type Model struct {
 	layout atomic.Pointer[layout]
 	arenas rt.ArenaPool
 	outs   sync.Pool
-	c0     []float32    // bert.embeddings.word_embeddings.weight f32[1024,128]
-	c1     []float32    // bert.embeddings.position_embeddings.weight f32[128,128]
-	c2     []float32    // bert.embeddings.token_type_embeddings.weight f32[2,128]
-	c3     []float32    // bert.embeddings.LayerNorm.weight f32[128]
-	c4     []float32    // bert.embeddings.LayerNorm.bias f32[128]
-	c5     []float32    // attention_qkv_bias f32[384]
-	p6     *cpu.PackedB // attention_qkv_weight packed, op(B) 128x384
-	p7     *cpu.PackedB // onnx::MatMul_346 packed, op(B) 128x128
-	c8     []float32    // bert.encoder.layer.0.attention.output.LayerNorm.weight f32[128]
-	c9     []float32    // bert.encoder.layer.0.attention.output.LayerNorm.bias f32[128]
-	c10    []float32    // bert.encoder.layer.0.attention.output.dense.bias f32[128]
-	p11    *cpu.PackedB // onnx::MatMul_347 packed, op(B) 128x512
-	c12    []float32    // bert.encoder.layer.0.intermediate.dense.bias f32[512]
-	ep13   *cpu.Epilogue
-	p14    *cpu.PackedB // onnx::MatMul_348 packed, op(B) 512x128
-	c15    []float32    // bert.encoder.layer.0.output.LayerNorm.weight f32[128]
-	c16    []float32    // bert.encoder.layer.0.output.LayerNorm.bias f32[128]
-	c17    []float32    // bert.encoder.layer.0.output.dense.bias f32[128]
-	c18    []float32    // attention_qkv_bias_4 f32[384]
-	p19    *cpu.PackedB // attention_qkv_weight_3 packed, op(B) 128x384
-	p20    *cpu.PackedB // onnx::MatMul_359 packed, op(B) 128x128
-	c21    []float32    // bert.encoder.layer.1.attention.output.LayerNorm.weight f32[128]
-	c22    []float32    // bert.encoder.layer.1.attention.output.LayerNorm.bias f32[128]
-	c23    []float32    // bert.encoder.layer.1.attention.output.dense.bias f32[128]
-	p24    *cpu.PackedB // onnx::MatMul_360 packed, op(B) 128x512
-	c25    []float32    // bert.encoder.layer.1.intermediate.dense.bias f32[512]
-	ep26   *cpu.Epilogue
-	p27    *cpu.PackedB // onnx::MatMul_361 packed, op(B) 512x128
-	c28    []float32    // bert.encoder.layer.1.output.LayerNorm.weight f32[128]
-	c29    []float32    // bert.encoder.layer.1.output.LayerNorm.bias f32[128]
-	c30    []float32    // bert.encoder.layer.1.output.dense.bias f32[128]
-	c31    []int64      // /bert/Constant_output_0 i64[]
-	p32    *cpu.PackedB // bert.pooler.dense.weight packed, op(B) 128x128
-	c33    []float32    // bert.pooler.dense.bias_scaled f32[128]
-	ep34   *cpu.Epilogue
-	p35    *cpu.PackedB // classifier.weight packed, op(B) 128x2
-	c36    []float32    // classifier.bias_scaled f32[2]
-	ep37   *cpu.Epilogue
+	c0     []float32 // bert.embeddings.word_embeddings.weight f32[1024,128]
+	c1     []float32 // bert.embeddings.position_embeddings.weight f32[128,128]
+	c2     []float32 // bert.embeddings.token_type_embeddings.weight f32[2,128]
+	c3     []float32 // bert.embeddings.LayerNorm.weight f32[128]
+	c4     []float32 // bert.embeddings.LayerNorm.bias f32[128]
+	c5     []float32 // attention_qkv_bias f32[384]
+	ep6    *cpu.Epilogue
+	p7     *cpu.PackedB // attention_qkv_weight packed, op(B) 128x384
+	p8     *cpu.PackedB // onnx::MatMul_346 packed, op(B) 128x128
+	c9     []float32    // bert.encoder.layer.0.attention.output.LayerNorm.weight f32[128]
+	c10    []float32    // bert.encoder.layer.0.attention.output.LayerNorm.bias f32[128]
+	c11    []float32    // bert.encoder.layer.0.attention.output.dense.bias f32[128]
+	p12    *cpu.PackedB // onnx::MatMul_347 packed, op(B) 128x512
+	c13    []float32    // bert.encoder.layer.0.intermediate.dense.bias f32[512]
+	ep14   *cpu.Epilogue
+	p15    *cpu.PackedB // onnx::MatMul_348 packed, op(B) 512x128
+	c16    []float32    // bert.encoder.layer.0.output.LayerNorm.weight f32[128]
+	c17    []float32    // bert.encoder.layer.0.output.LayerNorm.bias f32[128]
+	c18    []float32    // bert.encoder.layer.0.output.dense.bias f32[128]
+	c19    []float32    // attention_qkv_bias_4 f32[384]
+	ep20   *cpu.Epilogue
+	p21    *cpu.PackedB // attention_qkv_weight_3 packed, op(B) 128x384
+	p22    *cpu.PackedB // onnx::MatMul_359 packed, op(B) 128x128
+	c23    []float32    // bert.encoder.layer.1.attention.output.LayerNorm.weight f32[128]
+	c24    []float32    // bert.encoder.layer.1.attention.output.LayerNorm.bias f32[128]
+	c25    []float32    // bert.encoder.layer.1.attention.output.dense.bias f32[128]
+	p26    *cpu.PackedB // onnx::MatMul_360 packed, op(B) 128x512
+	c27    []float32    // bert.encoder.layer.1.intermediate.dense.bias f32[512]
+	ep28   *cpu.Epilogue
+	p29    *cpu.PackedB // onnx::MatMul_361 packed, op(B) 512x128
+	c30    []float32    // bert.encoder.layer.1.output.LayerNorm.weight f32[128]
+	c31    []float32    // bert.encoder.layer.1.output.LayerNorm.bias f32[128]
+	c32    []float32    // bert.encoder.layer.1.output.dense.bias f32[128]
+	c33    []int64      // /bert/Constant_output_0 i64[]
+	p34    *cpu.PackedB // bert.pooler.dense.weight packed, op(B) 128x128
+	c35    []float32    // bert.pooler.dense.bias_scaled f32[128]
+	ep36   *cpu.Epilogue
+	p37    *cpu.PackedB // classifier.weight packed, op(B) 128x2
+	c38    []float32    // classifier.bias_scaled f32[2]
+	ep39   *cpu.Epilogue
 }
 
 type config struct {
@@ -147,58 +149,60 @@ func New(opts ...Option) (*Model, error) {
 	m.c3 = blob.F32(590848, 128)
 	m.c4 = blob.F32(591360, 128)
 	m.c5 = blob.F32(591872, 384)
-	if m.p6, err = cpu.PackedBFromData(128, 384, blob.F32(593408, 49152)); err != nil {
+	m.ep6 = &cpu.Epilogue{Bias: m.c5}
+	if m.p7, err = cpu.PackedBFromData(128, 384, blob.F32(593408, 49152)); err != nil {
 		return nil, err
 	}
-	if m.p7, err = cpu.PackedBFromData(128, 128, blob.F32(790016, 16384)); err != nil {
+	if m.p8, err = cpu.PackedBFromData(128, 128, blob.F32(790016, 16384)); err != nil {
 		return nil, err
 	}
-	m.c8 = blob.F32(855552, 128)
-	m.c9 = blob.F32(856064, 128)
-	m.c10 = blob.F32(856576, 128)
-	if m.p11, err = cpu.PackedBFromData(128, 512, blob.F32(857088, 65536)); err != nil {
+	m.c9 = blob.F32(855552, 128)
+	m.c10 = blob.F32(856064, 128)
+	m.c11 = blob.F32(856576, 128)
+	if m.p12, err = cpu.PackedBFromData(128, 512, blob.F32(857088, 65536)); err != nil {
 		return nil, err
 	}
-	m.c12 = blob.F32(1119232, 512)
-	m.ep13 = &cpu.Epilogue{Bias: m.c12, Act: cpu.ActGELU}
-	if m.p14, err = cpu.PackedBFromData(512, 128, blob.F32(1121280, 65536)); err != nil {
+	m.c13 = blob.F32(1119232, 512)
+	m.ep14 = &cpu.Epilogue{Bias: m.c13, Act: cpu.ActGELU}
+	if m.p15, err = cpu.PackedBFromData(512, 128, blob.F32(1121280, 65536)); err != nil {
 		return nil, err
 	}
-	m.c15 = blob.F32(1383424, 128)
-	m.c16 = blob.F32(1383936, 128)
-	m.c17 = blob.F32(1384448, 128)
-	m.c18 = blob.F32(1384960, 384)
-	if m.p19, err = cpu.PackedBFromData(128, 384, blob.F32(1386496, 49152)); err != nil {
+	m.c16 = blob.F32(1383424, 128)
+	m.c17 = blob.F32(1383936, 128)
+	m.c18 = blob.F32(1384448, 128)
+	m.c19 = blob.F32(1384960, 384)
+	m.ep20 = &cpu.Epilogue{Bias: m.c19}
+	if m.p21, err = cpu.PackedBFromData(128, 384, blob.F32(1386496, 49152)); err != nil {
 		return nil, err
 	}
-	if m.p20, err = cpu.PackedBFromData(128, 128, blob.F32(1583104, 16384)); err != nil {
+	if m.p22, err = cpu.PackedBFromData(128, 128, blob.F32(1583104, 16384)); err != nil {
 		return nil, err
 	}
-	m.c21 = blob.F32(1648640, 128)
-	m.c22 = blob.F32(1649152, 128)
-	m.c23 = blob.F32(1649664, 128)
-	if m.p24, err = cpu.PackedBFromData(128, 512, blob.F32(1650176, 65536)); err != nil {
+	m.c23 = blob.F32(1648640, 128)
+	m.c24 = blob.F32(1649152, 128)
+	m.c25 = blob.F32(1649664, 128)
+	if m.p26, err = cpu.PackedBFromData(128, 512, blob.F32(1650176, 65536)); err != nil {
 		return nil, err
 	}
-	m.c25 = blob.F32(1912320, 512)
-	m.ep26 = &cpu.Epilogue{Bias: m.c25, Act: cpu.ActGELU}
-	if m.p27, err = cpu.PackedBFromData(512, 128, blob.F32(1914368, 65536)); err != nil {
+	m.c27 = blob.F32(1912320, 512)
+	m.ep28 = &cpu.Epilogue{Bias: m.c27, Act: cpu.ActGELU}
+	if m.p29, err = cpu.PackedBFromData(512, 128, blob.F32(1914368, 65536)); err != nil {
 		return nil, err
 	}
-	m.c28 = blob.F32(2176512, 128)
-	m.c29 = blob.F32(2177024, 128)
-	m.c30 = blob.F32(2177536, 128)
-	m.c31 = blob.I64(2178048, 1)
-	if m.p32, err = cpu.PackedBFromData(128, 128, blob.F32(2178112, 16384)); err != nil {
+	m.c30 = blob.F32(2176512, 128)
+	m.c31 = blob.F32(2177024, 128)
+	m.c32 = blob.F32(2177536, 128)
+	m.c33 = blob.I64(2178048, 1)
+	if m.p34, err = cpu.PackedBFromData(128, 128, blob.F32(2178112, 16384)); err != nil {
 		return nil, err
 	}
-	m.c33 = blob.F32(2243648, 128)
-	m.ep34 = &cpu.Epilogue{Bias: m.c33}
-	if m.p35, err = cpu.PackedBFromData(128, 2, blob.F32(2244160, 2048)); err != nil {
+	m.c35 = blob.F32(2243648, 128)
+	m.ep36 = &cpu.Epilogue{Bias: m.c35}
+	if m.p37, err = cpu.PackedBFromData(128, 2, blob.F32(2244160, 2048)); err != nil {
 		return nil, err
 	}
-	m.c36 = blob.F32(2252352, 2)
-	m.ep37 = &cpu.Epilogue{Bias: m.c36}
+	m.c38 = blob.F32(2252352, 2)
+	m.ep39 = &cpu.Epilogue{Bias: m.c38}
 	m.outs.New = func() any { return &outBuf{m: m} }
 	_ = err
 	return m, nil
@@ -279,58 +283,58 @@ func (m *Model) Run(ctx context.Context, in Inputs) (Outputs, error) {
 	// com.microsoft::Attention Attention
 	b4 := rt.F32(ar, lay.off[4], cpu.AttentionScratch(Batch, Sequence, 128, 2))
 	b5 := rt.F32(ar, lay.off[5], Batch*Sequence*128)
-	cpu.Attention(m.pool, b5, b3, Batch, Sequence, 128, 128, 2, m.p6, m.c5, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b4)
+	cpu.Attention(m.pool, b5, b3, Batch, Sequence, 128, 128, 2, m.p7, m.ep6, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b4)
 	// MatMul /bert/encoder/layer.0/attention/output/dense/MatMul
 	b6 := rt.F32(ar, lay.off[6], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b5, 128, m.p7, 0, b6, 128, nil)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b5, 128, m.p8, 0, b6, 128, nil)
 	// com.microsoft::SkipLayerNormalization SkipLayerNormalization
 	b7 := rt.F32(ar, lay.off[7], Batch*Sequence*128)
-	cpu.SkipLayerNorm(m.pool, b7, b6, b3, m.c10, Batch*Sequence, 128, m.c8, m.c9, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	cpu.SkipLayerNorm(m.pool, b7, b6, b3, m.c11, Batch*Sequence, 128, m.c9, m.c10, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// MatMul /bert/encoder/layer.0/intermediate/dense/MatMul
 	b8 := rt.F32(ar, lay.off[8], Batch*Sequence*512)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b7, 128, m.p11, 0, b8, 512, m.ep13)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b7, 128, m.p12, 0, b8, 512, m.ep14)
 	// MatMul /bert/encoder/layer.0/output/dense/MatMul
 	b9 := rt.F32(ar, lay.off[9], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b8, 512, m.p14, 0, b9, 128, nil)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b8, 512, m.p15, 0, b9, 128, nil)
 	// com.microsoft::SkipLayerNormalization SkipLayerNormalization_12
 	b10 := rt.F32(ar, lay.off[10], Batch*Sequence*128)
-	cpu.SkipLayerNorm(m.pool, b10, b9, b7, m.c17, Batch*Sequence, 128, m.c15, m.c16, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	cpu.SkipLayerNorm(m.pool, b10, b9, b7, m.c18, Batch*Sequence, 128, m.c16, m.c17, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// com.microsoft::Attention Attention_6
 	b11 := rt.F32(ar, lay.off[11], cpu.AttentionScratch(Batch, Sequence, 128, 2))
 	b12 := rt.F32(ar, lay.off[12], Batch*Sequence*128)
-	cpu.Attention(m.pool, b12, b10, Batch, Sequence, 128, 128, 2, m.p19, m.c18, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b11)
+	cpu.Attention(m.pool, b12, b10, Batch, Sequence, 128, 128, 2, m.p21, m.ep20, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b11)
 	// MatMul /bert/encoder/layer.1/attention/output/dense/MatMul
 	b13 := rt.F32(ar, lay.off[13], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b12, 128, m.p20, 0, b13, 128, nil)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b12, 128, m.p22, 0, b13, 128, nil)
 	// com.microsoft::SkipLayerNormalization SkipLayerNormalization_13
 	b14 := rt.F32(ar, lay.off[14], Batch*Sequence*128)
-	cpu.SkipLayerNorm(m.pool, b14, b13, b10, m.c23, Batch*Sequence, 128, m.c21, m.c22, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	cpu.SkipLayerNorm(m.pool, b14, b13, b10, m.c25, Batch*Sequence, 128, m.c23, m.c24, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// MatMul /bert/encoder/layer.1/intermediate/dense/MatMul
 	b15 := rt.F32(ar, lay.off[15], Batch*Sequence*512)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b14, 128, m.p24, 0, b15, 512, m.ep26)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b14, 128, m.p26, 0, b15, 512, m.ep28)
 	// MatMul /bert/encoder/layer.1/output/dense/MatMul
 	b16 := rt.F32(ar, lay.off[16], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b15, 512, m.p27, 0, b16, 128, nil)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b15, 512, m.p29, 0, b16, 128, nil)
 	// com.microsoft::SkipLayerNormalization SkipLayerNormalization_15
 	b17 := rt.F32(ar, lay.off[17], Batch*Sequence*128)
-	cpu.SkipLayerNorm(m.pool, b17, b16, b14, m.c30, Batch*Sequence, 128, m.c28, m.c29, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	cpu.SkipLayerNorm(m.pool, b17, b16, b14, m.c32, Batch*Sequence, 128, m.c30, m.c31, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	if err := ctx.Err(); err != nil {
 		return Outputs{}, err
 	}
 	// Gather /bert/pooler/Gather
 	b18 := rt.F32(ar, lay.off[18], Batch*128)
-	if err := rt.GatherRows(rt.Bytes32(b18), rt.Bytes32(b17), Batch, Sequence, 4*128, m.c31); err != nil {
+	if err := rt.GatherRows(rt.Bytes32(b18), rt.Bytes32(b17), Batch, Sequence, 4*128, m.c33); err != nil {
 		return Outputs{}, err
 	}
 	// Gemm /bert/pooler/dense/Gemm
 	b19 := rt.F32(ar, lay.off[19], Batch*128)
-	cpu.SgemmPacked(m.pool, false, Batch, 1, b18, 128, m.p32, 0, b19, 128, m.ep34)
+	cpu.SgemmPacked(m.pool, false, Batch, 1, b18, 128, m.p34, 0, b19, 128, m.ep36)
 	// Tanh /bert/pooler/activation/Tanh
 	b20 := rt.F32(ar, lay.off[20], Batch*128)
 	cpu.Tanh(b20, b19)
 	// Gemm /classifier/Gemm
 	b21 := rt.F32(ar, lay.off[21], Batch*2)
-	cpu.SgemmPacked(m.pool, false, Batch, 1, b20, 128, m.p35, 0, b21, 2, m.ep37)
+	cpu.SgemmPacked(m.pool, false, Batch, 1, b20, 128, m.p37, 0, b21, 2, m.ep39)
 	ob := m.outs.Get().(*outBuf)
 	if cap(ob.o0) < in.Batch*2 {
 		ob.o0 = make([]float32, in.Batch*2)
