@@ -43,6 +43,26 @@ func headsOf(t *ir.Value, perm []int64) (v *ir.Value, h, d int64, ok bool) {
 	return rs.Inputs[0], out[2].Value, out[3].Value, true
 }
 
+// keyHeads matches Kᵀ of the scores Q·Kᵀ: Transpose(Reshape(K, [B,S,H,D]), [0,2,3,1]), or the
+// head split [0,2,1,3] followed by a swap of the last two axes (k.transpose(-1, -2)) when a
+// scalar factor sits between the two (Whisper-style d^-1/4 on both q and k). It returns K, H,
+// D and the factor.
+func keyHeads(t *ir.Value) (v *ir.Value, h, d int64, scale float64, ok bool) {
+	t, scale = scaled(t)
+	if v, h, d, ok = headsOf(t, []int64{0, 2, 3, 1}); ok {
+		return v, h, d, scale, true
+	}
+	tr := producer(t, "Transpose")
+	if tr == nil || !equalInts(tr.AttrInts("perm", nil), []int64{0, 1, 3, 2}) {
+		return nil, 0, 0, 0, false
+	}
+	inner, s2 := scaled(tr.Inputs[0])
+	if v, h, d, ok = headsOf(inner, []int64{0, 2, 1, 3}); !ok {
+		return nil, 0, 0, 0, false
+	}
+	return v, h, d, scale * s2, true
+}
+
 func equalInts(a, b []int64) bool {
 	if len(a) != len(b) {
 		return false
@@ -301,7 +321,8 @@ func matchAttention(rc *RewriteContext, root *ir.Node) (any, string) {
 	qh, sq := scaled(qk.Inputs[0])
 	m.scale *= sq
 	q, h1, d1, ok1 := headsOf(qh, []int64{0, 2, 1, 3})
-	k, h2, d2, ok2 := headsOf(qk.Inputs[1], []int64{0, 2, 3, 1})
+	k, h2, d2, sk, ok2 := keyHeads(qk.Inputs[1])
+	m.scale *= sk
 	v, h3, d3, ok3 := headsOf(pv.Inputs[1], []int64{0, 2, 1, 3})
 	if !ok1 || !ok2 || !ok3 {
 		return nil, "Q, K or V is not a head split (Reshape to [B,S,H,D] + Transpose)"
@@ -310,7 +331,8 @@ func matchAttention(rc *RewriteContext, root *ir.Node) (any, string) {
 		return nil, "Q, K, V head shapes differ"
 	}
 	q, s2 := scaled(q)
-	m.scale *= s2
+	k, s3 := scaled(k)
+	m.scale *= s2 * s3
 	m.heads = h1
 	hidden := h1 * d1
 	if last, ok := lastDim(root.Outputs[0]); !ok || last != hidden {

@@ -33,6 +33,9 @@ func addLeaves(rc *RewriteContext, v *ir.Value, depth int) []*ir.Value {
 // isPositionRange reports whether idx holds 0..S-1 for the sequence length S of ids: a Slice
 // [0:S] along the last axis of a constant arange of shape [1, max] (or [max]).
 func isPositionRange(idx, ids *ir.Value) bool {
+	if isArangePositions(idx, ids) {
+		return true
+	}
 	sl := producer(idx, "Slice")
 	var table *ir.Tensor
 	if sl != nil {
@@ -63,6 +66,31 @@ func isPositionRange(idx, ids *ir.Value) bool {
 	}
 	// the slice must end at the sequence length: its size is the ids' sequence dim
 	return idx.Type.Shape[r-1] == ids.Type.Shape[1] && !ids.Type.Shape[1].IsUnknown()
+}
+
+// isArangePositions reports whether idx holds 0..S-1 made on the fly (DistilBERT, GPT-2):
+// [Expand(] [Unsqueeze(] Range(0, S, 1) [, 0)] [, shape)], S being the ids' sequence dim.
+func isArangePositions(idx, ids *ir.Value) bool {
+	v := idx
+	if e := producer(v, "Expand"); e != nil {
+		v = e.Inputs[0]
+	}
+	if u := producer(v, "Unsqueeze"); u != nil {
+		axes, ok := intsOf(u.Input(1))
+		if a := u.Attr("axes"); a != nil {
+			axes, ok = a.Ints, true
+		}
+		if !ok || len(axes) != 1 || axes[0] != 0 {
+			return false
+		}
+		v = u.Inputs[0]
+	}
+	r := producer(v, "Range")
+	if r == nil || !isScalarNear(r.Inputs[0], 0, 0) || !isScalarNear(r.Inputs[2], 1, 0) || rankOf(v) != 1 || rankOf(ids) != 2 {
+		return false
+	}
+	n, s := v.Type.Shape[0], ids.Type.Shape[1]
+	return n == s && !s.IsUnknown() && idx.Type.Shape[rankOf(idx)-1] == s
 }
 
 func matchEmbedLayerNorm(rc *RewriteContext, ln *ir.Node) (any, string) {

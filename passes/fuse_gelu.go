@@ -95,13 +95,17 @@ func matchGelu(rc *RewriteContext, n *ir.Node) (any, string) {
 	return &geluMatch{x: x, out: n.Outputs[0]}, ""
 }
 
-// matchFastGelu: 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))).
+// matchFastGelu: 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), the cube as Pow or
+// products, or the argument factored as sqrt(2/pi) * x * (1 + 0.044715 * x * x).
 func matchFastGelu(rc *RewriteContext, n *ir.Node) (any, string) {
 	fs := mulFactors(rc, n, 2)
 	x, _, ok := pickFactors(fs, 0.5, func(v *ir.Value) *ir.Value {
 		th := onePlus(v, "Tanh")
 		if th == nil {
 			return nil
+		}
+		if xv := factoredTanhArg(th.Inputs[0]); xv != nil {
+			return xv
 		}
 		inner := scaledInput(th.Inputs[0], math.Sqrt(2/math.Pi), 1e-4)
 		add := producer(inner, "Add")
@@ -136,6 +140,61 @@ func matchFastGelu(rc *RewriteContext, n *ir.Node) (any, string) {
 		return nil, ""
 	}
 	return &geluMatch{x: x, out: n.Outputs[0], fast: true}, ""
+}
+
+// mulLeaves flattens a tree of Muls rooted at v (up to depth levels) into its other leaves and
+// the product of its scalar-constant leaves.
+func mulLeaves(v *ir.Value, depth int) (leaves []*ir.Value, c float64) {
+	c = 1
+	var walk func(v *ir.Value, d int)
+	walk = func(v *ir.Value, d int) {
+		if s, ok := scalarOf(v); ok {
+			c *= s
+			return
+		}
+		if m := producer(v, "Mul"); m != nil && d > 0 {
+			walk(m.Inputs[0], d-1)
+			walk(m.Inputs[1], d-1)
+			return
+		}
+		leaves = append(leaves, v)
+	}
+	walk(v, depth)
+	return leaves, c
+}
+
+// factoredTanhArg matches the tanh argument of GELU written as sqrt(2/pi)·x·(1 + 0.044715·x·x)
+// (HF gelu_fast, Megatron) in any association of the products, and returns x.
+func factoredTanhArg(v *ir.Value) *ir.Value {
+	leaves, c := mulLeaves(v, 3)
+	if len(leaves) != 2 || math.Abs(c-math.Sqrt(2/math.Pi)) > 1e-4 {
+		return nil
+	}
+	for i := 0; i < 2; i++ {
+		x, poly := leaves[i], leaves[1-i]
+		add := producer(poly, "Add")
+		if add == nil {
+			continue
+		}
+		for j := 0; j < 2; j++ {
+			if !isScalarNear(add.Inputs[j], 1, 0) {
+				continue
+			}
+			sq, k := mulLeaves(add.Inputs[1-j], 2)
+			if math.Abs(k-0.044715) > 1e-5 {
+				continue
+			}
+			if len(sq) == 2 && sq[0] == x && sq[1] == x {
+				return x
+			}
+			if len(sq) == 1 {
+				if p := producer(sq[0], "Pow"); p != nil && p.Inputs[0] == x && isScalarNear(p.Inputs[1], 2, 0) {
+					return x
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func rewriteGelu(rc *RewriteContext, mm any) error {

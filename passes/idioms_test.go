@@ -42,6 +42,18 @@ var fusedModels = map[string]map[string]int{
 	"idioms/opset13-nofold": bert(2, "BiasGelu", 20),
 	"idioms/bert-opset12":   bert(2, "BiasGelu", 20),
 	"idioms/bert-opset11":   bert(2, "BiasGelu", 20),
+	"idioms/gelu-new":       bert(2, "FastGelu", 20),
+	"idioms/gelu-fast":      bert(2, "FastGelu", 20),
+	"idioms/qk-prescaled":   bert(2, "BiasGelu", 20),
+	// no token types, so one Cast fewer
+	"idioms/arange-positions": bert(2, "BiasGelu", 19),
+}
+
+// pendingModels do not fuse yet, for the reason given. Their outputs are still checked; their
+// fusion expectations are skipped, and the test fails once they hold (remove the entry then).
+var pendingModels = map[string]string{
+	"idioms/arange-positions": "Range(0, Gather(Shape(ids), 1), 1) gets no symbolic length in passes/shape.go, " +
+		"so the sequence dim is unknown from the position embeddings on and no rule matches",
 }
 
 // bert is the fused-op histogram of an L-layer encoder whose FFN activation is gelu, with the
@@ -84,9 +96,9 @@ func TestFusedModelsListed(t *testing.T) {
 	}
 }
 
-// TestFusedModels optimizes every committed model at -O2 (verifying after each pass), checks the
-// fused-op histogram and the per-layer node bound, and runs the optimized graph in the reference
-// interpreter against PyTorch's outputs in test_data_set_0.
+// TestFusedModels optimizes every committed model at -O2 (verifying after each pass), runs the
+// optimized graph in the reference interpreter against PyTorch's outputs in test_data_set_0, and
+// checks the fused-op histogram, the node count and the per-layer node bound.
 func TestFusedModels(t *testing.T) {
 	names := make([]string, 0, len(fusedModels))
 	for n := range fusedModels {
@@ -104,9 +116,25 @@ func TestFusedModels(t *testing.T) {
 			_, err = Optimize(m, 2, Options{VerifyEach: true})
 			require.NoError(t, err)
 
+			ds, err := onnx.ReadTestDataSet(filepath.Join(dir, "test_data_set_0"), m.Graph)
+			require.NoError(t, err)
+			got, err := ref.Run(m.Graph, ds.Inputs, ref.Options{})
+			require.NoError(t, err)
+			require.Len(t, got, len(ds.Outputs))
+			for i, w := range ds.Outputs {
+				require.NotNil(t, w, "%s: expected output %d missing", name, i)
+				require.Empty(t, conformance.Compare(got[i], w, 1e-3, 1e-4), "%s: output %d (%s)", name, i, m.Graph.Outputs[i].Name)
+			}
+
 			hist := map[string]int{}
 			for _, n := range m.Graph.Nodes {
 				hist[n.QualifiedOp()]++
+			}
+			if why, ok := pendingModels[name]; ok {
+				if hist["com.microsoft::Attention"] == want["com.microsoft::Attention"] && len(m.Graph.Nodes) <= want["total"] {
+					t.Fatalf("%s fuses now (%d nodes): remove it from pendingModels", name, len(m.Graph.Nodes))
+				}
+				t.Skipf("%s: %d → %d nodes, not fused: %s", name, before, len(m.Graph.Nodes), why)
 			}
 			for op, n := range want {
 				if op == "total" {
@@ -121,15 +149,27 @@ func TestFusedModels(t *testing.T) {
 			require.LessOrEqual(t, len(m.Graph.Nodes), maxNodesPerLayer*layers,
 				"%s: %d → %d nodes for %d layers (histogram %v)", name, before, len(m.Graph.Nodes), layers, hist)
 
-			ds, err := onnx.ReadTestDataSet(filepath.Join(dir, "test_data_set_0"), m.Graph)
-			require.NoError(t, err)
-			got, err := ref.Run(m.Graph, ds.Inputs, ref.Options{})
-			require.NoError(t, err)
-			require.Len(t, got, len(ds.Outputs))
-			for i, w := range ds.Outputs {
-				require.NotNil(t, w, "%s: expected output %d missing", name, i)
-				require.Empty(t, conformance.Compare(got[i], w, 1e-3, 1e-4), "%s: output %d (%s)", name, i, m.Graph.Outputs[i].Name)
-			}
 		})
 	}
+}
+
+// HF gelu_fast / Megatron write the tanh argument factored: sqrt(2/pi)·x·(1 + 0.044715·x·x).
+func TestFuseGeluFactoredTanh(t *testing.T) {
+	checkPasses(t, `model opsets{"": 17}
+graph g(%x: f32[b,4]) -> (%y) {
+  %c: f32[] = const [0.7978846]
+  %k: f32[] = const [0.044715]
+  %one: f32[] = const [1.0]
+  %half: f32[] = const [0.5]
+  %hx: f32[b,4] = Mul(%x, %half)
+  %a: f32[b,4] = Mul(%x, %c)
+  %b1: f32[b,4] = Mul(%x, %k)
+  %b2: f32[b,4] = Mul(%b1, %x)
+  %b3: f32[b,4] = Add(%b2, %one)
+  %t: f32[b,4] = Mul(%a, %b3)
+  %th: f32[b,4] = Tanh(%t)
+  %p: f32[b,4] = Add(%th, %one)
+  %y: f32[b,4] = Mul(%hx, %p)
+}
+`, []string{"fuse", "dce"}, "com.microsoft::FastGelu(%x)", "NOT Tanh")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -85,7 +86,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 		elapsed = time.Since(start)
 	} else {
-		outs, elapsed, err = runCPU(m, ds.Inputs, *threads)
+		outs, elapsed, err = runCPU(m, ds.Inputs, *threads, limit)
 		if err != nil {
 			return err
 		}
@@ -146,14 +147,14 @@ func datumType(d ir.Datum) string {
 }
 
 // runCPU optimizes m at -O2 and runs it once on the CPU backend (the time excludes planning).
-func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int) ([]ir.Datum, time.Duration, error) {
+func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int64) ([]ir.Datum, time.Duration, error) {
 	if err := ref.CheckInputs(m.Graph, inputs); err != nil {
 		return nil, 0, err
 	}
 	if _, err := passes.Optimize(m, 2, passes.Options{}); err != nil {
 		return nil, 0, err
 	}
-	model, err := plan.New(m.Graph, plan.Options{Threads: threads})
+	model, err := plan.New(m.Graph, plan.Options{Threads: threads, MaxMemory: maxMemory})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -165,7 +166,7 @@ func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int) ([]ir.Datum, t
 		}
 		ts[k] = t
 	}
-	if _, err := model.PlanFor(ts); err != nil {
+	if _, err := model.PlanFor(ts); err != nil && !errors.Is(err, plan.ErrDataDependent) {
 		return nil, 0, err
 	}
 	start := time.Now()

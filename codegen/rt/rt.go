@@ -101,9 +101,10 @@ type Blob struct {
 	data []byte
 }
 
-// BlobFromBytes wraps embedded weights, copying them once only if they are misaligned.
+// BlobFromBytes wraps embedded weights in place (go:embed data is read-only and mapped from the
+// binary, so it costs no heap), copying them once only if they are not 8-byte aligned.
 func BlobFromBytes(b []byte) *Blob {
-	if len(b) > 0 && uintptr(unsafe.Pointer(&b[0]))%64 != 0 {
+	if len(b) > 0 && uintptr(unsafe.Pointer(&b[0]))%8 != 0 {
 		words := make([]uint64, (len(b)+7)/8)
 		c := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(b))
 		copy(c, b)

@@ -133,7 +133,10 @@ func build(m *Model, inputs map[string]*ir.Tensor) (*Plan, error) {
 			}
 			if _, ok := p.bufs[v]; !ok {
 				dims, _ := types[v].Shape.Ints()
-				cnt, _ := ir.NumElements(dims)
+				cnt, err := ir.NumElements(dims)
+				if err != nil || ir.ByteSize(types[v].DType, cnt) > m.opts.MaxMemory {
+					return nil, fmt.Errorf("%w: value %q of shape %v is over the %d-byte cap", ref.ErrMemoryLimit, v.Name, dims, m.opts.MaxMemory)
+				}
 				p.bufs[v] = &buffer{v: v, bytes: ir.ByteSize(types[v].DType, cnt), first: i, last: i}
 			}
 		}
@@ -157,6 +160,9 @@ func build(m *Model, inputs map[string]*ir.Tensor) (*Plan, error) {
 		}
 	}
 	p.allocate()
+	if p.arenaSize > m.opts.MaxMemory {
+		return nil, fmt.Errorf("%w: the plan needs a %d-byte arena, cap is %d", ref.ErrMemoryLimit, p.arenaSize, m.opts.MaxMemory)
+	}
 	return p, nil
 }
 

@@ -8,6 +8,7 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/llmc/llmc/backend/cpu"
+	"github.com/llmc/llmc/backend/ref"
 	"github.com/llmc/llmc/ir"
 )
 
@@ -26,6 +28,9 @@ type Options struct {
 	MaxPlans int
 	// NoFusedEpilogues disables GEMM epilogue fusion (for comparisons).
 	NoFusedEpilogues bool
+	// MaxMemory caps a plan's arena in bytes; a larger plan fails with ref.ErrMemoryLimit before
+	// anything is allocated (default ref.DefaultMaxMemory).
+	MaxMemory int64
 }
 
 // Model runs one graph on the CPU. It is safe for concurrent use.
@@ -44,6 +49,9 @@ type Model struct {
 func New(g *ir.Graph, opts Options) (*Model, error) {
 	if opts.MaxPlans <= 0 {
 		opts.MaxPlans = 16
+	}
+	if opts.MaxMemory <= 0 {
+		opts.MaxMemory = ref.DefaultMaxMemory
 	}
 	var pool *cpu.Pool
 	if opts.Threads > 1 {
@@ -102,6 +110,22 @@ func (m *Model) Run(inputs map[string]*ir.Tensor) ([]*ir.Tensor, error) {
 		return nil, err
 	}
 	p, err := m.PlanFor(inputs)
+	if errors.Is(err, ErrDataDependent) {
+		// shapes that depend on values: interpret (with the same memory cap)
+		outs, err := ref.Run(m.g, ds, ref.Options{MaxMemory: m.opts.MaxMemory})
+		if err != nil {
+			return nil, err
+		}
+		res := make([]*ir.Tensor, len(outs))
+		for i, d := range outs {
+			t, ok := d.(*ir.Tensor)
+			if !ok {
+				return nil, fmt.Errorf("output %d is not a tensor", i)
+			}
+			res[i] = t
+		}
+		return res, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -72,3 +72,16 @@ func requireClose(t *testing.T, got, want *ir.Tensor, atol float64, what string)
 		require.LessOrEqual(t, math.Abs(a-b), atol+1e-3*math.Abs(b), "%s: element %d is %v, want %v", what, i, a, b)
 	}
 }
+
+func TestPlanRefusesAbsurdSizes(t *testing.T) {
+	b := ir.NewBuilder("g", nil)
+	x := b.Input("x", ir.TensorType(ir.Int64, ir.Shape{ir.D(2)}))
+	y := b.Op("ConstantOfShape", []*ir.Value{x})
+	b.Output(b.Op("Neg", []*ir.Value{y}))
+	g := b.MustGraph()
+	m, err := New(g, Options{Threads: 1, MaxMemory: 1 << 30})
+	require.NoError(t, err)
+	_, err = m.Run(map[string]*ir.Tensor{"x": ir.FromInt64s([]int64{2}, []int64{1 << 30, 1 << 30})})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "memory limit")
+}

@@ -1,11 +1,16 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/llmc/llmc/backend/ref"
 	"github.com/llmc/llmc/ir"
 )
+
+// ErrDataDependent means a graph has a value whose size depends on input data (not only on
+// input shapes), so it cannot be planned ahead; Model.Run then uses the reference interpreter.
+var ErrDataDependent = errors.New("size not known before running (data-dependent shape)")
 
 // maxPlanConstElems bounds the small integer tensors evaluated at plan time (shape arithmetic).
 const maxPlanConstElems = 4096
@@ -93,7 +98,7 @@ func concreteTypes(g *ir.Graph, inputs map[string]*ir.Tensor) (map[*ir.Value]ir.
 	}
 	for v, t := range types {
 		if v.Def != nil && (t.Kind != ir.KindTensor || !t.Shape.IsConcrete()) {
-			return nil, nil, fmt.Errorf("value %q: size not known before running (data-dependent shape)", v.Name)
+			return nil, nil, fmt.Errorf("%w: value %q", ErrDataDependent, v.Name)
 		}
 	}
 	return types, known, nil
