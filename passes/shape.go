@@ -61,7 +61,7 @@ func runShape(c *Context, g *ir.Graph) error {
 		}
 	}
 	evalAll()
-	if refineSlices(c, g, vals) {
+	if r1, r2 := refineSlices(c, g, vals), refineRanges(c, g, vals); r1 || r2 {
 		if err := ir.InferTypes(g); err != nil {
 			return err
 		}
@@ -352,6 +352,31 @@ func refineSlices(c *Context, g *ir.Graph, vals map[*ir.Value]symVal) bool {
 			changed = true
 			c.Hit("slice-symbolic-end")
 		}
+	}
+	return changed
+}
+
+// refineRanges gives Range(0, d, 1) the symbolic length d when d is a symbolic value (e.g. the
+// sequence length read from an input's shape): position ids built on the fly.
+func refineRanges(c *Context, g *ir.Graph, vals map[*ir.Value]symVal) bool {
+	changed := false
+	for _, n := range g.Nodes {
+		if n.Domain != "" || n.Op != "Range" || len(n.Inputs) != 3 || n.Outputs[0] == nil {
+			continue
+		}
+		out := n.Outputs[0]
+		if !out.Type.Ranked || len(out.Type.Shape) != 1 || !out.Type.Shape[0].IsUnknown() {
+			continue
+		}
+		start, ok1 := scalarOf(n.Inputs[0])
+		delta, ok2 := scalarOf(n.Inputs[2])
+		limit, ok3 := vals[n.Inputs[1]]
+		if !ok1 || !ok2 || !ok3 || start != 0 || delta != 1 || len(limit.dims) != 1 || !limit.dims[0].IsSymbolic() {
+			continue
+		}
+		out.Type.Shape[0] = limit.dims[0]
+		changed = true
+		c.Hit("range-symbolic-limit")
 	}
 	return changed
 }

@@ -74,6 +74,7 @@ func TestRoundTripConformance(t *testing.T) {
 		same++
 	}
 	t.Logf("conformance models: %d imported, %d round-trip exactly, %d not imported", imported, same, len(failures))
+	require.Empty(t, failures, "every conformance model must import")
 	for i, f := range failures {
 		if i < 10 {
 			t.Logf("not imported: %s", f)
