@@ -13,6 +13,14 @@ func peakFMA(n int)
 //go:noescape
 func sgemmKernel6x16(k int, a *float32, b *float32, c *float32, ldc int, acc int, pf *float32)
 
+// sgemmKernel12x32 computes a 12x32 tile c (row stride ldc) with AVX-512:
+// c[i][j] (+)= sum_p A[i][p]*B[p][j] where rows 0-5 come from the packed micro-panel
+// a0 (a0[p*6+i]), rows 6-11 from a1, columns 0-15 from the packed panel b0
+// (b0[p*16+j]) and columns 16-31 from b1; accumulate into c if acc != 0.
+//
+//go:noescape
+func sgemmKernel12x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int)
+
 // i8Kernel4x16 computes a 4x16 int32 tile from packed u8 (A) and s8 (B) panels,
 // K consumed in groups of 4. A must be <= 127 so VPMADDUBSW cannot saturate.
 //

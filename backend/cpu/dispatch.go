@@ -12,6 +12,7 @@ import (
 const (
 	PathGeneric = "generic"
 	PathAVX2    = "avx2"
+	PathAVX512  = "avx512" // the AVX2 table plus an AVX-512 SGEMM micro-kernel
 	PathNEON    = "neon"
 )
 
@@ -34,6 +35,9 @@ type kernelTable struct {
 	// otherwise. a and b point at packed panels. pf (k*4 floats, or nil) is a
 	// prefetch hint: memory needed soon (the next B micro-panel).
 	sgemmKernel func(k int, a, b, c []float32, ldc int, accumulate bool, pf []float32)
+	// sgemmKernelWide, when set, computes a 2*MR x 2*NR tile from two consecutive A
+	// micro-panels (a0, a1) and two B panels (b0, b1) in the same packed layouts.
+	sgemmKernelWide func(k int, a0, a1, b0, b1, c []float32, ldc int, accumulate bool)
 
 	// Vector math, dst and src of equal length (may alias).
 	exp      func(dst, src []float32)
@@ -96,6 +100,8 @@ func init() {
 	registerArch() // per-architecture (dispatch_<arch>.go)
 	bestPath = PathGeneric
 	switch {
+	case runtime.GOARCH == "amd64" && tables[PathAVX512] != nil && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F):
+		bestPath = PathAVX512
 	case runtime.GOARCH == "amd64" && tables[PathAVX2] != nil && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3):
 		bestPath = PathAVX2
 	case runtime.GOARCH == "arm64" && tables[PathNEON] != nil:
@@ -110,13 +116,16 @@ func init() {
 	}
 }
 
-// Path returns the name of the active kernel path ("generic", "avx2" or "neon").
+// Path returns the name of the active kernel path ("generic", "avx2", "avx512" or "neon").
 func Path() string { return active.name }
 
 // Paths returns the kernel paths this CPU can run, best first.
 func Paths() []string {
-	if bestPath == PathGeneric {
+	switch bestPath {
+	case PathGeneric:
 		return []string{PathGeneric}
+	case PathAVX512:
+		return []string{PathAVX512, PathAVX2, PathGeneric}
 	}
 	return []string{bestPath, PathGeneric}
 }

@@ -3,7 +3,7 @@
 package cpu
 
 func registerArch() {
-	register(withGenericFallback(&kernelTable{
+	avx2 := withGenericFallback(&kernelTable{
 		name: PathAVX2,
 		sgemmKernel: func(k int, a, b, c []float32, ldc int, accumulate bool, pf []float32) {
 			_ = a[k*gemmMR-1]
@@ -185,7 +185,23 @@ func registerArch() {
 			_ = c[(i8MR-1)*ldc+i8NR-1]
 			i8Kernel4x16(k4, &a[0], &b[0], &c[0], ldc)
 		},
-	}))
+	})
+	register(avx2)
+	avx512 := *avx2
+	avx512.name = PathAVX512
+	avx512.sgemmKernelWide = func(k int, a0, a1, b0, b1, c []float32, ldc int, accumulate bool) {
+		_ = a0[k*gemmMR-1]
+		_ = a1[k*gemmMR-1]
+		_ = b0[k*gemmNR-1]
+		_ = b1[k*gemmNR-1]
+		_ = c[(2*gemmMR-1)*ldc+2*gemmNR-1]
+		acc := 0
+		if accumulate {
+			acc = 1
+		}
+		sgemmKernel12x32(k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldc, acc)
+	}
+	register(&avx512)
 }
 
 // unaryAVX2 wraps an 8-lane kernel; the tail is run through the same kernel

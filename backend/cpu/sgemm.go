@@ -341,6 +341,7 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 		}
 	}
 	kern := active.sgemmKernel
+	kernW := active.sgemmKernelWide
 	epOn := ep.active()
 	abufp := packABufs.Get().(*[]float32)
 	abuf := (*abufp)[:gemmMC*gemmKCMax]
@@ -356,48 +357,75 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 			} else {
 				packA(transA, alpha, a, lda, i0, mc, p0, kc, abuf)
 			}
-			for jp := jp0; jp < jp1; jp++ {
+			for jp := jp0; jp < jp1; {
+				j0 := jp * gemmNR
+				ir0 := 0
+				if kernW != nil && jp+1 < jp1 && j0+2*gemmNR <= n {
+					// 12x32 tiles from two A micro-panels and two B panels; leftover rows
+					// go to the narrow kernel below, panel by panel.
+					bp0, bp1 := pb.panel(p0, jp), pb.panel(p0, jp+1)
+					for ; ir0+2*gemmMR <= mc; ir0 += 2 * gemmMR {
+						ci := (i0+ir0)*ldc + j0
+						kernW(kc, abuf[ir0*kc:(ir0+gemmMR)*kc], abuf[(ir0+gemmMR)*kc:(ir0+2*gemmMR)*kc], bp0, bp1,
+							c[ci:ci+(2*gemmMR-1)*ldc+2*gemmNR], ldc, accumulate)
+						if last && epOn {
+							applyEpilogue(ep, c, ldc, n, i0+ir0, i0+ir0+2*gemmMR, j0, j0+2*gemmNR)
+						}
+					}
+					if ir0 < mc {
+						sgemmPanelRows(kern, kc, abuf, pb.panel(p0, jp), bp1, c, ldc, accumulate, last, epOn, ep, n, i0, ir0, mc, j0, tmp)
+						sgemmPanelRows(kern, kc, abuf, bp1, bp1, c, ldc, accumulate, last, epOn, ep, n, i0, ir0, mc, j0+gemmNR, tmp)
+					}
+					jp += 2
+					continue
+				}
 				bp := pb.panel(p0, jp)
 				next := bp
 				if jp+1 < jp1 {
 					next = pb.panel(p0, jp+1)
 				}
-				j0 := jp * gemmNR
-				nr := min(gemmNR, n-j0)
-				for ir := 0; ir < mc; ir += gemmMR {
-					mr := min(gemmMR, mc-ir)
-					ap := abuf[ir*kc : (ir+gemmMR)*kc]
-					ci := (i0+ir)*ldc + j0
-					// Spread prefetching of the next B panel over the first
-					// four row tiles (kc*4 floats each).
-					pf := bp
-					if t := ir / gemmMR; t < 4 {
-						pf = next[t*kc*4:]
-					}
-					if mr == gemmMR && nr == gemmNR {
-						kern(kc, ap, bp, c[ci:ci+(gemmMR-1)*ldc+gemmNR], ldc, accumulate, pf)
-					} else {
-						kern(kc, ap, bp, tmp[:], gemmNR, false, pf)
-						for i := 0; i < mr; i++ {
-							crow := c[ci+i*ldc : ci+i*ldc+nr]
-							trow := tmp[i*gemmNR : i*gemmNR+nr]
-							if accumulate {
-								for j := range crow {
-									crow[j] += trow[j]
-								}
-							} else {
-								copy(crow, trow)
-							}
-						}
-					}
-					if last && epOn {
-						applyEpilogue(ep, c, ldc, n, i0+ir, i0+ir+mr, j0, j0+nr)
-					}
-				}
+				sgemmPanelRows(kern, kc, abuf, bp, next, c, ldc, accumulate, last, epOn, ep, n, i0, 0, mc, j0, tmp)
+				jp++
 			}
 		}
 	}
 	packABufs.Put(abufp)
+}
+
+// sgemmPanelRows computes row tiles [ir0, mc) of one B panel (columns j0..j0+16) of the block at
+// row i0 with the MR x NR kernel; next is the following panel, prefetched meanwhile.
+func sgemmPanelRows(kern func(k int, a, b, c []float32, ldc int, accumulate bool, pf []float32), kc int, abuf, bp, next []float32,
+	c []float32, ldc int, accumulate, last, epOn bool, ep *Epilogue, n, i0, ir0, mc, j0 int, tmp []float32) {
+	nr := min(gemmNR, n-j0)
+	for ir := ir0; ir < mc; ir += gemmMR {
+		mr := min(gemmMR, mc-ir)
+		ap := abuf[ir*kc : (ir+gemmMR)*kc]
+		ci := (i0+ir)*ldc + j0
+		// Spread prefetching of the next B panel over the first four row tiles (kc*4 floats each).
+		pf := bp
+		if t := (ir - ir0) / gemmMR; t < 4 {
+			pf = next[t*kc*4:]
+		}
+		if mr == gemmMR && nr == gemmNR {
+			kern(kc, ap, bp, c[ci:ci+(gemmMR-1)*ldc+gemmNR], ldc, accumulate, pf)
+		} else {
+			kern(kc, ap, bp, tmp, gemmNR, false, pf)
+			for i := 0; i < mr; i++ {
+				crow := c[ci+i*ldc : ci+i*ldc+nr]
+				trow := tmp[i*gemmNR : i*gemmNR+nr]
+				if accumulate {
+					for j := range crow {
+						crow[j] += trow[j]
+					}
+				} else {
+					copy(crow, trow)
+				}
+			}
+		}
+		if last && epOn {
+			applyEpilogue(ep, c, ldc, n, i0+ir, i0+ir+mr, j0, j0+nr)
+		}
+	}
 }
 
 // packA packs alpha*op(A)[i0:i0+mc, p0:p0+kc] into MR-row panels, each kc x MR

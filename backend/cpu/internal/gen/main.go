@@ -550,6 +550,12 @@ func Y(i int) VecPhysical {
 	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
 }
 
+// Z returns zmm register i.
+func Z(i int) VecPhysical {
+	return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
+}
+
 func sgemmKernel() {
 	TEXT("sgemmKernel6x16", NOSPLIT, "func(k int, a, b, c *float32, ldc int, acc int, pf *float32)")
 	Pragma("noescape")
@@ -631,6 +637,99 @@ func sgemmKernel() {
 	RET()
 }
 
+// sgemmKernel512 is the AVX-512 micro-kernel: a 12x32 tile from two 6-row A micro-panels and
+// two 16-column B panels (the same packed layouts the 6x16 kernel reads), 24 zmm accumulators.
+func sgemmKernel512() {
+	TEXT("sgemmKernel12x32", NOSPLIT, "func(k int, a0, a1, b0, b1, c *float32, ldc int, acc int)")
+	Pragma("noescape")
+	Doc("sgemmKernel12x32 computes a 12x32 tile c (row stride ldc) with AVX-512:",
+		"c[i][j] (+)= sum_p A[i][p]*B[p][j] where rows 0-5 come from the packed micro-panel",
+		"a0 (a0[p*6+i]), rows 6-11 from a1, columns 0-15 from the packed panel b0",
+		"(b0[p*16+j]) and columns 16-31 from b1; accumulate into c if acc != 0.")
+	k := Load(Param("k"), GP64())
+	a0 := Load(Param("a0"), GP64())
+	a1 := Load(Param("a1"), GP64())
+	b0 := Load(Param("b0"), GP64())
+	b1 := Load(Param("b1"), GP64())
+	for i := 0; i < 24; i++ {
+		VXORPS(Z(i), Z(i), Z(i))
+	}
+	step := func(u int) {
+		VMOVUPS(Mem{Base: b0, Disp: 64 * u}, Z24)
+		VMOVUPS(Mem{Base: b1, Disp: 64 * u}, Z25)
+		for i := 0; i < 12; i++ {
+			br := Z26
+			if i%2 == 1 {
+				br = Z27
+			}
+			src := a0
+			row := i
+			if i >= 6 {
+				src, row = a1, i-6
+			}
+			VBROADCASTSS(Mem{Base: src, Disp: 24*u + 4*row}, br)
+			VFMADD231PS(Z24, br, Z(2*i))
+			VFMADD231PS(Z25, br, Z(2*i+1))
+		}
+	}
+	Label("k12x32_loop4")
+	CMPQ(k, U8(4))
+	JL(LabelRef("k12x32_loop1"))
+	PREFETCHT0(Mem{Base: a0, Disp: 384})
+	PREFETCHT0(Mem{Base: a1, Disp: 384})
+	step(0)
+	step(1)
+	PREFETCHT0(Mem{Base: b0, Disp: 1024})
+	PREFETCHT0(Mem{Base: b1, Disp: 1024})
+	step(2)
+	step(3)
+	ADDQ(U8(96), a0)
+	ADDQ(U8(96), a1)
+	ADDQ(U32(256), b0)
+	ADDQ(U32(256), b1)
+	SUBQ(U8(4), k)
+	JMP(LabelRef("k12x32_loop4"))
+	Label("k12x32_loop1")
+	TESTQ(k, k)
+	JZ(LabelRef("k12x32_store"))
+	step(0)
+	ADDQ(U8(24), a0)
+	ADDQ(U8(24), a1)
+	ADDQ(U8(64), b0)
+	ADDQ(U8(64), b1)
+	DECQ(k)
+	JMP(LabelRef("k12x32_loop1"))
+
+	Label("k12x32_store")
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	flag := Load(Param("acc"), GP64())
+	TESTQ(flag, flag)
+	JZ(LabelRef("k12x32_overwrite"))
+	for i := 0; i < 12; i++ {
+		VADDPS(Mem{Base: cp}, Z(2*i), Z(2*i))
+		VADDPS(Mem{Base: cp, Disp: 64}, Z(2*i+1), Z(2*i+1))
+		VMOVUPS(Z(2*i), Mem{Base: cp})
+		VMOVUPS(Z(2*i+1), Mem{Base: cp, Disp: 64})
+		if i < 11 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+	Label("k12x32_overwrite")
+	for i := 0; i < 12; i++ {
+		VMOVUPS(Z(2*i), Mem{Base: cp})
+		VMOVUPS(Z(2*i+1), Mem{Base: cp, Disp: 64})
+		if i < 11 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
 func i8Kernel() {
 	TEXT("i8Kernel4x16", NOSPLIT, "func(k4 int, a *uint8, b *int8, c *int32, ldc int)")
 	Pragma("noescape")
@@ -680,6 +779,7 @@ func main() {
 	defineConsts()
 	peakFMA()
 	sgemmKernel()
+	sgemmKernel512()
 	i8Kernel()
 
 	unary("expAVX2", 3, expBody)
