@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 DEMO_MODEL := testdata/models/bert-tiny-opset14
 
-.PHONY: check-compiled all build test test-go check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench-ort ort-deps
+.PHONY: check-compiled all build test test-go check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
 
 all: build
 
@@ -74,6 +74,11 @@ crosscheck: build ort-deps
 
 BENCH_MODEL ?= testdata/models/bert-base/model.onnx
 ITERS ?= 20
+ROUNDS ?= 3
+# llmc (plan and compiled package) vs ONNX Runtime on bert-base, interleaved (needs make models).
+bench: build ort-deps
+	bash bench/compare.sh $(ROUNDS) 10
+
 bench-ort: ort-deps
 	@[ -f $(BENCH_MODEL) ] || { echo "$(BENCH_MODEL) missing: run make models"; exit 1; }
 	@for cfg in "1 128 1" "1 128 2" "8 128 1" "8 128 2" "1 16 1"; do set -- $$cfg; \

@@ -21,6 +21,13 @@ func sgemmKernel6x16(k int, a *float32, b *float32, c *float32, ldc int, acc int
 //go:noescape
 func sgemmKernel12x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int)
 
+// sgemmKernel6x32 computes a 6x32 tile c (row stride ldc) with AVX-512 from the packed
+// micro-panel a (a[p*6+i]) and the packed panels b0 (columns 0-15) and b1 (16-31);
+// accumulate into c if acc != 0.
+//
+//go:noescape
+func sgemmKernel6x32(k int, a *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int)
+
 // i8Kernel4x16 computes a 4x16 int32 tile from packed u8 (A) and s8 (B) panels,
 // K consumed in groups of 4. A must be <= 127 so VPMADDUBSW cannot saturate.
 //

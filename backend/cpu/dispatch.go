@@ -38,6 +38,8 @@ type kernelTable struct {
 	// sgemmKernelWide, when set, computes a 2*MR x 2*NR tile from two consecutive A
 	// micro-panels (a0, a1) and two B panels (b0, b1) in the same packed layouts.
 	sgemmKernelWide func(k int, a0, a1, b0, b1, c []float32, ldc int, accumulate bool)
+	// sgemmKernelWide6, set with sgemmKernelWide, is its MR x 2*NR form for leftover rows.
+	sgemmKernelWide6 func(k int, a, b0, b1, c []float32, ldc int, accumulate bool)
 
 	// Vector math, dst and src of equal length (may alias).
 	exp      func(dst, src []float32)

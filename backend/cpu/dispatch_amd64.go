@@ -201,6 +201,17 @@ func registerArch() {
 		}
 		sgemmKernel12x32(k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldc, acc)
 	}
+	avx512.sgemmKernelWide6 = func(k int, a, b0, b1, c []float32, ldc int, accumulate bool) {
+		_ = a[k*gemmMR-1]
+		_ = b0[k*gemmNR-1]
+		_ = b1[k*gemmNR-1]
+		_ = c[(gemmMR-1)*ldc+2*gemmNR-1]
+		acc := 0
+		if accumulate {
+			acc = 1
+		}
+		sgemmKernel6x32(k, &a[0], &b0[0], &b1[0], &c[0], ldc, acc)
+	}
 	register(&avx512)
 }
 

@@ -165,7 +165,7 @@ func checkMat(what string, x []float32, rows, cols, ld int) {
 }
 
 var (
-	packABufs = sync.Pool{New: func() any { s := make([]float32, gemmMC*gemmKCMax+gemmMR*gemmNR); return &s }}
+	packABufs = sync.Pool{New: func() any { s := make([]float32, gemmMC*gemmKCMax+gemmMR*2*gemmNR); return &s }}
 	packBBufs = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
 )
 
@@ -341,7 +341,7 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 		}
 	}
 	kern := active.sgemmKernel
-	kernW := active.sgemmKernelWide
+	kernW, kernW6 := active.sgemmKernelWide, active.sgemmKernelWide6
 	epOn := ep.active()
 	abufp := packABufs.Get().(*[]float32)
 	abuf := (*abufp)[:gemmMC*gemmKCMax]
@@ -370,6 +370,30 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 							c[ci:ci+(2*gemmMR-1)*ldc+2*gemmNR], ldc, accumulate)
 						if last && epOn {
 							applyEpilogue(ep, c, ldc, n, i0+ir0, i0+ir0+2*gemmMR, j0, j0+2*gemmNR)
+						}
+					}
+					for ; ir0 < mc && kernW6 != nil; ir0 += gemmMR {
+						mr := min(gemmMR, mc-ir0)
+						ci := (i0+ir0)*ldc + j0
+						ap := abuf[ir0*kc : (ir0+gemmMR)*kc]
+						if mr == gemmMR {
+							kernW6(kc, ap, bp0, bp1, c[ci:ci+(gemmMR-1)*ldc+2*gemmNR], ldc, accumulate)
+						} else {
+							kernW6(kc, ap, bp0, bp1, tmp, 2*gemmNR, false)
+							for i := 0; i < mr; i++ {
+								crow := c[ci+i*ldc : ci+i*ldc+2*gemmNR]
+								trow := tmp[i*2*gemmNR : (i+1)*2*gemmNR]
+								if accumulate {
+									for j := range crow {
+										crow[j] += trow[j]
+									}
+								} else {
+									copy(crow, trow)
+								}
+							}
+						}
+						if last && epOn {
+							applyEpilogue(ep, c, ldc, n, i0+ir0, i0+ir0+mr, j0, j0+2*gemmNR)
 						}
 					}
 					if ir0 < mc {

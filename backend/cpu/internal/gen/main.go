@@ -730,6 +730,85 @@ func sgemmKernel512() {
 	RET()
 }
 
+// sgemmKernel512x6 is sgemmKernel12x32 for one 6-row A micro-panel (the rows left over when M
+// is not a multiple of 12): a 6x32 tile, 12 zmm accumulators.
+func sgemmKernel512x6() {
+	TEXT("sgemmKernel6x32", NOSPLIT, "func(k int, a, b0, b1, c *float32, ldc int, acc int)")
+	Pragma("noescape")
+	Doc("sgemmKernel6x32 computes a 6x32 tile c (row stride ldc) with AVX-512 from the packed",
+		"micro-panel a (a[p*6+i]) and the packed panels b0 (columns 0-15) and b1 (16-31);",
+		"accumulate into c if acc != 0.")
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b0 := Load(Param("b0"), GP64())
+	b1 := Load(Param("b1"), GP64())
+	for i := 0; i < 12; i++ {
+		VXORPS(Z(i), Z(i), Z(i))
+	}
+	step := func(u int) {
+		VMOVUPS(Mem{Base: b0, Disp: 64 * u}, Z24)
+		VMOVUPS(Mem{Base: b1, Disp: 64 * u}, Z25)
+		for i := 0; i < 6; i++ {
+			br := Z26
+			if i%2 == 1 {
+				br = Z27
+			}
+			VBROADCASTSS(Mem{Base: a, Disp: 24*u + 4*i}, br)
+			VFMADD231PS(Z24, br, Z(2*i))
+			VFMADD231PS(Z25, br, Z(2*i+1))
+		}
+	}
+	Label("k6x32_loop4")
+	CMPQ(k, U8(4))
+	JL(LabelRef("k6x32_loop1"))
+	step(0)
+	step(1)
+	step(2)
+	step(3)
+	ADDQ(U8(96), a)
+	ADDQ(U32(256), b0)
+	ADDQ(U32(256), b1)
+	SUBQ(U8(4), k)
+	JMP(LabelRef("k6x32_loop4"))
+	Label("k6x32_loop1")
+	TESTQ(k, k)
+	JZ(LabelRef("k6x32_store"))
+	step(0)
+	ADDQ(U8(24), a)
+	ADDQ(U8(64), b0)
+	ADDQ(U8(64), b1)
+	DECQ(k)
+	JMP(LabelRef("k6x32_loop1"))
+	Label("k6x32_store")
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	flag := Load(Param("acc"), GP64())
+	TESTQ(flag, flag)
+	JZ(LabelRef("k6x32_overwrite"))
+	for i := 0; i < 6; i++ {
+		VADDPS(Mem{Base: cp}, Z(2*i), Z(2*i))
+		VADDPS(Mem{Base: cp, Disp: 64}, Z(2*i+1), Z(2*i+1))
+		VMOVUPS(Z(2*i), Mem{Base: cp})
+		VMOVUPS(Z(2*i+1), Mem{Base: cp, Disp: 64})
+		if i < 5 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+	Label("k6x32_overwrite")
+	for i := 0; i < 6; i++ {
+		VMOVUPS(Z(2*i), Mem{Base: cp})
+		VMOVUPS(Z(2*i+1), Mem{Base: cp, Disp: 64})
+		if i < 5 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
 func i8Kernel() {
 	TEXT("i8Kernel4x16", NOSPLIT, "func(k4 int, a *uint8, b *int8, c *int32, ldc int)")
 	Pragma("noescape")
@@ -780,6 +859,7 @@ func main() {
 	peakFMA()
 	sgemmKernel()
 	sgemmKernel512()
+	sgemmKernel512x6()
 	i8Kernel()
 
 	unary("expAVX2", 3, expBody)
