@@ -20,7 +20,13 @@ go build -tags llmcbench -o bin/benchcompiled ./tools/benchcompiled
 median() { python3 -c 'import sys,statistics; print("%.1f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 field() { python3 -c 'import sys,json; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
 printf "%-16s %10s %10s %10s %12s %12s\n" "config" "ORT ms" "plan ms" "compiled ms" "plan/ORT" "compiled/ORT"
-for cfg in "1 128 1" "1 128 2" "8 128 1" "8 128 2" "1 16 1"; do
+# CONFIGS="1 128 1;1 128 2" selects configurations (batch seq threads; separated by ;).
+if [ -n "${CONFIGS:-}" ]; then
+	IFS=';' read -ra cfgs <<<"$CONFIGS"
+else
+	cfgs=("1 128 1" "1 128 2" "8 128 1" "8 128 2" "1 16 1")
+fi
+for cfg in "${cfgs[@]}"; do
 	set -- $cfg
 	b=$1 s=$2 t=$3
 	ort=() plan=() comp=()
