@@ -522,6 +522,20 @@ func (c *gen) view(n *ir.Node) error {
 	return nil
 }
 
+// io resolves a one-input, one-output step: the input's expression (recording the read), the
+// output buffer's declaration and its expression.
+func (c *gen) io(x, y *ir.Value) (xr, decl, yr string, err error) {
+	if xr, err = c.ref(x); err != nil {
+		return "", "", "", err
+	}
+	c.use(x)
+	if decl, err = c.def(y); err != nil {
+		return "", "", "", err
+	}
+	yr, err = c.ref(y)
+	return xr, decl, yr, err
+}
+
 // epilogue looks for a consumer a GEMM epilogue absorbs (as the execution planner does).
 func (c *gen) epilogue(y *ir.Value, nOut int64) (*ir.Node, string, error) {
 	cons := c.onlyUser(y)
@@ -779,16 +793,10 @@ func (c *gen) layerNorm(n *ir.Node) (string, bool, error) {
 		f, _ := c.constRef(zero)
 		beta = "m." + f
 	}
-	xr, err := c.ref(x)
+	xr, decl, yr, err := c.io(x, y)
 	if err != nil {
 		return "", false, err
 	}
-	c.use(x)
-	decl, err := c.def(y)
-	if err != nil {
-		return "", false, err
-	}
-	yr, _ := c.ref(y)
 	return decl + fmt.Sprintf("cpu.LayerNorm(m.pool, %s, %s, %s, %s, %s, %s, %s)\n", yr, xr, rows, h, gamma, beta, f32lit(n.AttrFloat("epsilon", 1e-5))), true, nil
 }
 
@@ -847,16 +855,10 @@ func (c *gen) gelu(n *ir.Node) (string, bool, error) {
 		return "", false, nil
 	}
 	rows, h, hv := c.rowsLast(x)
-	xr, err := c.ref(x)
+	xr, decl, yr, err := c.io(x, y)
 	if err != nil {
 		return "", false, err
 	}
-	c.use(x)
-	decl, err := c.def(y)
-	if err != nil {
-		return "", false, err
-	}
-	yr, _ := c.ref(y)
 	code := decl
 	src := xr
 	if bv := n.Input(1); bv != nil {
@@ -879,16 +881,10 @@ func (c *gen) unary(n *ir.Node) (string, bool, error) {
 	if !isF32(x, y) {
 		return "", false, nil
 	}
-	xr, err := c.ref(x)
+	xr, decl, yr, err := c.io(x, y)
 	if err != nil {
 		return "", false, err
 	}
-	c.use(x)
-	decl, err := c.def(y)
-	if err != nil {
-		return "", false, err
-	}
-	yr, _ := c.ref(y)
 	return decl + fmt.Sprintf("cpu.%s(%s, %s)\n", n.Op, yr, xr), true, nil
 }
 
@@ -967,16 +963,10 @@ func (c *gen) softmax(n *ir.Node) (string, bool, error) {
 		return "", false, nil
 	}
 	rows, h, _ := c.rowsLast(x)
-	xr, err := c.ref(x)
+	xr, decl, yr, err := c.io(x, y)
 	if err != nil {
 		return "", false, err
 	}
-	c.use(x)
-	decl, err := c.def(y)
-	if err != nil {
-		return "", false, err
-	}
-	yr, _ := c.ref(y)
 	return decl + fmt.Sprintf("cpu.Softmax(m.pool, %s, %s, %s, %s, nil)\n", yr, xr, rows, h), true, nil
 }
 
@@ -992,16 +982,10 @@ func (c *gen) cast(n *ir.Node) (string, bool, error) {
 		}
 		return "", false, nil
 	}
-	xr, err := c.ref(x)
+	xr, decl, yr, err := c.io(x, y)
 	if err != nil {
 		return "", false, err
 	}
-	c.use(x)
-	decl, err := c.def(y)
-	if err != nil {
-		return "", false, err
-	}
-	yr, _ := c.ref(y)
 	return decl + fmt.Sprintf("%s(%s, %s)\n", fn, yr, xr), true, nil
 }
 

@@ -649,6 +649,67 @@ peak_loop:
 	VZEROUPPER
 	RET
 
+// func peakFMA512(n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·peakFMA512(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), AX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+
+peak512_loop:
+	VFMADD231PS Z24, Z25, Z0
+	VFMADD231PS Z24, Z25, Z1
+	VFMADD231PS Z24, Z25, Z2
+	VFMADD231PS Z24, Z25, Z3
+	VFMADD231PS Z24, Z25, Z4
+	VFMADD231PS Z24, Z25, Z5
+	VFMADD231PS Z24, Z25, Z6
+	VFMADD231PS Z24, Z25, Z7
+	VFMADD231PS Z24, Z25, Z8
+	VFMADD231PS Z24, Z25, Z9
+	VFMADD231PS Z24, Z25, Z10
+	VFMADD231PS Z24, Z25, Z11
+	VFMADD231PS Z24, Z25, Z12
+	VFMADD231PS Z24, Z25, Z13
+	VFMADD231PS Z24, Z25, Z14
+	VFMADD231PS Z24, Z25, Z15
+	VFMADD231PS Z24, Z25, Z16
+	VFMADD231PS Z24, Z25, Z17
+	VFMADD231PS Z24, Z25, Z18
+	VFMADD231PS Z24, Z25, Z19
+	VFMADD231PS Z24, Z25, Z20
+	VFMADD231PS Z24, Z25, Z21
+	VFMADD231PS Z24, Z25, Z22
+	VFMADD231PS Z24, Z25, Z23
+	DECQ        AX
+	JNZ         peak512_loop
+	VZEROUPPER
+	RET
+
 // func sgemmKernel6x16(k int, a *float32, b *float32, c *float32, ldc int, acc int, pf *float32)
 // Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-56
@@ -882,9 +943,9 @@ TEXT ·sgemmKernel12x32(SB), NOSPLIT, $0-64
 	VXORPS Z22, Z22, Z22
 	VXORPS Z23, Z23, Z23
 
-k12x32_loop4:
+sgemmKernel12x32_loop4:
 	CMPQ         AX, $0x04
-	JL           k12x32_loop1
+	JL           sgemmKernel12x32_loop1
 	PREFETCHT0   384(CX)
 	PREFETCHT0   384(DX)
 	VMOVUPS      (BX), Z24
@@ -1041,16 +1102,16 @@ k12x32_loop4:
 	VBROADCASTSS 92(DX), Z27
 	VFMADD231PS  Z24, Z27, Z22
 	VFMADD231PS  Z25, Z27, Z23
-	ADDQ         $0x60, CX
-	ADDQ         $0x60, DX
+	ADDQ         $0x00000060, CX
+	ADDQ         $0x00000060, DX
 	ADDQ         $0x00000100, BX
 	ADDQ         $0x00000100, SI
 	SUBQ         $0x04, AX
-	JMP          k12x32_loop4
+	JMP          sgemmKernel12x32_loop4
 
-k12x32_loop1:
+sgemmKernel12x32_loop1:
 	TESTQ        AX, AX
-	JZ           k12x32_store
+	JZ           sgemmKernel12x32_store
 	VMOVUPS      (BX), Z24
 	VMOVUPS      (SI), Z25
 	VBROADCASTSS (CX), Z26
@@ -1089,20 +1150,20 @@ k12x32_loop1:
 	VBROADCASTSS 20(DX), Z27
 	VFMADD231PS  Z24, Z27, Z22
 	VFMADD231PS  Z25, Z27, Z23
-	ADDQ         $0x18, CX
-	ADDQ         $0x18, DX
-	ADDQ         $0x40, BX
-	ADDQ         $0x40, SI
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x00000018, DX
+	ADDQ         $0x00000040, BX
+	ADDQ         $0x00000040, SI
 	DECQ         AX
-	JMP          k12x32_loop1
+	JMP          sgemmKernel12x32_loop1
 
-k12x32_store:
+sgemmKernel12x32_store:
 	MOVQ    c+40(FP), AX
 	MOVQ    ldc+48(FP), CX
 	SHLQ    $0x02, CX
 	MOVQ    acc+56(FP), DX
 	TESTQ   DX, DX
-	JZ      k12x32_overwrite
+	JZ      sgemmKernel12x32_overwrite
 	VADDPS  (AX), Z0, Z0
 	VADDPS  64(AX), Z1, Z1
 	VMOVUPS Z0, (AX)
@@ -1165,7 +1226,7 @@ k12x32_store:
 	VZEROUPPER
 	RET
 
-k12x32_overwrite:
+sgemmKernel12x32_overwrite:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ    CX, AX
@@ -1205,7 +1266,7 @@ k12x32_overwrite:
 	RET
 
 // func sgemmKernel6x32(k int, a *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int)
-// Requires: AVX, AVX512DQ, AVX512F
+// Requires: AVX, AVX512DQ, AVX512F, MMX+
 TEXT ·sgemmKernel6x32(SB), NOSPLIT, $0-56
 	MOVQ   k+0(FP), AX
 	MOVQ   a+8(FP), CX
@@ -1224,9 +1285,10 @@ TEXT ·sgemmKernel6x32(SB), NOSPLIT, $0-56
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 
-k6x32_loop4:
+sgemmKernel6x32_loop4:
 	CMPQ         AX, $0x04
-	JL           k6x32_loop1
+	JL           sgemmKernel6x32_loop1
+	PREFETCHT0   384(CX)
 	VMOVUPS      (DX), Z24
 	VMOVUPS      (BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -1267,6 +1329,8 @@ k6x32_loop4:
 	VBROADCASTSS 44(CX), Z27
 	VFMADD231PS  Z24, Z27, Z10
 	VFMADD231PS  Z25, Z27, Z11
+	PREFETCHT0   1024(DX)
+	PREFETCHT0   1024(BX)
 	VMOVUPS      128(DX), Z24
 	VMOVUPS      128(BX), Z25
 	VBROADCASTSS 48(CX), Z26
@@ -1307,15 +1371,15 @@ k6x32_loop4:
 	VBROADCASTSS 92(CX), Z27
 	VFMADD231PS  Z24, Z27, Z10
 	VFMADD231PS  Z25, Z27, Z11
-	ADDQ         $0x60, CX
+	ADDQ         $0x00000060, CX
 	ADDQ         $0x00000100, DX
 	ADDQ         $0x00000100, BX
 	SUBQ         $0x04, AX
-	JMP          k6x32_loop4
+	JMP          sgemmKernel6x32_loop4
 
-k6x32_loop1:
+sgemmKernel6x32_loop1:
 	TESTQ        AX, AX
-	JZ           k6x32_store
+	JZ           sgemmKernel6x32_store
 	VMOVUPS      (DX), Z24
 	VMOVUPS      (BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -1336,19 +1400,19 @@ k6x32_loop1:
 	VBROADCASTSS 20(CX), Z27
 	VFMADD231PS  Z24, Z27, Z10
 	VFMADD231PS  Z25, Z27, Z11
-	ADDQ         $0x18, CX
-	ADDQ         $0x40, DX
-	ADDQ         $0x40, BX
+	ADDQ         $0x00000018, CX
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, BX
 	DECQ         AX
-	JMP          k6x32_loop1
+	JMP          sgemmKernel6x32_loop1
 
-k6x32_store:
+sgemmKernel6x32_store:
 	MOVQ    c+32(FP), AX
 	MOVQ    ldc+40(FP), CX
 	SHLQ    $0x02, CX
 	MOVQ    acc+48(FP), DX
 	TESTQ   DX, DX
-	JZ      k6x32_overwrite
+	JZ      sgemmKernel6x32_overwrite
 	VADDPS  (AX), Z0, Z0
 	VADDPS  64(AX), Z1, Z1
 	VMOVUPS Z0, (AX)
@@ -1381,7 +1445,7 @@ k6x32_store:
 	VZEROUPPER
 	RET
 
-k6x32_overwrite:
+sgemmKernel6x32_overwrite:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ    CX, AX

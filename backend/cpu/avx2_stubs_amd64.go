@@ -5,6 +5,9 @@ package cpu
 // peakFMA runs n iterations of 12 independent VFMADD231PS (192 FLOP each).
 func peakFMA(n int)
 
+// peakFMA512 runs n iterations of 24 independent 512-bit VFMADD231PS (768 FLOP each).
+func peakFMA512(n int)
+
 // sgemmKernel6x16 computes a 6x16 tile c (row stride ldc) from packed panels:
 // c[i][j] (+)= sum_p a[p*6+i]*b[p*16+j]; accumulate into c if acc != 0.
 // pf is streamed into L2 (one line per 4 k steps): the driver points it at the
@@ -14,16 +17,17 @@ func peakFMA(n int)
 func sgemmKernel6x16(k int, a *float32, b *float32, c *float32, ldc int, acc int, pf *float32)
 
 // sgemmKernel12x32 computes a 12x32 tile c (row stride ldc) with AVX-512:
-// c[i][j] (+)= sum_p A[i][p]*B[p][j] where rows 0-5 come from the packed micro-panel
-// a0 (a0[p*6+i]), rows 6-11 from a1, columns 0-15 from the packed panel b0
-// (b0[p*16+j]) and columns 16-31 from b1; accumulate into c if acc != 0.
+// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a, or a0 for
+// rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0
+// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0.
 //
 //go:noescape
 func sgemmKernel12x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int)
 
-// sgemmKernel6x32 computes a 6x32 tile c (row stride ldc) with AVX-512 from the packed
-// micro-panel a (a[p*6+i]) and the packed panels b0 (columns 0-15) and b1 (16-31);
-// accumulate into c if acc != 0.
+// sgemmKernel6x32 computes a 6x32 tile c (row stride ldc) with AVX-512:
+// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a, or a0 for
+// rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0
+// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0.
 //
 //go:noescape
 func sgemmKernel6x32(k int, a *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int)

@@ -545,6 +545,25 @@ func peakFMA() {
 	RET()
 }
 
+// peakFMA512 is peakFMA with 24 independent zmm FMAs (768 FLOP per iteration): the AVX-512
+// FP32 peak of one core.
+func peakFMA512() {
+	TEXT("peakFMA512", NOSPLIT, "func(n int)")
+	Doc("peakFMA512 runs n iterations of 24 independent 512-bit VFMADD231PS (768 FLOP each).")
+	n := Load(Param("n"), GP64())
+	for i := 0; i < 26; i++ {
+		VXORPS(Z(i), Z(i), Z(i))
+	}
+	Label("peak512_loop")
+	for i := 0; i < 24; i++ {
+		VFMADD231PS(Z24, Z25, Z(i))
+	}
+	DECQ(n)
+	JNZ(LabelRef("peak512_loop"))
+	VZEROUPPER()
+	RET()
+}
+
 // Y returns physical ymm register i.
 func Y(i int) VecPhysical {
 	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
@@ -637,171 +656,100 @@ func sgemmKernel() {
 	RET()
 }
 
-// sgemmKernel512 is the AVX-512 micro-kernel: a 12x32 tile from two 6-row A micro-panels and
-// two 16-column B panels (the same packed layouts the 6x16 kernel reads), 24 zmm accumulators.
-func sgemmKernel512() {
-	TEXT("sgemmKernel12x32", NOSPLIT, "func(k int, a0, a1, b0, b1, c *float32, ldc int, acc int)")
+// sgemmKernel512 generates the AVX-512 micro-kernels: a rows x 32 tile (rows 12 or 6) from
+// rows/6 packed 6-row A micro-panels and two 16-column B panels (the same packed layouts the
+// 6x16 kernel reads), with 2*rows zmm accumulators.
+func sgemmKernel512(rows int) {
+	name := fmt.Sprintf("sgemmKernel%dx32", rows)
+	sig := "func(k int, a, b0, b1, c *float32, ldc int, acc int)"
+	if rows == 12 {
+		sig = "func(k int, a0, a1, b0, b1, c *float32, ldc int, acc int)"
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc("sgemmKernel12x32 computes a 12x32 tile c (row stride ldc) with AVX-512:",
-		"c[i][j] (+)= sum_p A[i][p]*B[p][j] where rows 0-5 come from the packed micro-panel",
-		"a0 (a0[p*6+i]), rows 6-11 from a1, columns 0-15 from the packed panel b0",
-		"(b0[p*16+j]) and columns 16-31 from b1; accumulate into c if acc != 0.")
+	Doc(fmt.Sprintf("%s computes a %dx32 tile c (row stride ldc) with AVX-512:", name, rows),
+		"c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a, or a0 for",
+		"rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0",
+		"(b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0.")
 	k := Load(Param("k"), GP64())
-	a0 := Load(Param("a0"), GP64())
-	a1 := Load(Param("a1"), GP64())
+	var as []Register
+	if rows == 12 {
+		as = []Register{Load(Param("a0"), GP64()), Load(Param("a1"), GP64())}
+	} else {
+		as = []Register{Load(Param("a"), GP64())}
+	}
 	b0 := Load(Param("b0"), GP64())
 	b1 := Load(Param("b1"), GP64())
-	for i := 0; i < 24; i++ {
+	for i := 0; i < 2*rows; i++ {
 		VXORPS(Z(i), Z(i), Z(i))
 	}
 	step := func(u int) {
 		VMOVUPS(Mem{Base: b0, Disp: 64 * u}, Z24)
 		VMOVUPS(Mem{Base: b1, Disp: 64 * u}, Z25)
-		for i := 0; i < 12; i++ {
+		for i := 0; i < rows; i++ {
 			br := Z26
 			if i%2 == 1 {
 				br = Z27
 			}
-			src := a0
-			row := i
-			if i >= 6 {
-				src, row = a1, i-6
-			}
-			VBROADCASTSS(Mem{Base: src, Disp: 24*u + 4*row}, br)
+			VBROADCASTSS(Mem{Base: as[i/6], Disp: 24*u + 4*(i%6)}, br)
 			VFMADD231PS(Z24, br, Z(2*i))
 			VFMADD231PS(Z25, br, Z(2*i+1))
 		}
 	}
-	Label("k12x32_loop4")
+	loop4, loop1, store, overwrite := name+"_loop4", name+"_loop1", name+"_store", name+"_overwrite"
+	advance := func(steps int) {
+		for _, a := range as {
+			ADDQ(U32(24*steps), a)
+		}
+		ADDQ(U32(64*steps), b0)
+		ADDQ(U32(64*steps), b1)
+	}
+	Label(loop4)
 	CMPQ(k, U8(4))
-	JL(LabelRef("k12x32_loop1"))
-	PREFETCHT0(Mem{Base: a0, Disp: 384})
-	PREFETCHT0(Mem{Base: a1, Disp: 384})
+	JL(LabelRef(loop1))
+	for _, a := range as {
+		PREFETCHT0(Mem{Base: a, Disp: 384})
+	}
 	step(0)
 	step(1)
 	PREFETCHT0(Mem{Base: b0, Disp: 1024})
 	PREFETCHT0(Mem{Base: b1, Disp: 1024})
 	step(2)
 	step(3)
-	ADDQ(U8(96), a0)
-	ADDQ(U8(96), a1)
-	ADDQ(U32(256), b0)
-	ADDQ(U32(256), b1)
+	advance(4)
 	SUBQ(U8(4), k)
-	JMP(LabelRef("k12x32_loop4"))
-	Label("k12x32_loop1")
+	JMP(LabelRef(loop4))
+	Label(loop1)
 	TESTQ(k, k)
-	JZ(LabelRef("k12x32_store"))
+	JZ(LabelRef(store))
 	step(0)
-	ADDQ(U8(24), a0)
-	ADDQ(U8(24), a1)
-	ADDQ(U8(64), b0)
-	ADDQ(U8(64), b1)
+	advance(1)
 	DECQ(k)
-	JMP(LabelRef("k12x32_loop1"))
+	JMP(LabelRef(loop1))
 
-	Label("k12x32_store")
+	Label(store)
 	cp := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
 	flag := Load(Param("acc"), GP64())
 	TESTQ(flag, flag)
-	JZ(LabelRef("k12x32_overwrite"))
-	for i := 0; i < 12; i++ {
+	JZ(LabelRef(overwrite))
+	for i := 0; i < rows; i++ {
 		VADDPS(Mem{Base: cp}, Z(2*i), Z(2*i))
 		VADDPS(Mem{Base: cp, Disp: 64}, Z(2*i+1), Z(2*i+1))
 		VMOVUPS(Z(2*i), Mem{Base: cp})
 		VMOVUPS(Z(2*i+1), Mem{Base: cp, Disp: 64})
-		if i < 11 {
+		if i < rows-1 {
 			ADDQ(ldc, cp)
 		}
 	}
 	VZEROUPPER()
 	RET()
-	Label("k12x32_overwrite")
-	for i := 0; i < 12; i++ {
+	Label(overwrite)
+	for i := 0; i < rows; i++ {
 		VMOVUPS(Z(2*i), Mem{Base: cp})
 		VMOVUPS(Z(2*i+1), Mem{Base: cp, Disp: 64})
-		if i < 11 {
-			ADDQ(ldc, cp)
-		}
-	}
-	VZEROUPPER()
-	RET()
-}
-
-// sgemmKernel512x6 is sgemmKernel12x32 for one 6-row A micro-panel (the rows left over when M
-// is not a multiple of 12): a 6x32 tile, 12 zmm accumulators.
-func sgemmKernel512x6() {
-	TEXT("sgemmKernel6x32", NOSPLIT, "func(k int, a, b0, b1, c *float32, ldc int, acc int)")
-	Pragma("noescape")
-	Doc("sgemmKernel6x32 computes a 6x32 tile c (row stride ldc) with AVX-512 from the packed",
-		"micro-panel a (a[p*6+i]) and the packed panels b0 (columns 0-15) and b1 (16-31);",
-		"accumulate into c if acc != 0.")
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
-	b0 := Load(Param("b0"), GP64())
-	b1 := Load(Param("b1"), GP64())
-	for i := 0; i < 12; i++ {
-		VXORPS(Z(i), Z(i), Z(i))
-	}
-	step := func(u int) {
-		VMOVUPS(Mem{Base: b0, Disp: 64 * u}, Z24)
-		VMOVUPS(Mem{Base: b1, Disp: 64 * u}, Z25)
-		for i := 0; i < 6; i++ {
-			br := Z26
-			if i%2 == 1 {
-				br = Z27
-			}
-			VBROADCASTSS(Mem{Base: a, Disp: 24*u + 4*i}, br)
-			VFMADD231PS(Z24, br, Z(2*i))
-			VFMADD231PS(Z25, br, Z(2*i+1))
-		}
-	}
-	Label("k6x32_loop4")
-	CMPQ(k, U8(4))
-	JL(LabelRef("k6x32_loop1"))
-	step(0)
-	step(1)
-	step(2)
-	step(3)
-	ADDQ(U8(96), a)
-	ADDQ(U32(256), b0)
-	ADDQ(U32(256), b1)
-	SUBQ(U8(4), k)
-	JMP(LabelRef("k6x32_loop4"))
-	Label("k6x32_loop1")
-	TESTQ(k, k)
-	JZ(LabelRef("k6x32_store"))
-	step(0)
-	ADDQ(U8(24), a)
-	ADDQ(U8(64), b0)
-	ADDQ(U8(64), b1)
-	DECQ(k)
-	JMP(LabelRef("k6x32_loop1"))
-	Label("k6x32_store")
-	cp := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	flag := Load(Param("acc"), GP64())
-	TESTQ(flag, flag)
-	JZ(LabelRef("k6x32_overwrite"))
-	for i := 0; i < 6; i++ {
-		VADDPS(Mem{Base: cp}, Z(2*i), Z(2*i))
-		VADDPS(Mem{Base: cp, Disp: 64}, Z(2*i+1), Z(2*i+1))
-		VMOVUPS(Z(2*i), Mem{Base: cp})
-		VMOVUPS(Z(2*i+1), Mem{Base: cp, Disp: 64})
-		if i < 5 {
-			ADDQ(ldc, cp)
-		}
-	}
-	VZEROUPPER()
-	RET()
-	Label("k6x32_overwrite")
-	for i := 0; i < 6; i++ {
-		VMOVUPS(Z(2*i), Mem{Base: cp})
-		VMOVUPS(Z(2*i+1), Mem{Base: cp, Disp: 64})
-		if i < 5 {
+		if i < rows-1 {
 			ADDQ(ldc, cp)
 		}
 	}
@@ -857,9 +805,10 @@ func i8Kernel() {
 func main() {
 	defineConsts()
 	peakFMA()
+	peakFMA512()
 	sgemmKernel()
-	sgemmKernel512()
-	sgemmKernel512x6()
+	sgemmKernel512(12)
+	sgemmKernel512(6)
 	i8Kernel()
 
 	unary("expAVX2", 3, expBody)
