@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
+	"sync"
 	"testing"
 )
 
@@ -92,7 +93,11 @@ func TestRecordedOutputs(t *testing.T) {
 }
 
 // TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released).
+// The race detector makes sync.Pool drop items, so it is skipped there.
 func TestSteadyStateAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
 	m, err := New(WithThreads(1))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +117,56 @@ func TestSteadyStateAllocations(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("Run allocates %v times per call in steady state", allocs)
+	}
+}
+
+// TestConcurrentRuns runs the model from several goroutines at once; every result must equal
+// the single-threaded one.
+func TestConcurrentRuns(t *testing.T) {
+	m, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := recordedInputs(t)
+	ref, err := m.Run(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Release()
+	errs := make(chan string, 8)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < 3; r++ {
+				out, err := m.Run(context.Background(), in)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				for i := range ref.Logits {
+					if out.Logits[i] != ref.Logits[i] {
+						errs <- "logits differs between concurrent runs"
+						out.Release()
+						return
+					}
+				}
+				for i := range ref.LastHiddenState {
+					if out.LastHiddenState[i] != ref.LastHiddenState[i] {
+						errs <- "last_hidden_state differs between concurrent runs"
+						out.Release()
+						return
+					}
+				}
+				out.Release()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
 	}
 }
 
