@@ -1090,6 +1090,7 @@ func (c *gen) source() ([]byte, error) {
 	} else {
 		p("var blob *rt.Blob\nvar err error\nif cfg.weights != \"\" {\nif blob, err = rt.BlobFromFile(cfg.weights, WeightsSize); err != nil {\nreturn nil, err\n}\n} else {\nblob = rt.BlobFromBytes(weightsBlob)\n}\n")
 	}
+	p("if got := cpu.PackedLayout(); got != %q {\nreturn nil, fmt.Errorf(\"weights were packed for layout %s, this llmc packs %%s: recompile the model\", got)\n}\n", cpu.PackedLayout(), cpu.PackedLayout())
 	p("m.blob = blob\n")
 	for _, l := range c.loads {
 		p("%s\n", l)

@@ -21,3 +21,7 @@ func PackedBFromData(k, n int, data []float32) (*PackedB, error) {
 	}
 	return &PackedB{K: k, N: n, kc: kcFor(k), panels: (n + gemmNR - 1) / gemmNR, data: data}, nil
 }
+
+// PackedLayout names the packed-B layout (panel width and K blocking). Compiled model packages
+// record it when they are generated and refuse to run with a different one.
+func PackedLayout() string { return fmt.Sprintf("nr%d-kc%d", gemmNR, gemmKCMax) }

@@ -142,6 +142,9 @@ func New(opts ...Option) (*Model, error) {
 	} else {
 		blob = rt.BlobFromBytes(weightsBlob)
 	}
+	if got := cpu.PackedLayout(); got != "nr16-kc256" {
+		return nil, fmt.Errorf("weights were packed for layout nr16-kc256, this llmc packs %s: recompile the model", got)
+	}
 	m.blob = blob
 	m.c0 = blob.F32(0, 131072)
 	m.c1 = blob.F32(524288, 16384)
