@@ -628,7 +628,7 @@ func (c *gen) gemm(n *ir.Node) (string, bool, error) {
 	}
 	transA, transB := n.AttrInt("transA", 0) != 0, n.AttrInt("transB", 0) != 0
 	alpha, beta := n.AttrFloat("alpha", 1), n.AttrFloat("beta", 1)
-	pb, k, nn := c.packed(w, transB)
+	pb, _, nn := c.packed(w, transB)
 	ep := "nil"
 	if cv := n.Input(2); cv != nil {
 		ct := constant(cv)
@@ -661,7 +661,6 @@ func (c *gen) gemm(n *ir.Node) (string, bool, error) {
 	if transA {
 		m = c.dimExpr(a.Type.Shape[1])
 	}
-	_ = k
 	return decl + fmt.Sprintf("cpu.SgemmPacked(m.pool, %t, %s, %s, %s, %s, m.%s, 0, %s, %d, %s)\n", transA, m, f32lit(alpha), ar, lda, pb, yr, nn, ep), true, nil
 }
 

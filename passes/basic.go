@@ -2,7 +2,6 @@ package passes
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/llmc/llmc/backend/ref"
@@ -218,14 +217,4 @@ func runCSE(c *Context, g *ir.Graph) error {
 	}
 	g.RemoveDead()
 	return nil
-}
-
-// sortedInt64Keys is a small helper for deterministic iteration.
-func sortedInt64Keys(m map[int64]bool) []int64 {
-	ks := make([]int64, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
-	return ks
 }

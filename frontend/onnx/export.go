@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -355,5 +354,3 @@ func attrToProto(a *ir.Attr, ext *extWriter) (*onnxpb.AttributeProto, error) {
 func sparseToProto(s *ir.SparseTensor) *onnxpb.SparseTensorProto {
 	return &onnxpb.SparseTensorProto{Values: tensorToProto(s.Values, ""), Indices: tensorToProto(s.Indices, ""), Dims: s.Dims}
 }
-
-var _ = math.MaxInt64
