@@ -738,19 +738,9 @@ func (c *gen) skipLayerNorm(n *ir.Node) (string, bool, error) {
 		return "", false, nil
 	}
 	rows, h, hv := c.rowsLast(x)
-	gamma, ok := c.vector(n.Inputs[2], hv)
+	gamma, beta, ok := c.gammaBeta(n, n.Inputs[2], n.Input(3), hv)
 	if !ok {
 		return "", false, nil
-	}
-	beta := "nil"
-	if bv := n.Input(3); bv != nil {
-		if beta, ok = c.vector(bv, hv); !ok {
-			return "", false, nil
-		}
-	} else {
-		zero := &ir.Value{Name: n.Name + "_zero_beta", Const: ir.MustTensor(ir.Float32, hv)}
-		f, _ := c.constRef(zero)
-		beta = "m." + f
 	}
 	bias := "nil"
 	if bv := n.Input(4); bv != nil {
@@ -775,6 +765,20 @@ func (c *gen) skipLayerNorm(n *ir.Node) (string, bool, error) {
 	return decl + fmt.Sprintf("cpu.SkipLayerNorm(m.pool, %s, %s, %s, %s, %s, %s, %s, %s, %s)\n", yr, xr, sr, bias, rows, h, gamma, beta, f32lit(n.AttrFloat("epsilon", 1e-12))), true, nil
 }
 
+// gammaBeta resolves a normalization's constant scale and (optional, else zero) shift vectors
+// of length h.
+func (c *gen) gammaBeta(n *ir.Node, gv, bv *ir.Value, h int64) (gamma, beta string, ok bool) {
+	if gamma, ok = c.vector(gv, h); !ok {
+		return "", "", false
+	}
+	if bv != nil {
+		beta, ok = c.vector(bv, h)
+		return gamma, beta, ok
+	}
+	f, err := c.constRef(&ir.Value{Name: n.Name + "_zero_beta", Const: ir.MustTensor(ir.Float32, h)})
+	return gamma, "m." + f, err == nil
+}
+
 func (c *gen) layerNorm(n *ir.Node) (string, bool, error) {
 	x, y := n.Inputs[0], n.Outputs[0]
 	r := len(x.Type.Shape)
@@ -785,19 +789,9 @@ func (c *gen) layerNorm(n *ir.Node) (string, bool, error) {
 		return "", false, nil
 	}
 	rows, h, hv := c.rowsLast(x)
-	gamma, ok := c.vector(n.Inputs[1], hv)
+	gamma, beta, ok := c.gammaBeta(n, n.Inputs[1], n.Input(2), hv)
 	if !ok {
 		return "", false, nil
-	}
-	var beta string
-	if bv := n.Input(2); bv != nil {
-		if beta, ok = c.vector(bv, hv); !ok {
-			return "", false, nil
-		}
-	} else {
-		zero := &ir.Value{Name: n.Name + "_zero_beta", Const: ir.MustTensor(ir.Float32, hv)}
-		f, _ := c.constRef(zero)
-		beta = "m." + f
 	}
 	xr, decl, yr, err := c.io(x, y)
 	if err != nil {
