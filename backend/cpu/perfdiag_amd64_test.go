@@ -31,18 +31,6 @@ func bestOf(rounds int, fn func()) time.Duration {
 	return best
 }
 
-func bestOfWall(rounds int, fn func()) time.Duration {
-	best := time.Duration(1 << 62)
-	for r := 0; r < rounds; r++ {
-		t0 := time.Now()
-		fn()
-		if d := time.Since(t0); d < best {
-			best = d
-		}
-	}
-	return best
-}
-
 // TestKernelVsPeak (run with -run KernelVsPeak -v) interleaves the FMA peak
 // loop and the micro-kernel and prints the best-of rates.
 func TestKernelVsPeak(t *testing.T) {
@@ -88,8 +76,8 @@ func TestSgemmVsPeak(t *testing.T) {
 		for r := 0; r < 25; r++ {
 			peakRound()
 			b1 = min(b1, bestOf(2, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, nil) }))
-			b1w = min(b1w, bestOfWall(2, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, nil) }))
-			b2 = min(b2, bestOfWall(2, func() { SgemmPacked(pool, false, m, 1, a, k, pb, 0, c, n, nil) }))
+			b1w = min(b1w, bestOfN(2, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, nil) }))
+			b2 = min(b2, bestOfN(2, func() { SgemmPacked(pool, false, m, 1, a, k, pb, 0, c, n, nil) }))
 		}
 		peak := float64(1<<18) * 192 / bp.Seconds() / 1e9
 		f := 2 * float64(m*n*k) / 1e9

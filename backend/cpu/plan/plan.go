@@ -239,31 +239,10 @@ func (e *env) tensor(v *ir.Value) *ir.Tensor {
 
 // Run executes the plan. Outputs are fresh tensors (the arena is reused by later runs).
 func (p *Plan) Run(inputs map[string]*ir.Tensor) ([]*ir.Tensor, error) {
-	g := p.model.g
-	e := &env{inputs: map[*ir.Value]*ir.Tensor{}, plan: p}
-	for _, v := range g.Inputs {
-		t := inputs[v.Name].Aligned()
-		e.inputs[v] = t
-	}
-	ar, _ := p.arenas.Get().([]byte)
-	if int64(len(ar)) < p.arenaSize {
-		ar = alignedArena(p.arenaSize)
-	}
-	e.arena = ar
-	defer p.arenas.Put(ar)
-	for i := range p.steps {
-		if err := p.steps[i].run(e); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.steps[i].node.Describe(), err)
-		}
-	}
-	outs := make([]*ir.Tensor, len(g.Outputs))
-	for i, v := range g.Outputs {
-		outs[i] = e.tensor(v).Clone()
-	}
-	return outs, nil
+	return p.RunProfiled(inputs, nil)
 }
 
-// RunProfiled runs the plan and adds each step's time to per-kind totals via tick.
+// RunProfiled is Run calling tick (when not nil) after each step, for per-kernel timing.
 func (p *Plan) RunProfiled(inputs map[string]*ir.Tensor, tick func(step int)) ([]*ir.Tensor, error) {
 	g := p.model.g
 	e := &env{inputs: map[*ir.Value]*ir.Tensor{}, plan: p}
@@ -280,7 +259,9 @@ func (p *Plan) RunProfiled(inputs map[string]*ir.Tensor, tick func(step int)) ([
 		if err := p.steps[i].run(e); err != nil {
 			return nil, fmt.Errorf("%s: %w", p.steps[i].node.Describe(), err)
 		}
-		tick(i)
+		if tick != nil {
+			tick(i)
+		}
 	}
 	outs := make([]*ir.Tensor, len(g.Outputs))
 	for i, v := range g.Outputs {
