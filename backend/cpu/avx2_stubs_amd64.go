@@ -17,20 +17,58 @@ func peakFMA512(n int)
 func sgemmKernel6x16(k int, a *float32, b *float32, c *float32, ldc int, acc int, pf *float32)
 
 // sgemmKernel12x32 computes a 12x32 tile c (row stride ldc) with AVX-512:
-// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a, or a0 for
+// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a0 for
 // rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0
-// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0.
+// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0. Two cache lines of pf
+// are prefetched every 4 k steps: the driver points it at the next B panels.
 //
 //go:noescape
-func sgemmKernel12x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int)
+func sgemmKernel12x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int, pf *float32)
+
+// sgemmKernel10x32 computes a 10x32 tile c (row stride ldc) with AVX-512:
+// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a0 for
+// rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0
+// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0. Two cache lines of pf
+// are prefetched every 4 k steps: the driver points it at the next B panels.
+//
+//go:noescape
+func sgemmKernel10x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int, pf *float32)
+
+// sgemmKernel8x32 computes a 8x32 tile c (row stride ldc) with AVX-512:
+// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a0 for
+// rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0
+// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0. Two cache lines of pf
+// are prefetched every 4 k steps: the driver points it at the next B panels.
+//
+//go:noescape
+func sgemmKernel8x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int, pf *float32)
 
 // sgemmKernel6x32 computes a 6x32 tile c (row stride ldc) with AVX-512:
-// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a, or a0 for
+// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a0 for
 // rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0
-// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0.
+// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0. Two cache lines of pf
+// are prefetched every 4 k steps: the driver points it at the next B panels.
 //
 //go:noescape
-func sgemmKernel6x32(k int, a *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int)
+func sgemmKernel6x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int, pf *float32)
+
+// sgemmKernel4x32 computes a 4x32 tile c (row stride ldc) with AVX-512:
+// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a0 for
+// rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0
+// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0. Two cache lines of pf
+// are prefetched every 4 k steps: the driver points it at the next B panels.
+//
+//go:noescape
+func sgemmKernel4x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int, pf *float32)
+
+// sgemmKernel2x32 computes a 2x32 tile c (row stride ldc) with AVX-512:
+// c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a0 for
+// rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0
+// (b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0. Two cache lines of pf
+// are prefetched every 4 k steps: the driver points it at the next B panels.
+//
+//go:noescape
+func sgemmKernel2x32(k int, a0 *float32, a1 *float32, b0 *float32, b1 *float32, c *float32, ldc int, acc int, pf *float32)
 
 // i8Kernel4x16 computes a 4x16 int32 tile from packed u8 (A) and s8 (B) panels,
 // K consumed in groups of 4. A must be <= 127 so VPMADDUBSW cannot saturate.
@@ -62,6 +100,32 @@ func geluAVX2(dst *float32, src *float32, n int)
 //
 //go:noescape
 func geluTanhAVX2(dst *float32, src *float32, n int)
+
+// geluAVX512 applies the vector function to n floats (AVX-512, masked tail).
+//
+//go:noescape
+func geluAVX512(dst *float32, src *float32, n int)
+
+// geluTanhAVX512 applies the vector function to n floats (AVX-512, masked tail).
+//
+//go:noescape
+func geluTanhAVX512(dst *float32, src *float32, n int)
+
+// expAVX512 applies the vector function to n floats (AVX-512, masked tail).
+//
+//go:noescape
+func expAVX512(dst *float32, src *float32, n int)
+
+// epilogueAVX512 applies the fused GEMM epilogue to rows x cols floats of c.
+//
+//go:noescape
+func epilogueAVX512(c *float32, ldc int, rows int, cols int, bias *float32, scale float32, res *float32, ldr int, flags int, act int)
+
+// softmaxAVX512 computes the softmax of m rows of n (> 0) floats,
+// adding the mask row first if hasMask != 0.
+//
+//go:noescape
+func softmaxAVX512(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
 
 // addAVX2 is an elementwise binary op over n (a multiple of 8) floats.
 //

@@ -35,7 +35,7 @@ func BenchmarkKernel12x32(b *testing.B) {
 	a, bb, c := randBench(2*k*gemmMR), randBench(2*k*gemmNR), make([]float32, 4*gemmMR*gemmNR)
 	for b.Loop() {
 		for i := 0; i < 100; i++ {
-			sgemmKernel12x32(k, &a[0], &a[k*gemmMR], &bb[0], &bb[k*gemmNR], &c[0], 2*gemmNR, 1)
+			sgemmKernel12x32(k, &a[0], &a[k*gemmMR], &bb[0], &bb[k*gemmNR], &c[0], 2*gemmNR, 1, &bb[0])
 		}
 	}
 	b.ReportMetric(2*float64(k*4*gemmMR*gemmNR*100)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

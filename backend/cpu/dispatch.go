@@ -12,7 +12,7 @@ import (
 const (
 	PathGeneric = "generic"
 	PathAVX2    = "avx2"
-	PathAVX512  = "avx512" // the AVX2 table plus an AVX-512 SGEMM micro-kernel
+	PathAVX512  = "avx512" // the AVX2 table plus AVX-512 SGEMM, GELU, exp, softmax and GEMM epilogues
 	PathNEON    = "neon"
 )
 
@@ -35,11 +35,11 @@ type kernelTable struct {
 	// otherwise. a and b point at packed panels. pf (k*4 floats, or nil) is a
 	// prefetch hint: memory needed soon (the next B micro-panel).
 	sgemmKernel func(k int, a, b, c []float32, ldc int, accumulate bool, pf []float32)
-	// sgemmKernelWide, when set, computes a 2*MR x 2*NR tile from two consecutive A
-	// micro-panels (a0, a1) and two B panels (b0, b1) in the same packed layouts.
-	sgemmKernelWide func(k int, a0, a1, b0, b1, c []float32, ldc int, accumulate bool)
-	// sgemmKernelWide6, set with sgemmKernelWide, is its MR x 2*NR form for leftover rows.
-	sgemmKernelWide6 func(k int, a, b0, b1, c []float32, ldc int, accumulate bool)
+	// sgemmKernelWide, when set, computes a rows x 2*NR tile (rows even, 2..2*MR)
+	// from two consecutive A micro-panels (a0 for rows 0-5, a1 for rows 6-11;
+	// a1 is not read when rows <= 6) and two B panels (b0, b1) in the same
+	// packed layouts. pf (k*8 floats, or nil) is prefetched meanwhile.
+	sgemmKernelWide func(rows, k int, a0, a1, b0, b1, c []float32, ldc int, accumulate bool, pf []float32)
 
 	// Vector math, dst and src of equal length (may alias).
 	exp      func(dst, src []float32)
@@ -75,6 +75,8 @@ type kernelTable struct {
 	// epiTile (optional, may be nil): applies an epilogue to rows x 16
 	// floats of c in one call (bias/res nil when absent).
 	epiTile func(c []float32, ldc, rows int, bias []float32, scale float32, res []float32, ldr int, act Activation)
+	// epi (optional, may be nil): epiTile for any rows x cols block.
+	epi func(c []float32, ldc, rows, cols int, bias []float32, scale float32, res []float32, ldr int, act Activation)
 	// layerNorm (optional, may be nil): LayerNorm of m rows of n floats (n a
 	// multiple of 8) of x, or of x + skip + bias when skip and bias are both
 	// non-nil; dst may alias x or skip.
@@ -82,6 +84,8 @@ type kernelTable struct {
 	// softmax (optional, may be nil): row softmax of m rows of n floats (n a
 	// multiple of 8) with optional mask row; dst may alias x.
 	softmax func(dst, x, mask []float32, m, n int)
+	// softmaxAnyN: softmax takes any n > 0, not only multiples of 8.
+	softmaxAnyN bool
 	// add3: dst = a + b + c (c may be nil -> dst = a + b)
 	add3 func(dst, a, b, c []float32)
 

@@ -189,29 +189,66 @@ func registerArch() {
 	register(avx2)
 	avx512 := *avx2
 	avx512.name = PathAVX512
-	avx512.sgemmKernelWide = func(k int, a0, a1, b0, b1, c []float32, ldc int, accumulate bool) {
+	avx512.sgemmKernelWide = func(rows, k int, a0, a1, b0, b1, c []float32, ldc int, accumulate bool, pf []float32) {
 		_ = a0[k*gemmMR-1]
-		_ = a1[k*gemmMR-1]
+		if rows > gemmMR {
+			_ = a1[k*gemmMR-1]
+		} else {
+			a1 = a0
+		}
 		_ = b0[k*gemmNR-1]
 		_ = b1[k*gemmNR-1]
-		_ = c[(2*gemmMR-1)*ldc+2*gemmNR-1]
+		_ = c[(rows-1)*ldc+2*gemmNR-1]
+		if len(pf) < 8*k {
+			pf = b0
+		}
 		acc := 0
 		if accumulate {
 			acc = 1
 		}
-		sgemmKernel12x32(k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldc, acc)
+		wideKernels[rows/2-1](k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldc, acc, &pf[0])
 	}
-	avx512.sgemmKernelWide6 = func(k int, a, b0, b1, c []float32, ldc int, accumulate bool) {
-		_ = a[k*gemmMR-1]
-		_ = b0[k*gemmNR-1]
-		_ = b1[k*gemmNR-1]
-		_ = c[(gemmMR-1)*ldc+2*gemmNR-1]
-		acc := 0
-		if accumulate {
-			acc = 1
+	avx512.gelu = unaryAVX512(geluAVX512)
+	avx512.geluTanh = unaryAVX512(geluTanhAVX512)
+	avx512.exp = unaryAVX512(expAVX512)
+	avx512.epi = func(c []float32, ldc, rows, cols int, bias []float32, scale float32, res []float32, ldr int, act Activation) {
+		if rows <= 0 || cols <= 0 {
+			return
 		}
-		sgemmKernel6x32(k, &a[0], &b0[0], &b1[0], &c[0], ldc, acc)
+		_ = c[(rows-1)*ldc+cols-1]
+		flags := 0
+		bp, rp := &c[0], &c[0]
+		if bias != nil {
+			_ = bias[cols-1]
+			flags |= 1
+			bp = &bias[0]
+		}
+		if scale != 0 {
+			flags |= 2
+		}
+		if res != nil {
+			_ = res[(rows-1)*ldr+cols-1]
+			flags |= 4
+			rp = &res[0]
+		} else {
+			ldr = 0
+		}
+		epilogueAVX512(&c[0], ldc, rows, cols, bp, scale, rp, ldr, flags, int(act))
 	}
+	avx512.softmax = func(dst, x, mask []float32, m, n int) {
+		if m <= 0 || n <= 0 {
+			panic("cpu: softmax kernel needs m, n > 0")
+		}
+		_, _ = dst[m*n-1], x[m*n-1]
+		hasMask := 0
+		mp := &x[0]
+		if mask != nil {
+			_ = mask[n-1]
+			hasMask, mp = 1, &mask[0]
+		}
+		softmaxAVX512(&dst[0], &x[0], mp, m, n, hasMask)
+	}
+	avx512.softmaxAnyN = true
 	register(&avx512)
 }
 
@@ -234,6 +271,23 @@ func unaryAVX2(f func(dst, src *float32, n int), pad float32) func(dst, src []fl
 			f(&t[0], &t[0], 8)
 			copy(dst[m:], t[:n-m])
 		}
+	}
+}
+
+// wideKernels are the AVX-512 rows x 32 micro-kernels for rows 2, 4, ..., 12.
+var wideKernels = [...]func(k int, a0, a1, b0, b1, c *float32, ldc int, acc int, pf *float32){
+	sgemmKernel2x32, sgemmKernel4x32, sgemmKernel6x32, sgemmKernel8x32, sgemmKernel10x32, sgemmKernel12x32,
+}
+
+// unaryAVX512 wraps a 16-lane kernel that masks its own tail.
+func unaryAVX512(f func(dst, src *float32, n int)) func(dst, src []float32) {
+	return func(dst, src []float32) {
+		n := len(dst)
+		if n == 0 {
+			return
+		}
+		src = src[:n]
+		f(&dst[0], &src[0], n)
 	}
 }
 

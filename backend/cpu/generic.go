@@ -84,6 +84,10 @@ func geluGeneric(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, x := range src {
 		v := float64(x)
+		if math.IsInf(v, -1) {
+			dst[i] = float32(math.Copysign(0, -1)) // the limit, not -Inf*0
+			continue
+		}
 		dst[i] = float32(0.5 * v * (1 + math.Erf(v*(1/math.Sqrt2))))
 	}
 }
@@ -94,6 +98,10 @@ func geluTanhGeneric(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, x := range src {
 		v := float64(x)
+		if math.IsInf(v, -1) {
+			dst[i] = float32(math.Copysign(0, -1)) // the limit, not -Inf*0
+			continue
+		}
 		dst[i] = float32(0.5 * v * (1 + math.Tanh(sqrt2OverPi*(v+0.044715*v*v*v))))
 	}
 }

@@ -191,7 +191,7 @@ var softmaxTasks = sync.Pool{New: func() any { return new(softmaxTask) }}
 // Run implements Task over rows [lo, hi).
 func (st *softmaxTask) Run(lo, hi int) {
 	dst, src, mask, n, t := st.dst, st.src, st.mask, st.n, active
-	if t.softmax != nil && n%8 == 0 {
+	if t.softmax != nil && (n%8 == 0 || t.softmaxAnyN) {
 		t.softmax(dst[lo*n:hi*n], src[lo*n:hi*n], mask, hi-lo, n)
 		return
 	}

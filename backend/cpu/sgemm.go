@@ -166,7 +166,7 @@ func checkMat(what string, x []float32, rows, cols, ld int) {
 }
 
 var (
-	packABufs = sync.Pool{New: func() any { s := make([]float32, gemmMC*gemmKCMax+gemmMR*2*gemmNR); return &s }}
+	packABufs = sync.Pool{New: func() any { s := make([]float32, gemmMC*gemmKCMax+2*gemmMR*2*gemmNR); return &s }}
 	packBBufs = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
 )
 
@@ -342,7 +342,7 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 		}
 	}
 	kern := active.sgemmKernel
-	kernW, kernW6 := active.sgemmKernelWide, active.sgemmKernelWide6
+	kernW := active.sgemmKernelWide
 	epOn := ep.active()
 	abufp := packABufs.Get().(*[]float32)
 	abuf := (*abufp)[:gemmMC*gemmKCMax]
@@ -360,28 +360,36 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 			}
 			for jp := jp0; jp < jp1; {
 				j0 := jp * gemmNR
-				ir0 := 0
 				if kernW != nil && jp+1 < jp1 && j0+2*gemmNR <= n {
-					// 12x32 tiles from two A micro-panels and two B panels; leftover rows
-					// go to the narrow kernel below, panel by panel.
+					// rows x 32 tiles from two A micro-panels and two B panels, 12 rows at a
+					// time, the leftover rows with the kernel of the next even row count.
 					bp0, bp1 := pb.panel(p0, jp), pb.panel(p0, jp+1)
-					for ; ir0+2*gemmMR <= mc; ir0 += 2 * gemmMR {
-						ci := (i0+ir0)*ldc + j0
-						kernW(kc, abuf[ir0*kc:(ir0+gemmMR)*kc], abuf[(ir0+gemmMR)*kc:(ir0+2*gemmMR)*kc], bp0, bp1,
-							c[ci:ci+(2*gemmMR-1)*ldc+2*gemmNR], ldc, accumulate)
-						if last && epOn {
-							applyEpilogue(ep, c, ldc, n, i0+ir0, i0+ir0+2*gemmMR, j0, j0+2*gemmNR)
-						}
+					// The next panel pair (contiguous after this one in the packed
+					// layout) is prefetched over the first four row tiles.
+					next := bp0
+					if jp+3 < jp1 {
+						next = pb.panel(p0, jp+2)
+						next = next[:cap(next)]
+						next = next[:min(len(next), 2*kc*gemmNR)]
 					}
-					for ; ir0 < mc && kernW6 != nil; ir0 += gemmMR {
-						mr := min(gemmMR, mc-ir0)
+					for ir0, t := 0, 0; ir0 < mc; t++ {
+						rows := min(2*gemmMR, mc-ir0)
+						kr := (rows + 1) &^ 1
 						ci := (i0+ir0)*ldc + j0
-						ap := abuf[ir0*kc : (ir0+gemmMR)*kc]
-						if mr == gemmMR {
-							kernW6(kc, ap, bp0, bp1, c[ci:ci+(gemmMR-1)*ldc+2*gemmNR], ldc, accumulate)
+						a0 := abuf[ir0*kc : (ir0+gemmMR)*kc]
+						a1 := a0
+						if kr > gemmMR {
+							a1 = abuf[(ir0+gemmMR)*kc : (ir0+2*gemmMR)*kc]
+						}
+						pf := bp0
+						if t < 4 && len(next) >= (t+1)*kc*8 {
+							pf = next[t*kc*8:]
+						}
+						if kr == rows {
+							kernW(kr, kc, a0, a1, bp0, bp1, c[ci:ci+(rows-1)*ldc+2*gemmNR], ldc, accumulate, pf)
 						} else {
-							kernW6(kc, ap, bp0, bp1, tmp, 2*gemmNR, false)
-							for i := 0; i < mr; i++ {
+							kernW(kr, kc, a0, a1, bp0, bp1, tmp, 2*gemmNR, false, pf)
+							for i := 0; i < rows; i++ {
 								crow := c[ci+i*ldc : ci+i*ldc+2*gemmNR]
 								trow := tmp[i*2*gemmNR : (i+1)*2*gemmNR]
 								if accumulate {
@@ -394,12 +402,9 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 							}
 						}
 						if last && epOn {
-							applyEpilogue(ep, c, ldc, n, i0+ir0, i0+ir0+mr, j0, j0+2*gemmNR)
+							applyEpilogue(ep, c, ldc, n, i0+ir0, i0+ir0+rows, j0, j0+2*gemmNR)
 						}
-					}
-					if ir0 < mc {
-						sgemmPanelRows(kern, kc, abuf, pb.panel(p0, jp), bp1, c, ldc, accumulate, last, epOn, ep, n, i0, ir0, mc, j0, tmp)
-						sgemmPanelRows(kern, kc, abuf, bp1, bp1, c, ldc, accumulate, last, epOn, ep, n, i0, ir0, mc, j0+gemmNR, tmp)
+						ir0 += rows
 					}
 					jp += 2
 					continue
@@ -514,6 +519,17 @@ func applyEpilogue(ep *Epilogue, c []float32, ldc, n, r0, r1, c0, c1 int) {
 		ldr = n
 	}
 	t := active
+	if t.epi != nil && r1 > r0 && c1 > c0 {
+		var bias, res []float32
+		if ep.Bias != nil {
+			bias = ep.Bias[c0:c1]
+		}
+		if ep.Residual != nil {
+			res = ep.Residual[r0*ldr+c0 : (r1-1)*ldr+c1]
+		}
+		t.epi(c[r0*ldc+c0:(r1-1)*ldc+c1], ldc, r1-r0, c1-c0, bias, ep.Scale, res, ldr, ep.Act)
+		return
+	}
 	if t.epiTile != nil && c1-c0 == gemmNR && r1 > r0 {
 		var bias, res []float32
 		if ep.Bias != nil {

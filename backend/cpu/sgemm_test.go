@@ -113,7 +113,7 @@ func runGemmCase(t *testing.T, r *rand.Rand, gc gemmCase, pool *Pool, packed boo
 		}
 	}
 	tol := 2e-6 * float64(k+4)
-	requireClose(t, want, got, tol, tol, fmt.Sprintf("%+v packed=%v", gc, packed))
+	requireClose(t, want, got, tol, tol, fmt.Sprintf("%+v ep=%+v packed=%v", gc, epDesc(gc.ep), packed))
 }
 
 func TestSgemmRandom(t *testing.T) {
@@ -363,4 +363,11 @@ func TestPackBTrans(t *testing.T) {
 			}
 		}
 	})
+}
+
+func epDesc(ep *Epilogue) string {
+	if ep == nil {
+		return "none"
+	}
+	return fmt.Sprintf("{bias:%v scale:%v act:%v residual:%v ld:%d}", ep.Bias != nil, ep.Scale, ep.Act, ep.Residual != nil, ep.LdResidual)
 }

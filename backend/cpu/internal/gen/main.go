@@ -80,6 +80,11 @@ func defineConsts() {
 		defF(fmt.Sprintf("erf_b%d", 2*i), v)
 	}
 	defF("rsqrt2", 0.70710678118654752440)
+	defF("gelu_flush", -80.0)
+	defF("exp_hi_fin", 80.0)
+	defF("gelu_big", 1e30)
+	defF("gelu_big_neg", -1e30)
+	defF("gelu_tanh_lo", -20)
 	defF("gelu_c0m2", -2*0.7978845608028654)
 	defF("gelu_c1m2", -2*0.7978845608028654*0.044715)
 	for i, v := range []float64{-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
@@ -307,12 +312,14 @@ func erfBody(x vec) vec {
 }
 
 // geluBody computes 0.5*x*erfc(-x/sqrt2) without cancellation for x < 0:
-// with e = erfc(|x|/sqrt2), gelu = x<0 ? 0.5*x*e : x - 0.5*x*e.
+// with e = erfc(|x|/sqrt2), gelu = x<0 ? 0.5*x*e : x - 0.5*x*e. It runs on x
+// clamped to +-1e30 (NaN kept) so that gelu(+-Inf) = +Inf, -0.
 func geluBody(x vec) vec {
-	e, _ := erfcAbs(x, true)
+	xc := clamp(x, c("gelu_big_neg"), c("gelu_big"))
+	e, _ := erfcAbs(xc, true)
 	r := newVec(len(x))
 	for i := range x {
-		VMULPS(x[i], e[i], e[i])
+		VMULPS(xc[i], e[i], e[i])
 		VMULPS(c("half"), e[i], e[i]) // h = 0.5*x*erfc(|x|/sqrt2)
 		VSUBPS(e[i], x[i], r[i])      // x - h
 		VBLENDVPS(x[i], e[i], r[i], r[i])
@@ -321,8 +328,14 @@ func geluBody(x vec) vec {
 }
 
 // geluTanhBody computes 0.5*x*(1+tanh(u)) as x/(1+exp(-2u)), which has no
-// cancellation for negative x. u = sqrt(2/pi)*(x+0.044715x^3).
+// cancellation for negative x. u = sqrt(2/pi)*(x+0.044715x^3), on x clamped
+// below at -20 (NaN kept) so that gelu(-Inf) = -0.
 func geluTanhBody(x vec) vec {
+	lo := load(c("gelu_tanh_lo"), len(x))
+	for i := range x {
+		VMAXPS(x[i], lo[i], lo[i]) // max(lo, x): x if NaN
+	}
+	x = lo
 	u := load(c("gelu_c1m2"), len(x))
 	x2 := newVec(len(x))
 	for i := range x {
@@ -656,30 +669,26 @@ func sgemmKernel() {
 	RET()
 }
 
-// sgemmKernel512 generates the AVX-512 micro-kernels: a rows x 32 tile (rows 12 or 6) from
-// rows/6 packed 6-row A micro-panels and two 16-column B panels (the same packed layouts the
-// 6x16 kernel reads), with 2*rows zmm accumulators.
+// sgemmKernel512 generates the AVX-512 micro-kernels: a rows x 32 tile (rows even, 2..12)
+// from packed 6-row A micro-panels (a0 for rows 0-5, a1 for rows 6-11) and two 16-column B
+// panels (the same packed layouts the 6x16 kernel reads), with 2*rows zmm accumulators.
 func sgemmKernel512(rows int) {
 	name := fmt.Sprintf("sgemmKernel%dx32", rows)
-	sig := "func(k int, a, b0, b1, c *float32, ldc int, acc int)"
-	if rows == 12 {
-		sig = "func(k int, a0, a1, b0, b1, c *float32, ldc int, acc int)"
-	}
-	TEXT(name, NOSPLIT, sig)
+	TEXT(name, NOSPLIT, "func(k int, a0, a1, b0, b1, c *float32, ldc int, acc int, pf *float32)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %dx32 tile c (row stride ldc) with AVX-512:", name, rows),
-		"c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a, or a0 for",
+		"c[i][j] (+)= sum_p A[i][p]*B[p][j], A rows from packed 6-row micro-panels (a0 for",
 		"rows 0-5 and a1 for rows 6-11: a0[p*6+i]), columns 0-15 from the packed panel b0",
-		"(b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0.")
+		"(b0[p*16+j]) and 16-31 from b1; accumulate into c if acc != 0. Two cache lines of pf",
+		"are prefetched every 4 k steps: the driver points it at the next B panels.")
 	k := Load(Param("k"), GP64())
-	var as []Register
-	if rows == 12 {
-		as = []Register{Load(Param("a0"), GP64()), Load(Param("a1"), GP64())}
-	} else {
-		as = []Register{Load(Param("a"), GP64())}
+	as := []Register{Load(Param("a0"), GP64())}
+	if rows > 6 {
+		as = append(as, Load(Param("a1"), GP64()))
 	}
 	b0 := Load(Param("b0"), GP64())
 	b1 := Load(Param("b1"), GP64())
+	pf := Load(Param("pf"), GP64())
 	for i := 0; i < 2*rows; i++ {
 		VXORPS(Z(i), Z(i), Z(i))
 	}
@@ -715,8 +724,11 @@ func sgemmKernel512(rows int) {
 	PREFETCHT0(Mem{Base: b0, Disp: 1024})
 	PREFETCHT0(Mem{Base: b1, Disp: 1024})
 	step(2)
+	PREFETCHT0(Mem{Base: pf})
+	PREFETCHT0(Mem{Base: pf, Disp: 64})
 	step(3)
 	advance(4)
+	ADDQ(U8(128), pf)
 	SUBQ(U8(4), k)
 	JMP(LabelRef(loop4))
 	Label(loop1)
@@ -807,8 +819,9 @@ func main() {
 	peakFMA()
 	peakFMA512()
 	sgemmKernel()
-	sgemmKernel512(12)
-	sgemmKernel512(6)
+	for rows := 12; rows >= 2; rows -= 2 {
+		sgemmKernel512(rows)
+	}
 	i8Kernel()
 
 	unary("expAVX2", 3, expBody)
@@ -816,6 +829,7 @@ func main() {
 	unary("erfAVX2", 2, erfBody)
 	unary("geluAVX2", 2, geluBody)
 	unary("geluTanhAVX2", 3, geluTanhBody)
+	avx512Math()
 
 	binary("addAVX2", func(b Op, a, d VecVirtual) { VADDPS(b, a, d) })
 	binary("subAVX2", func(b Op, a, d VecVirtual) { VSUBPS(b, a, d) })

@@ -1,0 +1,628 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// ---------------------------------------------------------------------------
+// AVX-512 vector math: the same functions as the AVX2 bodies, 16 lanes wide,
+// with constants as embedded broadcasts ({1to16} from the 4-byte tables),
+// VRCP14PS plus one Newton step instead of VDIVPS, VSCALEFPS for the 2^n of
+// exp (exact under- and overflow without exponent-field arithmetic) and
+// opmasks for blends and ragged tails.
+
+// zvec is a group of independent zmm values processed together (see vec).
+type zvec []VecVirtual
+
+func newZ(n int) zvec {
+	v := make(zvec, n)
+	for i := range v {
+		v[i] = ZMM()
+	}
+	return v
+}
+
+// bcastZ fills a new zvec with the constant name.
+func bcastZ(name string, n int) zvec {
+	v := newZ(n)
+	for i := range v {
+		VBROADCASTSS(c(name), v[i])
+	}
+	return v
+}
+
+// hornerZ evaluates coefs[0]*z^(n-1) + ... + coefs[n-1] (highest first).
+func hornerZ(z zvec, coefs ...string) zvec {
+	p := bcastZ(coefs[0], len(z))
+	for _, k := range coefs[1:] {
+		for i := range z {
+			VFMADD213PS_BCST(c(k), z[i], p[i]) // p = z*p + k
+		}
+	}
+	return p
+}
+
+// expZ computes exp(x) for x in zmm registers: n = round(x*log2e) with the
+// 1.5*2^23 shifter, r = x - n*ln2 (Cody-Waite), e^r = 1 + r + r^2*P(r) with
+// Cephes' degree-5 P, then VSCALEFPS(e^r, n). x is clamped to [exp_lo, hi]
+// (hi optional; NaN propagates; hi = 89 gives +Inf above e^89), and lanes
+// with x < flush become exact zeros: the results below it, e^-87.3 at the
+// least, are never subnormal (subnormal results and operands cost a
+// microcode assist of ~100 cycles per vector on Intel cores). The inputs are
+// left unchanged.
+func expZ(x zvec, flush, hi string) zvec {
+	t := newZ(len(x))
+	lov := ZMM()
+	VBROADCASTSS(c("exp_lo"), lov)
+	for i := range x {
+		VMAXPS(x[i], lov, t[i]) // max(lo, x): x if NaN
+	}
+	if hi != "" {
+		hiv := ZMM()
+		VBROADCASTSS(c(hi), hiv)
+		for i := range x {
+			VMINPS(t[i], hiv, t[i]) // min(hi, t): t if NaN
+		}
+	}
+	keep := make([]Op, len(x))
+	flv := ZMM()
+	VBROADCASTSS(c(flush), flv)
+	for i := range x {
+		k := K()
+		VCMPPS(U8(5), flv, x[i], k) // x >= flush or NaN (NLT_US)
+		keep[i] = k
+	}
+	fx := bcastZ("log2e", len(x))
+	for i := range x {
+		VFMADD213PS_BCST(c("shifter"), t[i], fx[i]) // x*log2e + 1.5*2^23
+	}
+	nf := newZ(len(x))
+	for i := range x {
+		VSUBPS_BCST(c("shifter"), fx[i], nf[i]) // n as float
+	}
+	for i := range x {
+		VFNMADD231PS_BCST(c("ln2hi"), nf[i], t[i])
+	}
+	for i := range x {
+		VFNMADD231PS_BCST(c("ln2lo"), nf[i], t[i]) // t = x - n*ln2
+	}
+	p := hornerZ(t, "exp_p0", "exp_p1", "exp_p2", "exp_p3", "exp_p4", "exp_p5")
+	for i := range x {
+		VMULPS(t[i], t[i], fx[i]) // r^2
+	}
+	for i := range x {
+		VFMADD213PS(t[i], fx[i], p[i]) // p = r2*p + r
+	}
+	for i := range x {
+		VADDPS_BCST(c("one"), p[i], p[i])
+		VSCALEFPS_Z(nf[i], p[i], keep[i], p[i]) // p * 2^n, or 0 below flush
+	}
+	return p
+}
+
+// recipZ returns 1/d (VRCP14PS, relative error < 2^-14, and one Newton step:
+// < 2^-27 before rounding). d is overwritten.
+func recipZ(d zvec) zvec {
+	r := newZ(len(d))
+	for i := range d {
+		VRCP14PS(d[i], r[i])
+	}
+	for i := range d {
+		VFMSUB213PS_BCST(c("one"), r[i], d[i]) // e = d*r - 1
+	}
+	for i := range d {
+		VFNMADD231PS(r[i], d[i], r[i]) // r = r - r*e
+	}
+	return r
+}
+
+// geluZ computes 0.5*x*erfc(-x/sqrt2) like geluBody: with e = erfc(|x|/sqrt2)
+// from the Numerical Recipes fit erfc(z) = t*exp(-z^2 + P(t)), t = 1/(1+z/2),
+// gelu = x<0 ? 0.5*x*e : x - 0.5*x*e. The inputs are left unchanged.
+//
+// The computation runs on x clamped to +-1e30 (NaN kept), so that +-Inf give
+// h = 0 instead of Inf*0: gelu(+Inf) = +Inf, gelu(-Inf) = -0. The exponent is
+// flushed to zero below -80 (|gelu| < 1e-34 there) so that no product is
+// subnormal.
+func geluZ(x zvec) zvec {
+	n := len(x)
+	xc := clampZ(x, "gelu_big_neg", "gelu_big")
+	ax := newZ(n)
+	for i := range x {
+		VANDPS_BCST(c("absmask"), xc[i], ax[i])
+	}
+	z := newZ(n)
+	for i := range x {
+		VMULPS_BCST(c("rsqrt2"), ax[i], z[i])
+	}
+	d := bcastZ("half", n)
+	for i := range x {
+		VFMADD213PS_BCST(c("one"), z[i], d[i]) // 1 + z/2
+	}
+	t := recipZ(d)
+	names := make([]string, 10)
+	for i := range names {
+		names[i] = fmt.Sprintf("erfc_c%d", 9-i)
+	}
+	p := hornerZ(t, names...)
+	for i := range x {
+		VMULPS_BCST(c("half"), ax[i], z[i])
+		VFNMADD231PS(ax[i], z[i], p[i]) // p -= x*x/2
+	}
+	e := expZ(p, "gelu_flush", "")
+	for i := range x {
+		VMULPS(t[i], e[i], e[i])
+		VMULPS(xc[i], e[i], e[i])
+		VMULPS_BCST(c("half"), e[i], e[i]) // h = 0.5*x*erfc(|x|/sqrt2)
+	}
+	r := newZ(n)
+	for i := range x {
+		VSUBPS(e[i], x[i], r[i]) // x - h
+		k := K()
+		VPMOVD2M(x[i], k)      // sign of x
+		VMOVAPS(e[i], k, r[i]) // x < 0: h
+	}
+	return r
+}
+
+// geluTanhZ computes 0.5*x*(1+tanh(u)) as x/(1+exp(-2u)) (see geluTanhBody),
+// on x clamped below at -20 (so gelu(-Inf) = -0) and exp(-2u) clamped at
+// e^80 so that 1+exp(-2u) stays finite for the reciprocal and x/(1+e^80) is
+// not subnormal (|gelu| < 1e-33 there).
+func geluTanhZ(x zvec) zvec {
+	n := len(x)
+	xc := newZ(n)
+	lo := ZMM()
+	VBROADCASTSS(c("gelu_tanh_lo"), lo)
+	for i := range x {
+		VMAXPS(x[i], lo, xc[i]) // max(lo, x): x if NaN
+	}
+	u := bcastZ("gelu_c1m2", n)
+	x2 := newZ(n)
+	for i := range x {
+		VMULPS(xc[i], xc[i], x2[i])
+		VFMADD213PS_BCST(c("gelu_c0m2"), x2[i], u[i]) // -2*(c0 + c1*x^2)
+		VMULPS(xc[i], u[i], u[i])                     // -2u
+	}
+	e := expZ(u, "exp_lo", "exp_hi_fin")
+	for i := range x {
+		VADDPS_BCST(c("one"), e[i], e[i])
+	}
+	r := recipZ(e)
+	for i := range x {
+		VMULPS(xc[i], r[i], r[i])
+	}
+	return r
+}
+
+// clampZ returns min(max(x, lo), hi) with the bounds in registers, NaN kept.
+func clampZ(x zvec, lo, hi string) zvec {
+	lov, hiv := ZMM(), ZMM()
+	VBROADCASTSS(c(lo), lov)
+	VBROADCASTSS(c(hi), hiv)
+	t := newZ(len(x))
+	for i := range x {
+		VMINPS(x[i], hiv, t[i]) // min(hi, x): x if NaN
+		VMAXPS(t[i], lov, t[i]) // max(lo, t): t if NaN
+	}
+	return t
+}
+
+// expPlainZ is exp over any finite or infinite input.
+func expPlainZ(x zvec) zvec { return expZ(x, "exp_lo", "exp_hi") }
+
+// tailMask sets k to the mask of the low n&15 lanes (0 when n is a multiple
+// of 16: a store under it writes nothing).
+func tailMask(n Register, k Op) {
+	cnt, m := GP64(), GP64()
+	MOVQ(n, cnt)
+	ANDQ(U8(15), cnt)
+	// m = (1 << cnt) - 1 without a CL shift: BZHI clears the bits from cnt up.
+	MOVQ(U32(0xffff), m)
+	BZHIQ(cnt, m, m)
+	KMOVW(m.As32(), k)
+}
+
+// unary512 emits func name(dst, src *float32, n int) for any n >= 0: groups
+// of 16*unroll floats, single vectors, then a masked tail vector.
+func unary512(name string, unroll int, body func(zvec) zvec) {
+	TEXT(name, NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape")
+	Doc(name + " applies the vector function to n floats (AVX-512, masked tail).")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	Label(name + "_loopU")
+	CMPQ(n, U32(16*unroll))
+	JL(LabelRef(name + "_loop1"))
+	x := newZ(unroll)
+	for i := range x {
+		VMOVUPS(Mem{Base: src, Disp: 64 * i}, x[i])
+	}
+	y := body(x)
+	for i := range y {
+		VMOVUPS(y[i], Mem{Base: dst, Disp: 64 * i})
+	}
+	ADDQ(U32(64*unroll), src)
+	ADDQ(U32(64*unroll), dst)
+	SUBQ(U32(16*unroll), n)
+	JMP(LabelRef(name + "_loopU"))
+	Label(name + "_loop1")
+	CMPQ(n, U8(16))
+	JL(LabelRef(name + "_tail"))
+	x1 := newZ(1)
+	VMOVUPS(Mem{Base: src}, x1[0])
+	y1 := body(x1)
+	VMOVUPS(y1[0], Mem{Base: dst})
+	ADDQ(U8(64), src)
+	ADDQ(U8(64), dst)
+	SUBQ(U8(16), n)
+	JMP(LabelRef(name + "_loop1"))
+	Label(name + "_tail")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	k := K()
+	tailMask(n, k)
+	xt := newZ(1)
+	VMOVUPS_Z(Mem{Base: src}, k, xt[0])
+	yt := body(xt)
+	VMOVUPS(yt[0], k, Mem{Base: dst})
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// epilogue512 emits the fused GEMM epilogue over a rows x cols block of C
+// (any cols > 0): t = c (+ bias[j]) (* scale) -> act -> (+ res[i*ldr+j]).
+// flags: 1 bias, 2 scale, 4 residual; act: 0 none, 1 GELU (erf), 2 GELU (tanh).
+// Each row is done two vectors at a time, then one, then a masked tail.
+func epilogue512() {
+	TEXT("epilogueAVX512", NOSPLIT, "func(c *float32, ldc, rows, cols int, bias *float32, scale float32, res *float32, ldr, flags, act int)")
+	Pragma("noescape")
+	Doc("epilogueAVX512 applies the fused GEMM epilogue to rows x cols floats of c.")
+	sx := loadF32("scale")
+	sz := ZMM()
+	VBROADCASTSS(sx, sz)
+	rows := Load(Param("rows"), GP64())
+	TESTQ(rows, rows)
+	JZ(LabelRef("ep5_done"))
+	cols := Load(Param("cols"), GP64())
+	k := K()
+	tailMask(cols, k)
+	crow := Load(Param("c"), GP64())
+	rrow := Load(Param("res"), GP64())
+
+	// body processes u vectors at column byte offset off (a register), with
+	// masked loads/stores when masked.
+	body := func(u int, cp, bp, rp Register, masked bool, tag string) {
+		v := newZ(u)
+		for i := range v {
+			if masked {
+				VMOVUPS_Z(Mem{Base: cp, Disp: 64 * i}, k, v[i])
+			} else {
+				VMOVUPS(Mem{Base: cp, Disp: 64 * i}, v[i])
+			}
+		}
+		flags := Load(Param("flags"), GP64())
+		TESTQ(U32(1), flags)
+		JZ(LabelRef(tag + "_nobias"))
+		for i := range v {
+			if masked {
+				t := ZMM()
+				VMOVUPS_Z(Mem{Base: bp, Disp: 64 * i}, k, t)
+				VADDPS(t, v[i], v[i])
+			} else {
+				VADDPS(Mem{Base: bp, Disp: 64 * i}, v[i], v[i])
+			}
+		}
+		Label(tag + "_nobias")
+		TESTQ(U32(2), flags)
+		JZ(LabelRef(tag + "_noscale"))
+		for i := range v {
+			VMULPS(sz, v[i], v[i])
+		}
+		Label(tag + "_noscale")
+		act := Load(Param("act"), GP64())
+		CMPQ(act, U8(1))
+		JNE(LabelRef(tag + "_notgelu"))
+		g := geluZ(v)
+		for i := range v {
+			VMOVAPS(g[i], v[i])
+		}
+		JMP(LabelRef(tag + "_actdone"))
+		Label(tag + "_notgelu")
+		CMPQ(act, U8(2))
+		JNE(LabelRef(tag + "_actdone"))
+		gt := geluTanhZ(v)
+		for i := range v {
+			VMOVAPS(gt[i], v[i])
+		}
+		Label(tag + "_actdone")
+		TESTQ(U32(4), flags)
+		JZ(LabelRef(tag + "_nores"))
+		for i := range v {
+			if masked {
+				t := ZMM()
+				VMOVUPS_Z(Mem{Base: rp, Disp: 64 * i}, k, t)
+				VADDPS(t, v[i], v[i])
+			} else {
+				VADDPS(Mem{Base: rp, Disp: 64 * i}, v[i], v[i])
+			}
+		}
+		Label(tag + "_nores")
+		for i := range v {
+			if masked {
+				VMOVUPS(v[i], k, Mem{Base: cp, Disp: 64 * i})
+			} else {
+				VMOVUPS(v[i], Mem{Base: cp, Disp: 64 * i})
+			}
+		}
+	}
+
+	Label("ep5_row")
+	cp, bp, rp, cnt := GP64(), GP64(), GP64(), GP64()
+	MOVQ(crow, cp)
+	MOVQ(rrow, rp)
+	Load(Param("bias"), bp)
+	Load(Param("cols"), cnt)
+	Label("ep5_two")
+	CMPQ(cnt, U8(32))
+	JL(LabelRef("ep5_one"))
+	body(2, cp, bp, rp, false, "ep5_b2")
+	ADDQ(U8(128), cp)
+	ADDQ(U8(128), bp)
+	ADDQ(U8(128), rp)
+	SUBQ(U8(32), cnt)
+	JMP(LabelRef("ep5_two"))
+	Label("ep5_one")
+	CMPQ(cnt, U8(16))
+	JL(LabelRef("ep5_tail"))
+	body(1, cp, bp, rp, false, "ep5_b1")
+	ADDQ(U8(64), cp)
+	ADDQ(U8(64), bp)
+	ADDQ(U8(64), rp)
+	SUBQ(U8(16), cnt)
+	Label("ep5_tail")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("ep5_next"))
+	body(1, cp, bp, rp, true, "ep5_bt")
+	Label("ep5_next")
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	ADDQ(ldc, crow)
+	ldr := Load(Param("ldr"), GP64())
+	SHLQ(U8(2), ldr)
+	ADDQ(ldr, rrow)
+	DECQ(rows)
+	JNZ(LabelRef("ep5_row"))
+	Label("ep5_done")
+	VZEROUPPER()
+	RET()
+}
+
+// softmax512 emits the row softmax over m rows of n floats (any n > 0), with
+// an optional additive mask row: max pass (storing x+mask when masked), an
+// exp-and-sum pass four vectors at a time, then the 1/sum scaling pass. A row
+// whose maximum is -Inf (fully masked) becomes zeros.
+func softmax512() {
+	TEXT("softmaxAVX512", NOSPLIT, "func(dst, x, mask *float32, m, n int, hasMask int)")
+	Pragma("noescape")
+	Doc("softmaxAVX512 computes the softmax of m rows of n (> 0) floats,",
+		"adding the mask row first if hasMask != 0.")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	m := Load(Param("m"), GP64())
+	TESTQ(m, m)
+	JZ(LabelRef("sm5_done"))
+	nn := Load(Param("n"), GP64())
+	k := K()
+	tailMask(nn, k)
+	ninf := ZMM()
+	VBROADCASTSS(c("neginf"), ninf)
+
+	Label("sm5_row")
+	src, dp, cnt := GP64(), GP64(), GP64()
+	MOVQ(x, src)
+	MOVQ(dst, dp)
+	Load(Param("n"), cnt)
+	mx := newZ(2)
+	for i := range mx {
+		VMOVAPS(ninf, mx[i])
+	}
+	hasMask := Load(Param("hasMask"), GP64())
+	TESTQ(hasMask, hasMask)
+	JZ(LabelRef("sm5_max"))
+	// Pass 1 with mask: dst = x + mask, running max.
+	mk := Load(Param("mask"), GP64())
+	Label("sm5_mmax")
+	CMPQ(cnt, U8(16))
+	JL(LabelRef("sm5_mtail"))
+	v := ZMM()
+	VMOVUPS(Mem{Base: src}, v)
+	VADDPS(Mem{Base: mk}, v, v)
+	VMOVUPS(v, Mem{Base: dp})
+	VMAXPS(v, mx[0], mx[0])
+	ADDQ(U8(64), src)
+	ADDQ(U8(64), mk)
+	ADDQ(U8(64), dp)
+	SUBQ(U8(16), cnt)
+	JMP(LabelRef("sm5_mmax"))
+	Label("sm5_mtail")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("sm5_mdone"))
+	vt, mt := ZMM(), ZMM()
+	VMOVAPS(ninf, vt)
+	VMOVUPS(Mem{Base: src}, k, vt)
+	VMOVUPS_Z(Mem{Base: mk}, k, mt)
+	VADDPS(mt, vt, vt)
+	VMOVUPS(vt, k, Mem{Base: dp})
+	VMAXPS(vt, mx[1], mx[1])
+	Label("sm5_mdone")
+	MOVQ(dst, src) // pass 2 reads the masked row from dst
+	JMP(LabelRef("sm5_maxdone"))
+	// Pass 1 without mask: running max, 2 vectors per step.
+	Label("sm5_max")
+	CMPQ(cnt, U8(32))
+	JL(LabelRef("sm5_max1"))
+	VMAXPS(Mem{Base: src}, mx[0], mx[0])
+	VMAXPS(Mem{Base: src, Disp: 64}, mx[1], mx[1])
+	ADDQ(U8(128), src)
+	SUBQ(U8(32), cnt)
+	JMP(LabelRef("sm5_max"))
+	Label("sm5_max1")
+	CMPQ(cnt, U8(16))
+	JL(LabelRef("sm5_maxt"))
+	VMAXPS(Mem{Base: src}, mx[0], mx[0])
+	ADDQ(U8(64), src)
+	SUBQ(U8(16), cnt)
+	Label("sm5_maxt")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("sm5_max2"))
+	vt2 := ZMM()
+	VMOVAPS(ninf, vt2)
+	VMOVUPS(Mem{Base: src}, k, vt2)
+	VMAXPS(vt2, mx[1], mx[1])
+	Label("sm5_max2")
+	MOVQ(x, src)
+	Label("sm5_maxdone")
+	VMAXPS(mx[1], mx[0], mx[0])
+	hmax := hreduceZ(mx[0], func(a, b, d Op) { VMAXPS(a, b, d) })
+	mb := ZMM()
+	VBROADCASTSS(hmax, mb)
+	// All -Inf row: write zeros.
+	VUCOMISS(c("neginf"), hmax)
+	JP(LabelRef("sm5_exp")) // NaN: let it propagate
+	JNE(LabelRef("sm5_exp"))
+	MOVQ(dst, dp)
+	Load(Param("n"), cnt)
+	zr := ZMM()
+	VXORPS(zr, zr, zr)
+	Label("sm5_zero")
+	CMPQ(cnt, U8(16))
+	JL(LabelRef("sm5_zerot"))
+	VMOVUPS(zr, Mem{Base: dp})
+	ADDQ(U8(64), dp)
+	SUBQ(U8(16), cnt)
+	JMP(LabelRef("sm5_zero"))
+	Label("sm5_zerot")
+	VMOVUPS(zr, k, Mem{Base: dp}) // a zero mask (no tail) stores nothing
+	JMP(LabelRef("sm5_next"))
+
+	// Pass 2: dst = exp(src - max), sum.
+	Label("sm5_exp")
+	MOVQ(dst, dp)
+	Load(Param("n"), cnt)
+	const U = 4
+	acc := newZ(U)
+	for i := range acc {
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	Label("sm5_expU")
+	CMPQ(cnt, U8(16*U))
+	JL(LabelRef("sm5_exp1"))
+	vs := newZ(U)
+	for i := range vs {
+		VMOVUPS(Mem{Base: src, Disp: 64 * i}, vs[i])
+		VSUBPS(mb, vs[i], vs[i])
+	}
+	e := expZ(vs, "exp_lo", "")
+	for i := range e {
+		VMOVUPS(e[i], Mem{Base: dp, Disp: 64 * i})
+		VADDPS(e[i], acc[i], acc[i])
+	}
+	ADDQ(U32(64*U), src)
+	ADDQ(U32(64*U), dp)
+	SUBQ(U8(16*U), cnt)
+	JMP(LabelRef("sm5_expU"))
+	Label("sm5_exp1")
+	CMPQ(cnt, U8(16))
+	JL(LabelRef("sm5_expt"))
+	v1 := ZMM()
+	VMOVUPS(Mem{Base: src}, v1)
+	VSUBPS(mb, v1, v1)
+	e1 := expZ(zvec{v1}, "exp_lo", "")[0]
+	VMOVUPS(e1, Mem{Base: dp})
+	VADDPS(e1, acc[0], acc[0])
+	ADDQ(U8(64), src)
+	ADDQ(U8(64), dp)
+	SUBQ(U8(16), cnt)
+	JMP(LabelRef("sm5_exp1"))
+	Label("sm5_expt")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("sm5_scale"))
+	vt3 := ZMM()
+	VMOVAPS(ninf, vt3)
+	VMOVUPS(Mem{Base: src}, k, vt3)
+	VSUBPS(mb, vt3, vt3)
+	e3 := expZ(zvec{vt3}, "exp_lo", "")[0] // masked-off lanes: exp(-Inf) = 0
+	VMOVUPS(e3, k, Mem{Base: dp})
+	VADDPS(e3, acc[1], acc[1])
+	// Pass 3: scale by 1/sum.
+	Label("sm5_scale")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	sum := hreduceZ(acc[0], func(a, b, d Op) { VADDPS(a, b, d) })
+	inv := XMM()
+	VMOVSS(c("one"), inv)
+	VDIVSS(sum, inv, inv)
+	ib := ZMM()
+	VBROADCASTSS(inv, ib)
+	MOVQ(dst, dp)
+	Load(Param("n"), cnt)
+	Label("sm5_mul")
+	CMPQ(cnt, U8(16))
+	JL(LabelRef("sm5_mult"))
+	w := ZMM()
+	VMULPS(Mem{Base: dp}, ib, w)
+	VMOVUPS(w, Mem{Base: dp})
+	ADDQ(U8(64), dp)
+	SUBQ(U8(16), cnt)
+	JMP(LabelRef("sm5_mul"))
+	Label("sm5_mult")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("sm5_next"))
+	wt := ZMM()
+	VMOVUPS_Z(Mem{Base: dp}, k, wt)
+	VMULPS(ib, wt, wt)
+	VMOVUPS(wt, k, Mem{Base: dp})
+	Label("sm5_next")
+	rb := Load(Param("n"), GP64())
+	SHLQ(U8(2), rb)
+	ADDQ(rb, x)
+	ADDQ(rb, dst)
+	DECQ(m)
+	JNZ(LabelRef("sm5_row"))
+	Label("sm5_done")
+	VZEROUPPER()
+	RET()
+}
+
+// hreduceZ reduces the 16 lanes of z with op into the low lane of an xmm.
+func hreduceZ(z VecVirtual, op func(a, b, d Op)) VecVirtual {
+	y := YMM()
+	VEXTRACTF32X8(U8(1), z, y)
+	lo := z.AsY().(VecVirtual)
+	op(y, lo, lo)
+	h := XMM()
+	VEXTRACTF128(U8(1), lo, h)
+	l := lo.AsX().(VecVirtual)
+	op(h, l, l)
+	VMOVHLPS(l, l, h)
+	op(h, l, l)
+	VPSHUFD(U8(1), l, h)
+	op(h, l, l)
+	return l
+}
+
+func avx512Math() {
+	unary512("geluAVX512", 4, geluZ)
+	unary512("geluTanhAVX512", 4, geluTanhZ)
+	unary512("expAVX512", 4, expPlainZ)
+	epilogue512()
+	softmax512()
+}
