@@ -44,7 +44,7 @@ func SgemmBatched(p *Pool, batch, heads int, transA, transB bool, m, n, k int, a
 	if p == nil || groups == 1 {
 		t.Run(0, groups)
 	} else {
-		p.RunTask(groups, p.Threads(), t)
+		p.RunTask(groups, groups, t) // one group per chunk, claimed dynamically
 	}
 	*t = batchedTask{}
 	batchedTasks.Put(t)

@@ -158,7 +158,7 @@ func rowsParallel(p *Pool, m, n int, t Task) {
 		t.Run(0, m)
 		return
 	}
-	p.RunTask(m, p.Threads(), t)
+	p.RunTask(m, 4*p.Threads(), t)
 }
 
 // Softmax computes a numerically stable softmax over each row of the m x n

@@ -58,8 +58,10 @@ type PackedB struct {
 	data   []float32
 }
 
+var kcMaxTest = gemmKCMax
+
 func kcFor(k int) int {
-	nb := (k + gemmKCMax - 1) / gemmKCMax
+	nb := (k + kcMaxTest - 1) / kcMaxTest
 	if nb < 1 {
 		nb = 1
 	}
@@ -262,8 +264,11 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 		task := gemmTasks.Get().(*gemmTask)
 		*task = gemmTask{mode: gemmPackA, transA: transA, m: m, alpha: alpha, a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc, ep: ep, apre: apre, mpad: mpad}
 		p.RunTask(mp, t, task)
+		// Panel pairs (the AVX-512 kernels' 32 columns) in up to 4 chunks per
+		// thread, claimed dynamically.
 		task.mode = gemmPanels
-		p.RunTask(np, t, task)
+		pairs := (np + 1) / 2
+		p.RunTask(pairs, min(pairs, 4*t), task)
 		*task = gemmTask{}
 		gemmTasks.Put(task)
 		*bufp = apre[:0]
@@ -271,7 +276,7 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 	} else {
 		task := gemmTasks.Get().(*gemmTask)
 		*task = gemmTask{mode: gemmRows, transA: transA, m: m, alpha: alpha, a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc, ep: ep}
-		p.RunTask(mp, t, task)
+		p.RunTask(mp, min(mp, 2*t), task)
 		*task = gemmTask{}
 		gemmTasks.Put(task)
 	}
@@ -313,8 +318,8 @@ func (g *gemmTask) Run(lo, hi int) {
 			i0, i1 := lo*gemmMR, min(hi*gemmMR, g.m)
 			packA(g.transA, g.alpha, g.a, g.lda, i0, i1-i0, p0, kc, g.apre[p0*g.mpad+i0*kc:])
 		}
-	case gemmPanels:
-		sgemmBlockA(g.transA, g.m, g.alpha, g.a, g.lda, pb, g.beta, g.c, g.ldc, g.ep, 0, g.m, lo, hi, g.apre, g.mpad)
+	case gemmPanels: // [lo, hi) counts panel pairs
+		sgemmBlockA(g.transA, g.m, g.alpha, g.a, g.lda, pb, g.beta, g.c, g.ldc, g.ep, 0, g.m, 2*lo, min(2*hi, pb.panels), g.apre, g.mpad)
 	case gemmRows:
 		sgemmBlock(g.transA, g.m, g.alpha, g.a, g.lda, pb, g.beta, g.c, g.ldc, g.ep, lo*gemmMR, min(hi*gemmMR, g.m), 0, pb.panels)
 	}
