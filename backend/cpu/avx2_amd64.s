@@ -502,6 +502,46 @@ DATA gelu_flush<>+24(SB)/4, $0xc2a00000
 DATA gelu_flush<>+28(SB)/4, $0xc2a00000
 GLOBL gelu_flush<>(SB), RODATA|NOPTR, $32
 
+DATA i32_1<>+0(SB)/4, $0x00000001
+DATA i32_1<>+4(SB)/4, $0x00000001
+DATA i32_1<>+8(SB)/4, $0x00000001
+DATA i32_1<>+12(SB)/4, $0x00000001
+DATA i32_1<>+16(SB)/4, $0x00000001
+DATA i32_1<>+20(SB)/4, $0x00000001
+DATA i32_1<>+24(SB)/4, $0x00000001
+DATA i32_1<>+28(SB)/4, $0x00000001
+GLOBL i32_1<>(SB), RODATA|NOPTR, $32
+
+DATA i32_7fff<>+0(SB)/4, $0x00007fff
+DATA i32_7fff<>+4(SB)/4, $0x00007fff
+DATA i32_7fff<>+8(SB)/4, $0x00007fff
+DATA i32_7fff<>+12(SB)/4, $0x00007fff
+DATA i32_7fff<>+16(SB)/4, $0x00007fff
+DATA i32_7fff<>+20(SB)/4, $0x00007fff
+DATA i32_7fff<>+24(SB)/4, $0x00007fff
+DATA i32_7fff<>+28(SB)/4, $0x00007fff
+GLOBL i32_7fff<>(SB), RODATA|NOPTR, $32
+
+DATA i32_expmask<>+0(SB)/4, $0x7f800000
+DATA i32_expmask<>+4(SB)/4, $0x7f800000
+DATA i32_expmask<>+8(SB)/4, $0x7f800000
+DATA i32_expmask<>+12(SB)/4, $0x7f800000
+DATA i32_expmask<>+16(SB)/4, $0x7f800000
+DATA i32_expmask<>+20(SB)/4, $0x7f800000
+DATA i32_expmask<>+24(SB)/4, $0x7f800000
+DATA i32_expmask<>+28(SB)/4, $0x7f800000
+GLOBL i32_expmask<>(SB), RODATA|NOPTR, $32
+
+DATA i32_40<>+0(SB)/4, $0x00000040
+DATA i32_40<>+4(SB)/4, $0x00000040
+DATA i32_40<>+8(SB)/4, $0x00000040
+DATA i32_40<>+12(SB)/4, $0x00000040
+DATA i32_40<>+16(SB)/4, $0x00000040
+DATA i32_40<>+20(SB)/4, $0x00000040
+DATA i32_40<>+24(SB)/4, $0x00000040
+DATA i32_40<>+28(SB)/4, $0x00000040
+GLOBL i32_40<>(SB), RODATA|NOPTR, $32
+
 DATA exp_hi_fin<>+0(SB)/4, $0x42a00000
 DATA exp_hi_fin<>+4(SB)/4, $0x42a00000
 DATA exp_hi_fin<>+8(SB)/4, $0x42a00000
@@ -4704,6 +4744,86 @@ sm5_next:
 	JNZ  sm5_row
 
 sm5_done:
+	VZEROUPPER
+	RET
+
+// func splitBF16AVX512(hi *uint16, lo *uint16, x *float32, n int, alpha float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·splitBF16AVX512(SB), NOSPLIT, $0-36
+	MOVQ         hi+0(FP), AX
+	MOVQ         lo+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+24(FP), BX
+	VMOVSS       alpha+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         BX, SI
+	ANDQ         $0x0f, SI
+	MOVQ         $0x0000ffff, DI
+	BZHIQ        SI, DI, DI
+	KMOVW        DI, K1
+
+sbf_loop:
+	CMPQ          BX, $0x10
+	JL            sbf_tail
+	VMOVUPS       (DX), Z3
+	VMULPS        Z0, Z3, Z3
+	VPSRLD        $0x10, Z3, Z4
+	VPANDD.BCST   i32_1<>+0(SB), Z4, Z4
+	VPADDD        Z3, Z4, Z4
+	VPADDD.BCST   i32_7fff<>+0(SB), Z4, Z4
+	VPSRLD        $0x10, Z4, Z4
+	VPSLLD        $0x10, Z4, Z5
+	VSUBPS        Z5, Z3, Z5
+	VPSRLD        $0x10, Z5, Z6
+	VPANDD.BCST   i32_1<>+0(SB), Z6, Z6
+	VPADDD        Z5, Z6, Z6
+	VPADDD.BCST   i32_7fff<>+0(SB), Z6, Z6
+	VPSRLD        $0x10, Z6, Z6
+	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K2
+	VPXORD        Z1, Z1, Z1
+	VMOVDQA32     Z1, K2, Z6
+	VCMPPS        $0x03, Z3, Z3, K2
+	VPSRLD        $0x10, Z3, Z3
+	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
+	VMOVDQA32     Z3, K2, Z4
+	VPMOVDW       Z4, (AX)
+	VPMOVDW       Z6, (CX)
+	ADDQ          $0x40, DX
+	ADDQ          $0x20, AX
+	ADDQ          $0x20, CX
+	SUBQ          $0x10, BX
+	JMP           sbf_loop
+
+sbf_tail:
+	TESTQ         BX, BX
+	JZ            sbf_done
+	VMOVUPS.Z     (DX), K1, Z1
+	VMULPS        Z0, Z1, Z1
+	VPSRLD        $0x10, Z1, Z0
+	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
+	VPADDD        Z1, Z0, Z0
+	VPADDD.BCST   i32_7fff<>+0(SB), Z0, Z0
+	VPSRLD        $0x10, Z0, Z0
+	VPSLLD        $0x10, Z0, Z3
+	VSUBPS        Z3, Z1, Z3
+	VPSRLD        $0x10, Z3, Z4
+	VPANDD.BCST   i32_1<>+0(SB), Z4, Z4
+	VPADDD        Z3, Z4, Z4
+	VPADDD.BCST   i32_7fff<>+0(SB), Z4, Z4
+	VPSRLD        $0x10, Z4, Z4
+	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
+	VPXORD        Z2, Z2, Z2
+	VMOVDQA32     Z2, K2, Z4
+	VCMPPS        $0x03, Z1, Z1, K2
+	VPSRLD        $0x10, Z1, Z1
+	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
+	VMOVDQA32     Z1, K2, Z0
+	VPMOVDW       Z0, K1, (AX)
+	VPMOVDW       Z4, K1, (CX)
+
+sbf_done:
 	VZEROUPPER
 	RET
 

@@ -127,6 +127,11 @@ func epilogueAVX512(c *float32, ldc int, rows int, cols int, bias *float32, scal
 //go:noescape
 func softmaxAVX512(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
 
+// splitBF16AVX512 splits alpha*x[i] into bfloat16 hi + lo (round to nearest even) for i < n.
+//
+//go:noescape
+func splitBF16AVX512(hi *uint16, lo *uint16, x *float32, n int, alpha float32)
+
 // addAVX2 is an elementwise binary op over n (a multiple of 8) floats.
 //
 //go:noescape

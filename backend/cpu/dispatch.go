@@ -106,7 +106,7 @@ func init() {
 	registerArch() // per-architecture (dispatch_<arch>.go)
 	bestPath = PathGeneric
 	switch {
-	case runtime.GOARCH == "amd64" && tables[PathAVX512] != nil && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F):
+	case runtime.GOARCH == "amd64" && tables[PathAVX512] != nil && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL):
 		bestPath = PathAVX512
 	case runtime.GOARCH == "amd64" && tables[PathAVX2] != nil && cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3):
 		bestPath = PathAVX2

@@ -56,6 +56,7 @@ type PackedB struct {
 	kc     int // K block size (all blocks but the last)
 	panels int // ceil(N/16)
 	data   []float32
+	bf16   *packedBF16 // AMX BF16x3 form, when enabled (EnableBF16x3)
 }
 
 var kcMaxTest = gemmKCMax
@@ -240,6 +241,10 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 			}
 			checkMat("Sgemm residual", ep.Residual, m, n, ld)
 		}
+	}
+	if pb.bf16 != nil && !transA && beta == 0 {
+		sgemmAMX(p, m, alpha, a, lda, pb, c, ldc, ep)
+		return
 	}
 	mp := (m + gemmMR - 1) / gemmMR
 	np := pb.panels

@@ -29,6 +29,7 @@ type BenchResult struct {
 	Threads     int                `json:"threads"`
 	Iters       int                `json:"iters"`
 	CPUPath     string             `json:"cpu_path"`
+	Precision   string             `json:"precision"`
 	MedianMS    float64            `json:"median_ms"`
 	MinMS       float64            `json:"min_ms"`
 	P90MS       float64            `json:"p90_ms"`
@@ -118,7 +119,7 @@ func peakRSSMiB() float64 {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "MODEL [--batch B] [--seq S] [--threads T] [--iters N] [--json] [--profile]", "Optimizes the model (-O2), plans it for the CPU kernels and times runs on synthetic inputs\n(masks all ones, token types zero, ids below 100).", stderr)
+	fs := newFlags("bench", "MODEL [--batch B] [--seq S] [--threads T] [--iters N] [--precision P] [--json] [--profile]", "Optimizes the model (-O2), plans it for the CPU kernels and times runs on synthetic inputs\n(masks all ones, token types zero, ids below 100).", stderr)
 	batch := fs.Int("batch", 1, "batch size")
 	seq := fs.Int("seq", 128, "sequence length (for every symbolic dim but the first)")
 	threads := fs.Int("threads", 0, "kernel threads (0: GOMAXPROCS)")
@@ -127,6 +128,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	profile := fs.Bool("profile", false, "report time per kernel kind")
 	level := fs.Int("O", 2, "optimization `level`")
+	precision := fs.String("precision", "fp32", "GEMM `precision`: fp32, or bf16x3 (AMX-BF16 tiles where the CPU has them, ~1e-5 relative error)")
 	pos, err := parse(fs, optLevelArgs(args), 1)
 	if err != nil {
 		return err
@@ -141,7 +143,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if _, err := passes.Optimize(m, *level, passes.Options{}); err != nil {
 		return err
 	}
-	model, err := plan.New(m.Graph, plan.Options{Threads: *threads})
+	model, err := plan.New(m.Graph, plan.Options{Threads: *threads, Precision: *precision})
 	if err != nil {
 		return err
 	}
@@ -182,7 +184,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	sort.Float64s(sorted)
 	st := p.Stats()
 	r := BenchResult{
-		Model: pos[0], Batch: *batch, Seq: *seq, Threads: model.Threads(), Iters: *iters, CPUPath: cpu.Path(),
+		Model: pos[0], Batch: *batch, Seq: *seq, Threads: model.Threads(), Iters: *iters, CPUPath: cpu.Path(), Precision: model.Precision(),
 		MedianMS: sorted[len(sorted)/2], MinMS: sorted[0], P90MS: sorted[(len(sorted)*9)/10],
 		GFLOPs: float64(st.FLOPs) / 1e9, PeakRSSMiB: peakRSSMiB(), Nodes: m.Graph.NumNodes(),
 		ArenaMiB: float64(st.ArenaBytes) / (1 << 20), IntermedMiB: float64(st.IntermediateBytes) / (1 << 20),
@@ -203,7 +205,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Fprintf(stdout, "%s: batch %d, seq %d, %d threads, %s kernels, %d nodes\n", pos[0], r.Batch, r.Seq, r.Threads, r.CPUPath, r.Nodes)
+	fmt.Fprintf(stdout, "%s: batch %d, seq %d, %d threads, %s kernels, %s GEMMs, %d nodes\n", pos[0], r.Batch, r.Seq, r.Threads, r.CPUPath, r.Precision, r.Nodes)
 	fmt.Fprintf(stdout, "latency   median %.2f ms, min %.2f ms, p90 %.2f ms (%d runs)\n", r.MedianMS, r.MinMS, r.P90MS, r.Iters)
 	fmt.Fprintf(stdout, "throughput %.1f sequences/s, %.1f GFLOP/s (%.2f GFLOP per run)\n", r.SeqPerSec, r.GFLOPPerSec, r.GFLOPs)
 	fmt.Fprintf(stdout, "memory    arena %.1f MiB for %.1f MiB of intermediates, peak RSS %.0f MiB\n", r.ArenaMiB, r.IntermedMiB, r.PeakRSSMiB)

@@ -50,6 +50,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	maxMem := fs.String("max-memory", "16G", "refuse to run past this many `bytes` of live tensors (e.g. 512M, 4G)")
 	backend := fs.String("backend", "cpu", "`backend` to run on: cpu (optimized -O2, CPU kernels) or ref (the reference interpreter, as imported)")
 	threads := fs.Int("threads", 0, "CPU kernel threads (0: GOMAXPROCS)")
+	precision := fs.String("precision", "fp32", "cpu backend GEMM `precision`: fp32, or bf16x3 (AMX-BF16 tiles where the CPU has them, ~1e-5 relative error)")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -86,7 +87,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		}
 		elapsed = time.Since(start)
 	} else {
-		outs, elapsed, err = runCPU(m, ds.Inputs, *threads, limit)
+		outs, elapsed, err = runCPU(m, ds.Inputs, *threads, limit, *precision)
 		if err != nil {
 			return err
 		}
@@ -147,14 +148,14 @@ func datumType(d ir.Datum) string {
 }
 
 // runCPU optimizes m at -O2 and runs it once on the CPU backend (the time excludes planning).
-func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int64) ([]ir.Datum, time.Duration, error) {
+func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int64, precision string) ([]ir.Datum, time.Duration, error) {
 	if err := ref.CheckInputs(m.Graph, inputs); err != nil {
 		return nil, 0, err
 	}
 	if _, err := passes.Optimize(m, 2, passes.Options{}); err != nil {
 		return nil, 0, err
 	}
-	model, err := plan.New(m.Graph, plan.Options{Threads: threads, MaxMemory: maxMemory})
+	model, err := plan.New(m.Graph, plan.Options{Threads: threads, MaxMemory: maxMemory, Precision: precision})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -31,7 +31,19 @@ type Options struct {
 	// MaxMemory caps a plan's arena in bytes; a larger plan fails with ref.ErrMemoryLimit before
 	// anything is allocated (default ref.DefaultMaxMemory).
 	MaxMemory int64
+	// Precision of the GEMMs with constant weights: PrecisionFP32 (default) or
+	// PrecisionBF16x3 (AMX-BF16 tiles with a hi/lo split of both operands,
+	// ~1e-5 relative error, several times the FP32 FMA peak; where the CPU
+	// has no AMX-BF16 it falls back to FP32, see Model.Precision). BF16x3
+	// keeps a second copy of the packed weights (the same size again).
+	Precision string
 }
+
+// Precisions of Options.Precision.
+const (
+	PrecisionFP32   = "fp32"
+	PrecisionBF16x3 = "bf16x3"
+)
 
 // Model runs one graph on the CPU. It is safe for concurrent use.
 type Model struct {
@@ -53,6 +65,13 @@ func New(g *ir.Graph, opts Options) (*Model, error) {
 	if opts.MaxMemory <= 0 {
 		opts.MaxMemory = ref.DefaultMaxMemory
 	}
+	switch opts.Precision {
+	case "":
+		opts.Precision = PrecisionFP32
+	case PrecisionFP32, PrecisionBF16x3:
+	default:
+		return nil, fmt.Errorf("plan: unknown precision %q (want %s or %s)", opts.Precision, PrecisionFP32, PrecisionBF16x3)
+	}
 	var pool *cpu.Pool
 	if opts.Threads > 1 {
 		pool = cpu.NewPool(opts.Threads)
@@ -64,6 +83,15 @@ func New(g *ir.Graph, opts Options) (*Model, error) {
 
 // Graph returns the graph the model runs.
 func (m *Model) Graph() *ir.Graph { return m.g }
+
+// Precision reports the GEMM precision in effect: PrecisionBF16x3 only when
+// it was asked for and the CPU has AMX-BF16.
+func (m *Model) Precision() string {
+	if m.opts.Precision == PrecisionBF16x3 && cpu.AMXAvailable() {
+		return PrecisionBF16x3
+	}
+	return PrecisionFP32
+}
 
 // Threads reports the kernel threads in use.
 func (m *Model) Threads() int { return m.pool.Threads() }

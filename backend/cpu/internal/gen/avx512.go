@@ -625,4 +625,84 @@ func avx512Math() {
 	unary512("expAVX512", 4, expPlainZ)
 	epilogue512()
 	softmax512()
+	splitBF16()
+}
+
+// splitBF16 emits func splitBF16AVX512(hi, lo *uint16, x *float32, n int, alpha float32):
+// for i < n (any n), t = alpha*x[i], hi[i] = bf16(t), lo[i] = bf16(t - hi[i]), both
+// rounded to nearest even; NaN gives a quiet NaN hi, and Inf or NaN a zero lo.
+func splitBF16() {
+	TEXT("splitBF16AVX512", NOSPLIT, "func(hi, lo *uint16, x *float32, n int, alpha float32)")
+	Pragma("noescape")
+	Doc("splitBF16AVX512 splits alpha*x[i] into bfloat16 hi + lo (round to nearest even) for i < n.")
+	hp := Load(Param("hi"), GP64())
+	lp := Load(Param("lo"), GP64())
+	xp := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	ax := loadF32("alpha")
+	al := ZMM()
+	VBROADCASTSS(ax, al)
+	k := K()
+	tailMask(n, k)
+	round := func(v VecVirtual) VecVirtual { // bits of v rounded to bf16, in the low 16 bits of each lane
+		t := ZMM()
+		VPSRLD(U8(16), v, t)
+		VPANDD_BCST(c("i32_1"), t, t)
+		VPADDD(v, t, t)
+		VPADDD_BCST(c("i32_7fff"), t, t)
+		VPSRLD(U8(16), t, t)
+		return t
+	}
+	body := func(masked bool) {
+		x := ZMM()
+		if masked {
+			VMOVUPS_Z(Mem{Base: xp}, k, x)
+		} else {
+			VMOVUPS(Mem{Base: xp}, x)
+		}
+		VMULPS(al, x, x)
+		h := round(x)
+		hf := ZMM()
+		VPSLLD(U8(16), h, hf)
+		d := ZMM()
+		VSUBPS(hf, x, d)
+		l := round(d)
+		// Inf/NaN lanes: lo = 0; NaN lanes: hi = quiet NaN.
+		e := ZMM()
+		VPANDD_BCST(c("i32_expmask"), x, e)
+		special := K()
+		VPCMPEQD_BCST(c("i32_expmask"), e, special)
+		zero := ZMM()
+		VPXORD(zero, zero, zero)
+		VMOVDQA32(zero, special, l)
+		nan := K()
+		VCMPPS(U8(3), x, x, nan) // unordered
+		q := ZMM()
+		VPSRLD(U8(16), x, q)
+		VPORD_BCST(c("i32_40"), q, q)
+		VMOVDQA32(q, nan, h)
+		if masked {
+			VPMOVDW(h, k, Mem{Base: hp})
+			VPMOVDW(l, k, Mem{Base: lp})
+		} else {
+			VPMOVDW(h, Mem{Base: hp})
+			VPMOVDW(l, Mem{Base: lp})
+		}
+	}
+	Label("sbf_loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("sbf_tail"))
+	body(false)
+	ADDQ(U8(64), xp)
+	ADDQ(U8(32), hp)
+	ADDQ(U8(32), lp)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("sbf_loop"))
+	Label("sbf_tail")
+	TESTQ(n, n)
+	JZ(LabelRef("sbf_done"))
+	body(true)
+	Label("sbf_done")
+	VZEROUPPER()
+	RET()
 }

@@ -81,6 +81,10 @@ func defineConsts() {
 	}
 	defF("rsqrt2", 0.70710678118654752440)
 	defF("gelu_flush", -80.0)
+	defConst("i32_1", 1)
+	defConst("i32_7fff", 0x7fff)
+	defConst("i32_expmask", 0x7f800000)
+	defConst("i32_40", 0x40)
 	defF("exp_hi_fin", 80.0)
 	defF("gelu_big", 1e30)
 	defF("gelu_big_neg", -1e30)

@@ -1,0 +1,51 @@
+//go:build amd64
+
+package cpu
+
+import (
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+//go:noescape
+func amxKernel16x32(cfg *byte, ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int)
+
+var (
+	amxOnce sync.Once
+	amxOK   bool
+)
+
+// amxAvailable reports whether AMX-BF16 can be used: the CPU has AMX-TILE
+// and AMX-BF16, LLMC_AMX is not "0", and Linux granted this process the
+// tile data state (arch_prctl ARCH_REQ_XCOMP_PERM, once per process).
+func amxAvailable() bool {
+	amxOnce.Do(func() {
+		if os.Getenv("LLMC_AMX") == "0" || !cpuid.CPU.Supports(cpuid.AMXTILE, cpuid.AMXBF16, cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW) {
+			return
+		}
+		const archReqXcompPerm, xfeatureXtiledata = 0x1023, 18
+		_, _, errno := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
+		amxOK = errno == 0
+	})
+	return amxOK
+}
+
+func amxKernel(ksteps int, ah, al []uint16, lda int, b []uint16, c []float32, ldc int) {
+	_ = ah[15*lda+ksteps*32-1]
+	_ = al[15*lda+ksteps*32-1]
+	_ = b[ksteps*2048-1]
+	_ = c[15*ldc+31]
+	amxKernel16x32(&amxTileConfig[0], ksteps, &ah[0], &al[0], 2*lda, &b[0], &c[0], 4*ldc)
+}
+
+// splitRowBF16 sets hi[i], lo[i] = splitBF16(alpha*x[i]) for i < len(x).
+func splitRowBF16(hi, lo []uint16, x []float32, alpha float32) {
+	if len(x) == 0 {
+		return
+	}
+	_, _ = hi[len(x)-1], lo[len(x)-1]
+	splitBF16AVX512(&hi[0], &lo[0], &x[0], len(x), alpha)
+}
