@@ -34,6 +34,10 @@ type Options struct {
 	TestOutputs []*ir.Tensor
 	// ATol is the generated test's absolute tolerance (default 1e-4).
 	ATol float64
+	// Precision is the generated package's default GEMM precision, "fp32"
+	// (default) or "bf16x3" (AMX-BF16 where the CPU has it); WithPrecision
+	// overrides it at New.
+	Precision string
 }
 
 // Result describes what Generate wrote.
@@ -60,8 +64,9 @@ type valInfo struct {
 }
 
 type gen struct {
-	g       *ir.Graph
-	opts    Options
+	g           *ir.Graph
+	opts        Options
+	packedNames []string // *cpu.PackedB fields
 	syms    []string          // symbol names in order
 	symVar  map[string]string // symbol -> Go variable
 	vals    map[*ir.Value]*valInfo
@@ -85,6 +90,13 @@ type gen struct {
 func Generate(g *ir.Graph, dir string, opts Options) (*Result, error) {
 	if opts.Package == "" {
 		opts.Package = goPackageName(filepath.Base(dir))
+	}
+	switch opts.Precision {
+	case "":
+		opts.Precision = "fp32"
+	case "fp32", "bf16x3":
+	default:
+		return nil, fmt.Errorf("codegen: unknown precision %q (want fp32 or bf16x3)", opts.Precision)
 	}
 	if opts.ATol == 0 {
 		opts.ATol = 1e-4
@@ -360,6 +372,7 @@ func (c *gen) packed(v *ir.Value, transB bool) (string, int, int) {
 	name := fmt.Sprintf("p%d", c.nconst)
 	c.nconst++
 	c.fields = append(c.fields, fmt.Sprintf("%s *cpu.PackedB // %s packed, op(B) %dx%d", name, v.Name, k, n))
+	c.packedNames = append(c.packedNames, name)
 	c.loads = append(c.loads, fmt.Sprintf("if m.%s, err = cpu.PackedBFromData(%d, %d, blob.F32(%d, %d)); err != nil {\nreturn nil, err\n}", name, k, n, off, len(data)))
 	return name, k, n
 }
@@ -1067,15 +1080,17 @@ func (c *gen) source() ([]byte, error) {
 	p("}\n\n")
 	p("// Release returns the outputs' memory to the model; the slices must not be used afterwards.\nfunc (o *Outputs) Release() {\nif o.buf != nil {\no.buf.m.outs.Put(o.buf)\n*o = Outputs{}\n}\n}\n\n")
 	// Model
-	p("// Model is the compiled model. It is safe for concurrent use.\ntype Model struct {\npool *cpu.Pool\nblob *rt.Blob\nlayout atomic.Pointer[layout]\narenas rt.ArenaPool\nouts sync.Pool\n")
+	p("// Model is the compiled model. It is safe for concurrent use.\ntype Model struct {\npool *cpu.Pool\nblob *rt.Blob\nbf16x3 bool\nlayout atomic.Pointer[layout]\narenas rt.ArenaPool\nouts sync.Pool\n")
 	for _, f := range c.fields {
 		p("%s\n", f)
 	}
 	p("}\n\n")
-	p("type config struct {\nthreads int\nweights string\n}\n\n// Option configures New.\ntype Option func(*config)\n\n")
+	p("type config struct {\nthreads int\nweights string\nprecision string\n}\n\n// Option configures New.\ntype Option func(*config)\n\n")
+	p("// DefaultPrecision is the GEMM precision New uses without WithPrecision.\nconst DefaultPrecision = %q\n\n", c.opts.Precision)
+	p("// WithPrecision sets the GEMM precision: \"fp32\", or \"bf16x3\" (AMX-BF16 tiles with a hi/lo\n// split of both operands, ~1e-5 relative error, several times faster; FP32 where the CPU has no\n// AMX-BF16; keeps a second copy of the packed weights). See Model.Precision.\nfunc WithPrecision(p string) Option { return func(c *config) { c.precision = p } }\n\n")
 	p("// WithThreads sets the number of kernel threads (default GOMAXPROCS).\nfunc WithThreads(n int) Option { return func(c *config) { c.threads = n } }\n\n")
 	p("// WithWeightsFile loads weights.bin from path instead of the default location.\nfunc WithWeightsFile(path string) Option { return func(c *config) { c.weights = path } }\n\n")
-	p("// New loads the weights and prepares the model.\nfunc New(opts ...Option) (*Model, error) {\nvar cfg config\nfor _, o := range opts {\no(&cfg)\n}\nm := &Model{}\n")
+	p("// New loads the weights and prepares the model.\nfunc New(opts ...Option) (*Model, error) {\ncfg := config{precision: DefaultPrecision}\nfor _, o := range opts {\no(&cfg)\n}\nif cfg.precision != \"fp32\" && cfg.precision != \"bf16x3\" {\nreturn nil, fmt.Errorf(\"unknown precision %%q (want fp32 or bf16x3)\", cfg.precision)\n}\nm := &Model{}\n")
 	p("if cfg.threads > 0 {\nm.pool = cpu.NewPool(cfg.threads)\n} else {\nm.pool = cpu.DefaultPool()\n}\n")
 	if c.opts.ExternalWeights {
 		p("path := cfg.weights\nif path == \"\" {\nexe, err := os.Executable()\nif err != nil {\nreturn nil, err\n}\npath = filepath.Join(filepath.Dir(exe), \"weights.bin\")\n}\n")
@@ -1088,7 +1103,13 @@ func (c *gen) source() ([]byte, error) {
 	for _, l := range c.loads {
 		p("%s\n", l)
 	}
+	p("if cfg.precision == \"bf16x3\" && cpu.AMXAvailable() {\nm.bf16x3 = true\n")
+	for _, name := range c.packedNames {
+		p("m.%s.EnableBF16x3()\n", name)
+	}
+	p("}\n")
 	p("m.outs.New = func() any { return &outBuf{m: m} }\n_ = err\nreturn m, nil\n}\n\n")
+	p("// Precision reports the GEMM precision in effect: \"bf16x3\" only when it was asked for and\n// the CPU has AMX-BF16.\nfunc (m *Model) Precision() string {\nif m.bf16x3 {\nreturn \"bf16x3\"\n}\nreturn \"fp32\"\n}\n\n")
 	// layout
 	nb := len(c.bufs)
 	p("const numBuffers = %d\n\n", nb)
@@ -1279,8 +1300,12 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 		newCall = `New(WithWeightsFile("weights.bin"))`
 		newCall1 = `New(WithThreads(1), WithWeightsFile("weights.bin"))`
 	}
-	p("// TestRecordedOutputs checks the compiled model against outputs recorded when it was compiled\n// (from the model's reference test data).\nfunc TestRecordedOutputs(t *testing.T) {\nm, err := %s\n", newCall)
-	p("if err != nil {\nt.Fatal(err)\n}\nout, err := m.Run(context.Background(), recordedInputs(t))\nif err != nil {\nt.Fatal(err)\n}\ndefer out.Release()\n")
+	newCallP := "New(WithPrecision(prec))"
+	if c.opts.ExternalWeights {
+		newCallP = `New(WithPrecision(prec), WithWeightsFile("weights.bin"))`
+	}
+	p("// TestRecordedOutputs checks the compiled model, at both GEMM precisions, against outputs\n// recorded when it was compiled (from the model's reference test data).\nfunc TestRecordedOutputs(t *testing.T) {\nfor _, prec := range []string{\"fp32\", \"bf16x3\"} {\nt.Run(prec, func(t *testing.T) {\nm, err := %s\n", newCallP)
+	p("if err != nil {\nt.Fatal(err)\n}\nt.Logf(\"precision in effect: %%s\", m.Precision())\nout, err := m.Run(context.Background(), recordedInputs(t))\nif err != nil {\nt.Fatal(err)\n}\ndefer out.Release()\n")
 	for i, v := range c.g.Outputs {
 		if i >= len(c.opts.TestOutputs) || c.opts.TestOutputs[i] == nil {
 			continue
@@ -1292,7 +1317,7 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 			p("{\nwant := %s(readBin(t, \"output_%d.bin\"))\ngot := out.%s\nfor i := range want {\nif got[i] != want[i] {\nt.Fatalf(\"%s[%%d] = %%v, want %%v\", i, got[i], want[i])\n}\n}\n}\n", conv[v.Type.DType], i, goName(v.Name), v.Name)
 		}
 	}
-	p("}\n\n")
+	p("})\n}\n}\n\n")
 	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released).\n// The race detector makes sync.Pool drop items, so it is skipped there.\nfunc TestSteadyStateAllocations(t *testing.T) {\nif raceEnabled {\nt.Skip(\"allocation counts are meaningless under the race detector\")\n}\nm, err := %s\n", newCall1)
 	p("if err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nctx := context.Background()\nfor i := 0; i < 3; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nt.Fatal(err)\n}\nout.Release()\n}\nallocs := testing.AllocsPerRun(10, func() {\nout, _ := m.Run(ctx, in)\nout.Release()\n})\nif allocs != 0 {\nt.Fatalf(\"Run allocates %%v times per call in steady state\", allocs)\n}\n}\n\n")
 	p("// TestConcurrentRuns runs the model from several goroutines at once; every result must equal\n// the single-threaded one.\nfunc TestConcurrentRuns(t *testing.T) {\nm, err := %s\nif err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nref, err := m.Run(context.Background(), in)\nif err != nil {\nt.Fatal(err)\n}\ndefer ref.Release()\nerrs := make(chan string, 8)\nvar wg sync.WaitGroup\nfor g := 0; g < 4; g++ {\nwg.Add(1)\ngo func() {\ndefer wg.Done()\nfor r := 0; r < 3; r++ {\nout, err := m.Run(context.Background(), in)\nif err != nil {\nerrs <- err.Error()\nreturn\n}\n", newCall)

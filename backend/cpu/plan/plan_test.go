@@ -41,12 +41,16 @@ func TestCommittedModels(t *testing.T) {
 			ds, err := onnx.ReadTestDataSet(filepath.Join(filepath.Dir(path), "test_data_set_0"), m.Graph)
 			require.NoError(t, err)
 			for _, threads := range []int{1, 2} {
-				model, err := New(m.Graph, Options{Threads: threads})
+				prec := PrecisionFP32
+				if threads == 2 {
+					prec = PrecisionBF16x3 // AMX where available (reported), FP32 otherwise
+				}
+				model, err := New(m.Graph, Options{Threads: threads, Precision: prec})
 				require.NoError(t, err)
 				got, err := model.Run(tensors(t, ds.Inputs))
 				require.NoError(t, err, "%s -O%d", name, level)
 				for i, want := range ds.Outputs {
-					requireClose(t, got[i], want.(*ir.Tensor), 1e-4, fmt.Sprintf("%s -O%d threads %d output %d", name, level, threads, i))
+					requireClose(t, got[i], want.(*ir.Tensor), 1e-4, fmt.Sprintf("%s -O%d threads %d %s output %d", name, level, threads, model.Precision(), i))
 				}
 				p, err := model.PlanFor(tensors(t, ds.Inputs))
 				require.NoError(t, err)
@@ -71,6 +75,11 @@ func requireClose(t *testing.T, got, want *ir.Tensor, atol float64, what string)
 		a, b := got.Float64At(i), want.Float64At(i)
 		require.LessOrEqual(t, math.Abs(a-b), atol+1e-3*math.Abs(b), "%s: element %d is %v, want %v", what, i, a, b)
 	}
+}
+
+func TestUnknownPrecision(t *testing.T) {
+	_, err := New(&ir.Graph{}, Options{Precision: "fp8"})
+	require.ErrorContains(t, err, `unknown precision "fp8"`)
 }
 
 func TestPlanRefusesAbsurdSizes(t *testing.T) {

@@ -54,41 +54,46 @@ func recordedInputs(t testing.TB) Inputs {
 	}
 }
 
-// TestRecordedOutputs checks the compiled model against outputs recorded when it was compiled
-// (from the model's reference test data).
+// TestRecordedOutputs checks the compiled model, at both GEMM precisions, against outputs
+// recorded when it was compiled (from the model's reference test data).
 func TestRecordedOutputs(t *testing.T) {
-	m, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := m.Run(context.Background(), recordedInputs(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Release()
-	{
-		want := f32s(readBin(t, "output_0.bin"))
-		got := out.Logits
-		if len(got) != len(want) {
-			t.Fatalf("logits: %d values, want %d", len(got), len(want))
-		}
-		for i := range want {
-			if d := math.Abs(float64(got[i] - want[i])); d > 0.0001+1e-3*math.Abs(float64(want[i])) {
-				t.Fatalf("logits[%d] = %v, want %v", i, got[i], want[i])
+	for _, prec := range []string{"fp32", "bf16x3"} {
+		t.Run(prec, func(t *testing.T) {
+			m, err := New(WithPrecision(prec))
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-	{
-		want := f32s(readBin(t, "output_1.bin"))
-		got := out.LastHiddenState
-		if len(got) != len(want) {
-			t.Fatalf("last_hidden_state: %d values, want %d", len(got), len(want))
-		}
-		for i := range want {
-			if d := math.Abs(float64(got[i] - want[i])); d > 0.0001+1e-3*math.Abs(float64(want[i])) {
-				t.Fatalf("last_hidden_state[%d] = %v, want %v", i, got[i], want[i])
+			t.Logf("precision in effect: %s", m.Precision())
+			out, err := m.Run(context.Background(), recordedInputs(t))
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			defer out.Release()
+			{
+				want := f32s(readBin(t, "output_0.bin"))
+				got := out.Logits
+				if len(got) != len(want) {
+					t.Fatalf("logits: %d values, want %d", len(got), len(want))
+				}
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); d > 0.0001+1e-3*math.Abs(float64(want[i])) {
+						t.Fatalf("logits[%d] = %v, want %v", i, got[i], want[i])
+					}
+				}
+			}
+			{
+				want := f32s(readBin(t, "output_1.bin"))
+				got := out.LastHiddenState
+				if len(got) != len(want) {
+					t.Fatalf("last_hidden_state: %d values, want %d", len(got), len(want))
+				}
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); d > 0.0001+1e-3*math.Abs(float64(want[i])) {
+						t.Fatalf("last_hidden_state[%d] = %v, want %v", i, got[i], want[i])
+					}
+				}
+			}
+		})
 	}
 }
 
