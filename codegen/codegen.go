@@ -66,24 +66,24 @@ type valInfo struct {
 type gen struct {
 	g           *ir.Graph
 	opts        Options
-	packedNames []string // *cpu.PackedB fields
-	syms    []string          // symbol names in order
-	symVar  map[string]string // symbol -> Go variable
-	vals    map[*ir.Value]*valInfo
-	bufs    []*ir.Value // buffer index -> value (or scratch pseudo-values)
-	bufSize []string    // size expression in bytes per buffer
-	first   []int
-	last    []int
-	steps   []string // Go statements per step
-	stepOf  int
-	blob    bytes.Buffer
-	fields  []string // model struct fields
-	loads   []string // statements in New
-	users   map[*ir.Value][]*ir.Node
-	outs    map[*ir.Value]bool
-	fused   map[*ir.Node]bool
-	nconst  int
-	needErr bool
+	packedNames []string          // *cpu.PackedB fields
+	syms        []string          // symbol names in order
+	symVar      map[string]string // symbol -> Go variable
+	vals        map[*ir.Value]*valInfo
+	bufs        []*ir.Value // buffer index -> value (or scratch pseudo-values)
+	bufSize     []string    // size expression in bytes per buffer
+	first       []int
+	last        []int
+	steps       []string // Go statements per step
+	stepOf      int
+	blob        bytes.Buffer
+	fields      []string // model struct fields
+	loads       []string // statements in New
+	users       map[*ir.Value][]*ir.Node
+	outs        map[*ir.Value]bool
+	fused       map[*ir.Node]bool
+	nconst      int
+	needErr     bool
 }
 
 // Generate writes the package for g (normally optimized at -O2) into dir.
