@@ -5,6 +5,7 @@
 #
 # Needs: testdata/models/bert-base (make models), bench/ort/node_modules (make ort-deps).
 # Usage: bench/compare.sh [ROUNDS] [ITERS]
+# BF16X3=1 adds llmc's opt-in AMX BF16x3 GEMMs (plan and compiled; FP32 where the CPU has no AMX).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -13,13 +14,12 @@ MODEL=testdata/models/bert-base/model.onnx
 [ -f "$MODEL" ] || { echo "missing $MODEL: run make models" >&2; exit 2; }
 [ -d bench/ort/node_modules/onnxruntime-node ] || { echo "missing ONNX Runtime: run make ort-deps" >&2; exit 2; }
 go build -o bin/llmc ./cmd/llmc
-if [ ! -f tools/benchcompiled/bertbase/model.go ] || [ "$MODEL" -nt tools/benchcompiled/bertbase/model.go ]; then
-	bin/llmc compile "$MODEL" -o tools/benchcompiled/bertbase --package bertbase >/dev/null
-fi
+# Recompiled every time (a few seconds), so the package always matches this llmc.
+bin/llmc compile "$MODEL" -o tools/benchcompiled/bertbase --package bertbase >/dev/null
 go build -tags llmcbench -o bin/benchcompiled ./tools/benchcompiled
 median() { python3 -c 'import sys,statistics; print("%.1f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 field() { python3 -c 'import sys,json; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
-printf "%-16s %10s %10s %10s %12s %12s\n" "config" "ORT ms" "plan ms" "compiled ms" "plan/ORT" "compiled/ORT"
+printf "%-16s %8s %8s %9s %9s %9s %9s %9s %9s\n" "config" "ORT ms" "plan ms" "comp. ms" "plan/ORT" "comp/ORT" "bf16x3 ms" "bf/ORT" "cbf/ORT"
 # CONFIGS="1 128 1;1 128 2" selects configurations (batch seq threads; separated by ;).
 if [ -n "${CONFIGS:-}" ]; then
 	IFS=';' read -ra cfgs <<<"$CONFIGS"
@@ -29,13 +29,22 @@ fi
 for cfg in "${cfgs[@]}"; do
 	set -- $cfg
 	b=$1 s=$2 t=$3
-	ort=() plan=() comp=()
+	ort=() plan=() comp=() planbf=() compbf=()
 	for r in $(seq "$ROUNDS"); do
 		ort+=("$( (cd bench/ort && node run.mjs bench "../../$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --opt all --json) | field median_ms)")
 		plan+=("$(bin/llmc bench "$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --json | python3 -c 'import sys,json; print(json.load(sys.stdin)["median_ms"])')")
 		comp+=("$(bin/benchcompiled --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" | field median_ms)")
+		if [ -n "${BF16X3:-}" ]; then
+			planbf+=("$(bin/llmc bench "$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --precision bf16x3 --json | python3 -c 'import sys,json; print(json.load(sys.stdin)["median_ms"])')")
+			compbf+=("$(bin/benchcompiled --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --precision bf16x3 | field median_ms)")
+		fi
 	done
 	o=$(median "${ort[@]}") p=$(median "${plan[@]}") c=$(median "${comp[@]}")
-	printf "%-16s %10s %10s %10s %12s %12s\n" "b${b} s${s} t${t}" "$o" "$p" "$c" \
-		"$(python3 -c "print('%.2f' % ($p/$o))")" "$(python3 -c "print('%.2f' % ($c/$o))")"
+	pb=- rpb=- rcb=-
+	if [ -n "${BF16X3:-}" ]; then
+		pb=$(median "${planbf[@]}") cb=$(median "${compbf[@]}")
+		rpb=$(python3 -c "print('%.2f' % ($pb/$o))") rcb=$(python3 -c "print('%.2f' % ($cb/$o))")
+	fi
+	printf "%-16s %8s %8s %9s %9s %9s %9s %9s %9s\n" "b${b} s${s} t${t}" "$o" "$p" "$c" \
+		"$(python3 -c "print('%.2f' % ($p/$o))")" "$(python3 -c "print('%.2f' % ($c/$o))")" "$pb" "$rpb" "$rcb"
 done

@@ -23,8 +23,9 @@ func main() {
 	threads := flag.Int("threads", 0, "kernel threads (0: GOMAXPROCS)")
 	iters := flag.Int("iters", 20, "timed runs")
 	warmup := flag.Int("warmup", 3, "untimed runs")
+	precision := flag.String("precision", "fp32", "GEMM precision: fp32 or bf16x3")
 	flag.Parse()
-	m, err := bertbase.New(bertbase.WithThreads(*threads))
+	m, err := bertbase.New(bertbase.WithThreads(*threads), bertbase.WithPrecision(*precision))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -58,7 +59,7 @@ func main() {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"engine": "llmc-compiled", "batch": *batch, "seq": *seq, "threads": *threads,
+		"engine": "llmc-compiled", "batch": *batch, "seq": *seq, "threads": *threads, "precision": m.Precision(),
 		"median_ms": ms[len(ms)/2], "min_ms": ms[0], "p90_ms": ms[len(ms)*9/10],
 		"peak_rss_mib": float64(ru.Maxrss) / 1024, "weights_mib": float64(bertbase.WeightsSize) / (1 << 20),
 	})
