@@ -166,19 +166,44 @@ func (t *amxTask) Run(lo, hi int) {
 	q := pb.bf16
 	var tmp [16 * 32]float32
 	epOn := t.ep.active()
+	amxBegin()
+	defer amxEnd()
+	mfull := t.m / 16 // row blocks without padding
+	// Full tiles: row blocks in groups of amxMG (their A, 16*amxMG rows, stays in L2),
+	// then each column block, K in chunks of amxKC steps: the chunk of the column
+	// block's B (32 KiB) stays in L1 while the group's A chunks stream from L2.
+	for g0 := 0; g0 < mfull; g0 += amxMG {
+		g1 := min(g0+amxMG, mfull)
+		for jb := lo; jb < hi; jb++ {
+			c0, c1 := jb*32, min(jb*32+32, n)
+			if c1-c0 < 32 {
+				continue
+			}
+			bt := q.data[jb*q.ksteps*2048 : (jb+1)*q.ksteps*2048]
+			for s0 := 0; s0 < q.ksteps; s0 += amxKC {
+				ns := min(amxKC, q.ksteps-s0)
+				for ib := g0; ib < g1; ib++ {
+					r0 := ib * 16
+					amxKernel(ns, t.ah[r0*kp+s0*32:], t.al[r0*kp+s0*32:], kp, bt[s0*2048:], t.c[r0*t.ldc+c0:], t.ldc, s0 > 0)
+				}
+			}
+			if epOn {
+				applyEpilogue(t.ep, t.c, t.ldc, n, g0*16, g1*16, c0, c1)
+			}
+		}
+	}
+	// Edge tiles (ragged rows or columns): all of K into a scratch tile.
 	for jb := lo; jb < hi; jb++ {
 		bt := q.data[jb*q.ksteps*2048 : (jb+1)*q.ksteps*2048]
 		c0, c1 := jb*32, min(jb*32+32, n)
 		for ib := 0; ib*16 < t.m; ib++ {
 			r0, r1 := ib*16, min(ib*16+16, t.m)
-			ah, al := t.ah[r0*kp:], t.al[r0*kp:]
 			if r1-r0 == 16 && c1-c0 == 32 {
-				amxKernel(q.ksteps, ah, al, kp, bt, t.c[r0*t.ldc+c0:], t.ldc)
-			} else {
-				amxKernel(q.ksteps, ah, al, kp, bt, tmp[:], 32)
-				for i := r0; i < r1; i++ {
-					copy(t.c[i*t.ldc+c0:i*t.ldc+c1], tmp[(i-r0)*32:(i-r0)*32+c1-c0])
-				}
+				continue
+			}
+			amxKernel(q.ksteps, t.ah[r0*kp:], t.al[r0*kp:], kp, bt, tmp[:], 32, false)
+			for i := r0; i < r1; i++ {
+				copy(t.c[i*t.ldc+c0:i*t.ldc+c1], tmp[(i-r0)*32:(i-r0)*32+c1-c0])
 			}
 			if epOn {
 				applyEpilogue(t.ep, t.c, t.ldc, n, r0, r1, c0, c1)
@@ -186,3 +211,10 @@ func (t *amxTask) Run(lo, hi int) {
 		}
 	}
 }
+
+// amxMG is the row-block group of the AMX loop (128 rows).
+const amxMG = 8
+
+// amxKC is the K chunk of the AMX loop in steps of 32: 8 steps of a column
+// block's B are 32 KiB.
+const amxKC = 8

@@ -4,6 +4,7 @@ package cpu
 
 import (
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 
@@ -11,7 +12,12 @@ import (
 )
 
 //go:noescape
-func amxKernel16x32(cfg *byte, ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int)
+func amxConfigure(cfg *byte)
+
+func amxRelease()
+
+//go:noescape
+func amxKernel16x32(cfg *byte, ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int, acc int)
 
 var (
 	amxOnce sync.Once
@@ -33,12 +39,31 @@ func amxAvailable() bool {
 	return amxOK
 }
 
-func amxKernel(ksteps int, ah, al []uint16, lda int, b []uint16, c []float32, ldc int) {
+// amxBegin locks the calling goroutine to its OS thread and configures the
+// tiles; amxEnd releases them and unlocks. amxKernel calls go in between.
+func amxBegin() {
+	runtime.LockOSThread()
+	amxConfigure(&amxTileConfig[0])
+}
+
+func amxEnd() {
+	amxRelease()
+	runtime.UnlockOSThread()
+}
+
+// amxKernel computes (acc: adds) a 16x32 tile of C from ksteps steps of 32
+// along K (see amx_amd64.s); lda and ldc count elements. Call it between
+// amxBegin and amxEnd.
+func amxKernel(ksteps int, ah, al []uint16, lda int, b []uint16, c []float32, ldc int, acc bool) {
 	_ = ah[15*lda+ksteps*32-1]
 	_ = al[15*lda+ksteps*32-1]
 	_ = b[ksteps*2048-1]
 	_ = c[15*ldc+31]
-	amxKernel16x32(&amxTileConfig[0], ksteps, &ah[0], &al[0], 2*lda, &b[0], &c[0], 4*ldc)
+	a := 0
+	if acc {
+		a = 1
+	}
+	amxKernel16x32(&amxTileConfig[0], ksteps, &ah[0], &al[0], 2*lda, &b[0], &c[0], 4*ldc, a)
 }
 
 // splitRowBF16 sets hi[i], lo[i] = splitBF16(alpha*x[i]) for i < len(x).

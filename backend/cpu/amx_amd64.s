@@ -4,15 +4,17 @@
 
 #include "textflag.h"
 
-// func amxKernel16x32(cfg *byte, ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int)
+// func amxKernel16x32(cfg *byte, ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int, acc int)
 //
 // C[16x32] = sum over ksteps of 32: Ah*Bh + Al*Bh + Ah*Bl (bf16 products,
 // float32 accumulation), where Ah/Al are 16 rows x 32 bf16 (row stride lda
 // bytes, advancing 64 bytes per step) and b holds per step four 16x(16x2)
 // VNNI tiles of 1 KiB: Bh cols 0-15, Bh cols 16-31, Bl cols 0-15, Bl cols
-// 16-31. C is stored (not accumulated) with row stride ldc bytes.
+// 16-31. C (row stride ldc bytes) is overwritten, or accumulated into when
+// acc != 0. The tiles must be configured (amxConfigure) on this thread; cfg
+// is unused (kept for the signature).
 // Tiles: tmm0/1 C halves, tmm4/5 Ah/Al, tmm6/7 B.
-TEXT ·amxKernel16x32(SB), NOSPLIT, $0-64
+TEXT ·amxKernel16x32(SB), NOSPLIT, $0-72
 	MOVQ cfg+0(FP), DI
 	MOVQ ksteps+8(FP), AX
 	MOVQ ah+16(FP), SI
@@ -22,9 +24,18 @@ TEXT ·amxKernel16x32(SB), NOSPLIT, $0-64
 	MOVQ c+48(FP), CX
 	MOVQ ldc+56(FP), BX
 	MOVQ $64, R10
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x07 // ldtilecfg (%rdi)
+	MOVQ acc+64(FP), DI
+	TESTQ DI, DI
+	JNZ loadc
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // tilezero %tmm0
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // tilezero %tmm1
+	JMP start
+
+loadc:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x04; BYTE $0x19 // tileloadd (%rcx,%rbx), %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x4c; BYTE $0x19; BYTE $0x40 // tileloadd 64(%rcx,%rbx), %tmm1
+
+start:
 	TESTQ AX, AX
 	JZ store
 
@@ -50,5 +61,17 @@ loop:
 store:
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x19 // tilestored %tmm0, (%rcx,%rbx)
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x19; BYTE $0x40 // tilestored %tmm1, 64(%rcx,%rbx)
+	RET
+
+// func amxConfigure(cfg *byte)
+// Loads the tile configuration (LDTILECFG). The caller holds its OS thread
+// (runtime.LockOSThread) until amxRelease: tile state belongs to the thread.
+TEXT ·amxConfigure(SB), NOSPLIT, $0-8
+	MOVQ cfg+0(FP), DI
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x07 // ldtilecfg (%rdi)
+	RET
+
+// func amxRelease()
+TEXT ·amxRelease(SB), NOSPLIT, $0-0
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // tilerelease
 	RET

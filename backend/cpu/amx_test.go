@@ -37,7 +37,7 @@ func TestSgemmBF16x3(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	pool := NewPool(2)
 	defer pool.Close()
-	for _, s := range [][3]int{{1, 1, 1}, {16, 32, 32}, {17, 33, 31}, {5, 100, 70}, {128, 96, 768}, {40, 64, 1000}} {
+	for _, s := range [][3]int{{1, 1, 1}, {16, 32, 32}, {17, 33, 31}, {5, 100, 70}, {128, 96, 768}, {40, 64, 1000}, {300, 160, 100}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, ep := range []*Epilogue{nil, {Bias: randSlice(r, n, -1, 1), Act: ActGELU}} {
 			a := randSlice(r, m*(k+3), -1, 1)
