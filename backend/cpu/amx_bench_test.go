@@ -5,6 +5,8 @@ import (
 	"testing"
 )
 
+// BenchmarkAMXKernelOnly times the bare AMX kernel on 2..24 K steps of L1/L2-resident
+// operands (metric effGFLOP/s counts the float32 GEMM flops, not the three bf16 products).
 func BenchmarkAMXKernelOnly(b *testing.B) {
 	if !AMXAvailable() {
 		b.Skip()
