@@ -1295,10 +1295,8 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 	}
 	p("}\n}\n\n")
 	newCall := "New()"
-	newCall1 := "New(WithThreads(1))"
 	if c.opts.ExternalWeights {
 		newCall = `New(WithWeightsFile("weights.bin"))`
-		newCall1 = `New(WithThreads(1), WithWeightsFile("weights.bin"))`
 	}
 	newCallP := "New(WithPrecision(prec))"
 	if c.opts.ExternalWeights {
@@ -1318,8 +1316,12 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 		}
 	}
 	p("})\n}\n}\n\n")
-	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released).\n// The race detector makes sync.Pool drop items, so it is skipped there.\nfunc TestSteadyStateAllocations(t *testing.T) {\nif raceEnabled {\nt.Skip(\"allocation counts are meaningless under the race detector\")\n}\nm, err := %s\n", newCall1)
-	p("if err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nctx := context.Background()\nfor i := 0; i < 3; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nt.Fatal(err)\n}\nout.Release()\n}\nallocs := testing.AllocsPerRun(10, func() {\nout, _ := m.Run(ctx, in)\nout.Release()\n})\nif allocs != 0 {\nt.Fatalf(\"Run allocates %%v times per call in steady state\", allocs)\n}\n}\n\n")
+	newCall1P := "New(WithThreads(1), WithPrecision(prec))"
+	if c.opts.ExternalWeights {
+		newCall1P = `New(WithThreads(1), WithPrecision(prec), WithWeightsFile("weights.bin"))`
+	}
+	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released),\n// at both GEMM precisions. The race detector makes sync.Pool drop items, so it is skipped there.\nfunc TestSteadyStateAllocations(t *testing.T) {\nif raceEnabled {\nt.Skip(\"allocation counts are meaningless under the race detector\")\n}\nfor _, prec := range []string{\"fp32\", \"bf16x3\"} {\nm, err := %s\n", newCall1P)
+	p("if err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nctx := context.Background()\nfor i := 0; i < 3; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nt.Fatal(err)\n}\nout.Release()\n}\nallocs := testing.AllocsPerRun(10, func() {\nout, _ := m.Run(ctx, in)\nout.Release()\n})\nif allocs != 0 {\nt.Fatalf(\"%%s: Run allocates %%v times per call in steady state\", m.Precision(), allocs)\n}\n}\n}\n\n")
 	p("// TestConcurrentRuns runs the model from several goroutines at once; every result must equal\n// the single-threaded one.\nfunc TestConcurrentRuns(t *testing.T) {\nm, err := %s\nif err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nref, err := m.Run(context.Background(), in)\nif err != nil {\nt.Fatal(err)\n}\ndefer ref.Release()\nerrs := make(chan string, 8)\nvar wg sync.WaitGroup\nfor g := 0; g < 4; g++ {\nwg.Add(1)\ngo func() {\ndefer wg.Done()\nfor r := 0; r < 3; r++ {\nout, err := m.Run(context.Background(), in)\nif err != nil {\nerrs <- err.Error()\nreturn\n}\n", newCall)
 	for _, v := range c.g.Outputs {
 		p("for i := range ref.%s {\nif out.%s[i] != ref.%s[i] {\nerrs <- \"%s differs between concurrent runs\"\nout.Release()\nreturn\n}\n}\n", goName(v.Name), goName(v.Name), goName(v.Name), v.Name)

@@ -97,31 +97,33 @@ func TestRecordedOutputs(t *testing.T) {
 	}
 }
 
-// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released).
-// The race detector makes sync.Pool drop items, so it is skipped there.
+// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released),
+// at both GEMM precisions. The race detector makes sync.Pool drop items, so it is skipped there.
 func TestSteadyStateAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	m, err := New(WithThreads(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := recordedInputs(t)
-	ctx := context.Background()
-	for i := 0; i < 3; i++ {
-		out, err := m.Run(ctx, in)
+	for _, prec := range []string{"fp32", "bf16x3"} {
+		m, err := New(WithThreads(1), WithPrecision(prec))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out.Release()
-	}
-	allocs := testing.AllocsPerRun(10, func() {
-		out, _ := m.Run(ctx, in)
-		out.Release()
-	})
-	if allocs != 0 {
-		t.Fatalf("Run allocates %v times per call in steady state", allocs)
+		in := recordedInputs(t)
+		ctx := context.Background()
+		for i := 0; i < 3; i++ {
+			out, err := m.Run(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Release()
+		}
+		allocs := testing.AllocsPerRun(10, func() {
+			out, _ := m.Run(ctx, in)
+			out.Release()
+		})
+		if allocs != 0 {
+			t.Fatalf("%s: Run allocates %v times per call in steady state", m.Precision(), allocs)
+		}
 	}
 }
 
