@@ -89,8 +89,10 @@ type kernelTable struct {
 	// add3: dst = a + b + c (c may be nil -> dst = a + b)
 	add3 func(dst, a, b, c []float32)
 
-	// int8 micro-kernel (see gemmu8s8.go).
+	// int8 micro-kernel (see gemmu8s8.go); i8Exact: exact for every u8 A
+	// (otherwise only for A <= 127, see GemmU8S8).
 	i8Kernel func(k4 int, a []uint8, b []int8, c []int32, ldc int)
+	i8Exact  bool
 }
 
 var (

@@ -6,7 +6,14 @@ package cpu
 // run on it), elementwise Add/Sub/Mul (also used by RowBroadcast, the GEMM
 // epilogue's bias/residual adds, Softmax masking and SkipLayerNorm) and
 // AddScalar/SubScalar/MulScalar (also the softmax normalisation and GEMM beta
-// scaling). Everything else uses the generic kernels.
+// scaling), and, where the CPU has the dot-product extension (SDOT), the
+// int8 GEMM micro-kernel (exact for all u8 x s8). Everything else uses the
+// generic kernels.
+
+import "github.com/klauspost/cpuid/v2"
+
+//go:noescape
+func i8KernelNEONDot(k4 int, a *uint8, b *int8, c *int32, ldc int)
 
 //go:noescape
 func sgemmKernel6x16NEON(k int, a, b, c *float32, ldc int, acc int)
@@ -27,7 +34,7 @@ func addScalarNEON(dst, a *float32, n int, s float32)
 func mulScalarNEON(dst, a *float32, n int, s float32)
 
 func registerArch() {
-	register(withGenericFallback(&kernelTable{
+	t := withGenericFallback(&kernelTable{
 		name: PathNEON,
 		sgemmKernel: func(k int, a, b, c []float32, ldc int, accumulate bool, _ []float32) {
 			_ = a[k*gemmMR-1]
@@ -44,7 +51,17 @@ func registerArch() {
 		mul:       binaryNEON(mulNEON, mulGeneric),
 		addScalar: scalarNEON(addScalarNEON, addScalarGeneric),
 		mulScalar: scalarNEON(mulScalarNEON, mulScalarGeneric),
-	}))
+	})
+	if cpuid.CPU.Supports(cpuid.ASIMDDP) {
+		t.i8Kernel = func(k4 int, a []uint8, b []int8, c []int32, ldc int) {
+			_ = a[k4*16-1]
+			_ = b[k4*64-1]
+			_ = c[(i8MR-1)*ldc+i8NR-1]
+			i8KernelNEONDot(k4, &a[0], &b[0], &c[0], ldc)
+		}
+		t.i8Exact = true
+	}
+	register(t)
 }
 
 func binaryNEON(f func(dst, a, b *float32, n int), g func(dst, a, b []float32)) func(dst, a, b []float32) {

@@ -46,6 +46,10 @@ func i8KernelGeneric(k4 int, a []uint8, b []int8, c []int32, ldc int) {
 // |a0*b0 + a1*b1| <= 2*127*128 = 32512 < 32767. GemmU8S8 scans A (O(m*k),
 // negligible next to the O(m*n*k) product) and uses the exact generic kernel
 // otherwise, so results are always exact.
+//
+// NEON path (with the dot-product extension): SDOT on A with its top bit
+// flipped (a - 128, signed) plus 128 times B's column sums; exact for all
+// inputs, no scan.
 func GemmU8S8(p *Pool, m, n, k int, a []uint8, lda int, b []int8, ldb int, c []int32, ldc int) {
 	if m <= 0 || n <= 0 {
 		return
@@ -61,7 +65,7 @@ func GemmU8S8(p *Pool, m, n, k int, a []uint8, lda int, b []int8, ldb int, c []i
 	}
 	k4 := (k + 3) / 4
 	kern := active.i8Kernel
-	for i := 0; i < m; i++ {
+	for i := 0; i < m && !active.i8Exact; i++ {
 		for _, v := range a[i*lda : i*lda+k] {
 			if v > 127 {
 				kern = i8KernelGeneric

@@ -270,6 +270,23 @@ func TestGemmU8S8(t *testing.T) {
 				}
 			}
 		}
+		// Extremes: 255 x -128 and 0 x 127 over a long K (no saturation, no overflow).
+		m, n, k := 5, 17, 1000
+		for _, av := range []uint8{255, 0, 128} {
+			for _, bv := range []int8{-128, 127} {
+				a, b, c := make([]uint8, m*k), make([]int8, k*n), make([]int32, m*n)
+				for i := range a {
+					a[i] = av
+				}
+				for i := range b {
+					b[i] = bv
+				}
+				GemmU8S8(pool, m, n, k, a, k, b, n, c, n)
+				for i := range c {
+					require.Equal(t, int32(av)*int32(bv)*int32(k), c[i], "a=%d b=%d", av, bv)
+				}
+			}
+		}
 	})
 }
 
