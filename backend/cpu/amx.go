@@ -26,8 +26,10 @@ var amxTileConfig = func() [64]byte {
 	return c
 }()
 
-// AMXAvailable reports whether this process can run the BF16x3 AMX kernels.
-func AMXAvailable() bool { return amxAvailable() }
+// AMXAvailable reports whether BF16x3 GEMMs run on AMX: the CPU has AMX-BF16,
+// Linux granted the tile state, and the avx512 kernel path is active (forcing
+// LLMC_CPU=avx2 or generic turns AMX off as well).
+func AMXAvailable() bool { return amxAvailable() && active.name == PathAVX512 }
 
 // packedBF16 is B in the AMX kernel's layout: for each 32-column block, for
 // each step of 32 along K, four 1 KiB VNNI tiles (Bh cols 0-15, Bh cols 16-31,

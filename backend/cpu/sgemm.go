@@ -242,7 +242,7 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 			checkMat("Sgemm residual", ep.Residual, m, n, ld)
 		}
 	}
-	if pb.bf16 != nil && !transA && beta == 0 {
+	if pb.bf16 != nil && !transA && beta == 0 && active.name == PathAVX512 {
 		sgemmAMX(p, m, alpha, a, lda, pb, c, ldc, ep)
 		return
 	}
