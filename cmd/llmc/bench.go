@@ -133,6 +133,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPrecision(*precision); err != nil {
+		return err
+	}
 	if *batch <= 0 || *seq <= 0 || *iters <= 0 {
 		return usagef("--batch, --seq and --iters must be positive")
 	}

@@ -29,6 +29,9 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPrecision(*precision); err != nil {
+		return err
+	}
 	if *out == "" {
 		return usagef("-o DIR is required")
 	}

@@ -106,6 +106,26 @@ func TestRunTestData(t *testing.T) {
 	require.Contains(t, errs, "memory limit")
 }
 
+func TestPrecisionFlag(t *testing.T) {
+	code, out, errs := llmc("run", tiny+"/model.onnx", "--test-data", tiny+"/test_data_set_0", "--atol", "1e-4", "--precision", "bf16x3")
+	require.Equal(t, 0, code, "%s %s", out, errs)
+	code, _, errs = llmc("run", tiny+"/model.onnx", "--test-data", tiny+"/test_data_set_0", "--precision", "fp8")
+	require.Equal(t, 2, code)
+	require.Contains(t, errs, `unknown precision "fp8"`)
+	code, out, errs = llmc("bench", tiny+"/model.onnx", "--seq", "16", "--iters", "2", "--warmup", "1", "--precision", "bf16x3", "--json")
+	require.Equal(t, 0, code, errs)
+	var r struct {
+		Precision string  `json:"precision"`
+		Median    float64 `json:"median_ms"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	require.Contains(t, []string{"fp32", "bf16x3"}, r.Precision) // fp32 where the CPU has no AMX-BF16
+	require.Greater(t, r.Median, 0.0)
+	code, _, errs = llmc("compile", tiny+"/model.onnx", "-o", t.TempDir(), "--precision", "int4")
+	require.Equal(t, 2, code)
+	require.Contains(t, errs, `unknown precision "int4"`)
+}
+
 func TestRunRejectsBadInputs(t *testing.T) {
 	dir := t.TempDir()
 	// input_0 with the wrong element type

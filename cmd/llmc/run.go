@@ -55,6 +55,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPrecision(*precision); err != nil {
+		return err
+	}
 	if (*inputs == "") == (*testData == "") {
 		return usagef("give exactly one of --inputs DIR or --test-data DIR")
 	}
@@ -181,4 +184,12 @@ func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int6
 		out[i] = t
 	}
 	return out, elapsed, nil
+}
+
+// checkPrecision validates a --precision flag (exit code 2 when bad).
+func checkPrecision(p string) error {
+	if p != "fp32" && p != "bf16x3" {
+		return usagef("unknown precision %q: want fp32 or bf16x3", p)
+	}
+	return nil
 }
