@@ -152,16 +152,21 @@ func (t *amxTask) Run(lo, hi int) {
 	pb, kp := t.pb, t.kp
 	k, n := pb.K, pb.N
 	if t.split {
+		// Tile-major: row i, column k at ((i/16)*ksteps + k/32)*512 + (i%16)*32 + k%32, so
+		// that every 16x32 tile the kernel loads is one contiguous KiB.
+		ks := kp / 32
 		for i := lo; i < hi; i++ {
-			dh, dl := t.ah[i*kp:(i+1)*kp], t.al[i*kp:(i+1)*kp]
-			if i >= t.m {
-				clear(dh)
-				clear(dl)
-				continue
+			base := (i/16)*ks*512 + (i%16)*32
+			for s := 0; s < ks; s++ {
+				dh, dl := t.ah[base+s*512:base+s*512+32], t.al[base+s*512:base+s*512+32]
+				w := 0
+				if i < t.m {
+					w = min(32, k-s*32)
+					splitRowBF16(dh[:w], dl[:w], t.a[i*t.lda+s*32:i*t.lda+s*32+w], t.alpha)
+				}
+				clear(dh[w:])
+				clear(dl[w:])
 			}
-			splitRowBF16(dh, dl, t.a[i*t.lda:i*t.lda+k], t.alpha)
-			clear(dh[k:])
-			clear(dl[k:])
 		}
 		return
 	}
@@ -186,7 +191,7 @@ func (t *amxTask) Run(lo, hi int) {
 				ns := min(amxKC, q.ksteps-s0)
 				for ib := g0; ib < g1; ib++ {
 					r0 := ib * 16
-					amxKernel(ns, t.ah[r0*kp+s0*32:], t.al[r0*kp+s0*32:], kp, bt[s0*2048:], t.c[r0*t.ldc+c0:], t.ldc, s0 > 0)
+					amxKernel(ns, t.ah[(ib*q.ksteps+s0)*512:], t.al[(ib*q.ksteps+s0)*512:], bt[s0*2048:], t.c[r0*t.ldc+c0:], t.ldc, s0 > 0)
 				}
 			}
 			if epOn {
@@ -203,7 +208,7 @@ func (t *amxTask) Run(lo, hi int) {
 			if r1-r0 == 16 && c1-c0 == 32 {
 				continue
 			}
-			amxKernel(q.ksteps, t.ah[r0*kp:], t.al[r0*kp:], kp, bt, tmp[:], 32, false)
+			amxKernel(q.ksteps, t.ah[ib*q.ksteps*512:], t.al[ib*q.ksteps*512:], bt, tmp[:], 32, false)
 			for i := r0; i < r1; i++ {
 				copy(t.c[i*t.ldc+c0:i*t.ldc+c1], tmp[(i-r0)*32:(i-r0)*32+c1-c0])
 			}

@@ -52,18 +52,19 @@ func amxEnd() {
 }
 
 // amxKernel computes (acc: adds) a 16x32 tile of C from ksteps steps of 32
-// along K (see amx_amd64.s); lda and ldc count elements. Call it between
+// along K (see amx_amd64.s): A hi/lo tile-major (one contiguous 16x32 tile
+// per step), ldc in elements. Call it between
 // amxBegin and amxEnd.
-func amxKernel(ksteps int, ah, al []uint16, lda int, b []uint16, c []float32, ldc int, acc bool) {
-	_ = ah[15*lda+ksteps*32-1]
-	_ = al[15*lda+ksteps*32-1]
+func amxKernel(ksteps int, ah, al []uint16, b []uint16, c []float32, ldc int, acc bool) {
+	_ = ah[ksteps*512-1]
+	_ = al[ksteps*512-1]
 	_ = b[ksteps*2048-1]
 	_ = c[15*ldc+31]
 	a := 0
 	if acc {
 		a = 1
 	}
-	amxKernel16x32(&amxTileConfig[0], ksteps, &ah[0], &al[0], 2*lda, &b[0], &c[0], 4*ldc, a)
+	amxKernel16x32(&amxTileConfig[0], ksteps, &ah[0], &al[0], 64, &b[0], &c[0], 4*ldc, a)
 }
 
 // splitRowBF16 sets hi[i], lo[i] = splitBF16(alpha*x[i]) for i < len(x).

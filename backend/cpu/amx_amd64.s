@@ -8,7 +8,7 @@
 //
 // C[16x32] = sum over ksteps of 32: Ah*Bh + Al*Bh + Ah*Bl (bf16 products,
 // float32 accumulation), where Ah/Al are 16 rows x 32 bf16 (row stride lda
-// bytes, advancing 64 bytes per step) and b holds per step four 16x(16x2)
+// bytes; one 1 KiB tile per step, tile-major) and b holds per step four 16x(16x2)
 // VNNI tiles of 1 KiB: Bh cols 0-15, Bh cols 16-31, Bl cols 0-15, Bl cols
 // 16-31. C (row stride ldc bytes) is overwritten, or accumulated into when
 // acc != 0. The tiles must be configured (amxConfigure) on this thread; cfg
@@ -52,8 +52,8 @@ loop:
 	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x11; BYTE $0x00; BYTE $0x0c; BYTE $0x00; BYTE $0x00 // tileloadd 3072(%r9,%r10), %tmm7
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4 // tdpbf16ps %tmm6, %tmm4, %tmm0
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc // tdpbf16ps %tmm7, %tmm4, %tmm1
-	ADDQ $64, SI
-	ADDQ $64, R8
+	ADDQ $1024, SI
+	ADDQ $1024, R8
 	ADDQ $4096, R9
 	DECQ AX
 	JNZ loop

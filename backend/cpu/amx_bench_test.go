@@ -27,7 +27,7 @@ func BenchmarkAMXKernelOnly(b *testing.B) {
 			defer amxEnd()
 			for b.Loop() {
 				for i := 0; i < 100; i++ {
-					amxKernel(ks, ah, al, ks*32, bt, c, 32, true)
+					amxKernel(ks, ah, al, bt, c, 32, true)
 				}
 			}
 			b.ReportMetric(2*float64(16*32*ks*32*100)*float64(b.N)/b.Elapsed().Seconds()/1e9, "effGFLOP/s")

@@ -4,7 +4,7 @@ package cpu
 
 func amxAvailable() bool { return false }
 
-func amxKernel(ksteps int, ah, al []uint16, lda int, b []uint16, c []float32, ldc int, acc bool) {
+func amxKernel(ksteps int, ah, al []uint16, b []uint16, c []float32, ldc int, acc bool) {
 	panic("cpu: AMX kernel on a non-amd64 build")
 }
 
