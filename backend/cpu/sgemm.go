@@ -269,11 +269,11 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 		task := gemmTasks.Get().(*gemmTask)
 		*task = gemmTask{mode: gemmPackA, transA: transA, m: m, alpha: alpha, a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc, ep: ep, apre: apre, mpad: mpad}
 		p.RunTask(mp, t, task)
-		// Panel pairs (the AVX-512 kernels' 32 columns) in up to 4 chunks per
+		// Panel pairs (the AVX-512 kernels' 32 columns) in up to 16 chunks per
 		// thread, claimed dynamically.
 		task.mode = gemmPanels
 		pairs := (np + 1) / 2
-		p.RunTask(pairs, min(pairs, 4*t), task)
+		p.RunTask(pairs, min(pairs, 16*t), task)
 		*task = gemmTask{}
 		gemmTasks.Put(task)
 		*bufp = apre[:0]
