@@ -3,16 +3,21 @@ GO       ?= go
 PKGS     := ./...
 DEMO_MODEL := testdata/models/bert-tiny-opset14
 
-.PHONY: check-compiled all build test test-go check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
+.PHONY: check-compiled all build test test-go test-race check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
 
 all: build
 
 build:
 	$(GO) build -o bin/llmc ./cmd/llmc
 
-# The full test suite: formatting, vet, unit + conformance tests, generated code up to date,
-# arm64 kernels under qemu (when qemu-aarch64 is installed), and short fuzz runs.
-test: check-fmt vet test-go check-generated test-arm64 fuzz
+# The full test suite: formatting, vet, unit + conformance tests, the CPU backend under the race
+# detector, generated code up to date, arm64 kernels under qemu (when qemu-aarch64 is installed),
+# and short fuzz runs.
+test: check-fmt vet test-go test-race check-generated test-arm64 fuzz
+
+# The lock-free kernel pool and the compiled package's concurrent Runs under the race detector.
+test-race:
+	$(GO) test -race -count=1 ./backend/cpu/... ./examples/...
 
 test-go:
 	$(GO) test -count=1 $(PKGS)
