@@ -64,26 +64,27 @@ type valInfo struct {
 }
 
 type gen struct {
-	g           *ir.Graph
-	opts        Options
-	packedNames []string          // *cpu.PackedB fields
-	syms        []string          // symbol names in order
-	symVar      map[string]string // symbol -> Go variable
-	vals        map[*ir.Value]*valInfo
-	bufs        []*ir.Value // buffer index -> value (or scratch pseudo-values)
-	bufSize     []string    // size expression in bytes per buffer
-	first       []int
-	last        []int
-	steps       []string // Go statements per step
-	stepOf      int
-	blob        bytes.Buffer
-	fields      []string // model struct fields
-	loads       []string // statements in New
-	users       map[*ir.Value][]*ir.Node
-	outs        map[*ir.Value]bool
-	fused       map[*ir.Node]bool
-	nconst      int
-	needErr     bool
+	g            *ir.Graph
+	opts         Options
+	packedNames  []string          // *cpu.PackedB fields
+	packedRanges [][2]int          // their blob byte ranges
+	syms         []string          // symbol names in order
+	symVar       map[string]string // symbol -> Go variable
+	vals         map[*ir.Value]*valInfo
+	bufs         []*ir.Value // buffer index -> value (or scratch pseudo-values)
+	bufSize      []string    // size expression in bytes per buffer
+	first        []int
+	last         []int
+	steps        []string // Go statements per step
+	stepOf       int
+	blob         bytes.Buffer
+	fields       []string // model struct fields
+	loads        []string // statements in New
+	users        map[*ir.Value][]*ir.Node
+	outs         map[*ir.Value]bool
+	fused        map[*ir.Node]bool
+	nconst       int
+	needErr      bool
 }
 
 // Generate writes the package for g (normally optimized at -O2) into dir.
@@ -373,6 +374,7 @@ func (c *gen) packed(v *ir.Value, transB bool) (string, int, int) {
 	c.nconst++
 	c.fields = append(c.fields, fmt.Sprintf("%s *cpu.PackedB // %s packed, op(B) %dx%d", name, v.Name, k, n))
 	c.packedNames = append(c.packedNames, name)
+	c.packedRanges = append(c.packedRanges, [2]int{off, len(raw)})
 	c.loads = append(c.loads, fmt.Sprintf("if m.%s, err = cpu.PackedBFromData(%d, %d, blob.F32(%d, %d)); err != nil {\nreturn nil, err\n}", name, k, n, off, len(data)))
 	return name, k, n
 }
@@ -1096,7 +1098,7 @@ func (c *gen) source() ([]byte, error) {
 		p("path := cfg.weights\nif path == \"\" {\nexe, err := os.Executable()\nif err != nil {\nreturn nil, err\n}\npath = filepath.Join(filepath.Dir(exe), \"weights.bin\")\n}\n")
 		p("blob, err := rt.BlobFromFile(path, WeightsSize)\nif err != nil {\nreturn nil, err\n}\n")
 	} else {
-		p("var blob *rt.Blob\nvar err error\nif cfg.weights != \"\" {\nif blob, err = rt.BlobFromFile(cfg.weights, WeightsSize); err != nil {\nreturn nil, err\n}\n} else {\nblob = rt.BlobFromBytes(weightsBlob)\n}\n")
+		p("var blob *rt.Blob\nvar err error\nif cfg.weights != \"\" {\nif blob, err = rt.BlobFromFile(cfg.weights, WeightsSize); err != nil {\nreturn nil, err\n}\n} else {\nblob = rt.BlobFromEmbedded(weightsBlob)\n}\n")
 	}
 	p("if got := cpu.PackedLayout(); got != %q {\nreturn nil, fmt.Errorf(\"weights were packed for layout %s, this llmc packs %%s: recompile the model\", got)\n}\n", cpu.PackedLayout(), cpu.PackedLayout())
 	p("m.blob = blob\n")
@@ -1104,8 +1106,9 @@ func (c *gen) source() ([]byte, error) {
 		p("%s\n", l)
 	}
 	p("if cfg.precision == \"bf16x3\" && cpu.AMXAvailable() {\nm.bf16x3 = true\n")
-	for _, name := range c.packedNames {
-		p("m.%s.EnableBF16x3()\n", name)
+	for i, name := range c.packedNames {
+		// The float32 panels are not read again (they would be paged back in if they were).
+		p("m.%s.EnableBF16x3()\nblob.Drop(%d, %d)\n", name, c.packedRanges[i][0], c.packedRanges[i][1])
 	}
 	p("}\n")
 	p("m.outs.New = func() any { return &outBuf{m: m} }\n_ = err\nreturn m, nil\n}\n\n")

@@ -99,6 +99,9 @@ func (a *ArenaPool) Put(b *[]byte) { a.p.Put(b) }
 // within the blob.
 type Blob struct {
 	data []byte
+	// fileBacked: data is a file mapping (mmapped weights.bin, or go:embed data used in
+	// place), whose clean pages the kernel can drop and read back.
+	fileBacked bool
 }
 
 // BlobFromBytes wraps embedded weights in place (go:embed data is read-only and mapped from the
@@ -108,9 +111,34 @@ func BlobFromBytes(b []byte) *Blob {
 		words := make([]uint64, (len(b)+7)/8)
 		c := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(b))
 		copy(c, b)
-		b = c
+		return &Blob{data: c}
 	}
 	return &Blob{data: b}
+}
+
+// BlobFromEmbedded is BlobFromBytes for go:embed data, which the executable's
+// file mapping backs (so Drop may release its pages).
+func BlobFromEmbedded(b []byte) *Blob {
+	bl := BlobFromBytes(b)
+	bl.fileBacked = len(b) > 0 && &bl.data[0] == &b[0]
+	return bl
+}
+
+// Drop lets the kernel reclaim the resident pages wholly inside [off, off+n)
+// when the blob is file-backed (the data stays valid: pages touched again are
+// read back from the file); it does nothing otherwise. Compiled packages drop
+// the float32 GEMM panels once their BF16x3 form is built.
+func (b *Blob) Drop(off, n int) {
+	if !b.fileBacked || !canDropPages || n <= 0 {
+		return
+	}
+	page := os.Getpagesize()
+	base := uintptr(unsafe.Pointer(&b.data[0]))
+	lo := (int(base)+off+page-1)/page*page - int(base)
+	hi := (int(base)+off+n)/page*page - int(base)
+	if lo < hi {
+		dropPages(b.data[lo:hi])
+	}
 }
 
 // BlobFromFile maps (or reads) a weights file.
@@ -131,7 +159,7 @@ func BlobFromFile(path string, wantSize int) (*Blob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("weights: %w", err)
 	}
-	return &Blob{data: data}, nil
+	return &Blob{data: data, fileBacked: canDropPages && len(data) > 0}, nil
 }
 
 // Len is the blob size in bytes.

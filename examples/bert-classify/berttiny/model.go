@@ -153,7 +153,7 @@ func New(opts ...Option) (*Model, error) {
 			return nil, err
 		}
 	} else {
-		blob = rt.BlobFromBytes(weightsBlob)
+		blob = rt.BlobFromEmbedded(weightsBlob)
 	}
 	if got := cpu.PackedLayout(); got != "nr16-kc256" {
 		return nil, fmt.Errorf("weights were packed for layout nr16-kc256, this llmc packs %s: recompile the model", got)
@@ -222,15 +222,25 @@ func New(opts ...Option) (*Model, error) {
 	if cfg.precision == "bf16x3" && cpu.AMXAvailable() {
 		m.bf16x3 = true
 		m.p7.EnableBF16x3()
+		blob.Drop(593408, 196608)
 		m.p8.EnableBF16x3()
+		blob.Drop(790016, 65536)
 		m.p12.EnableBF16x3()
+		blob.Drop(857088, 262144)
 		m.p15.EnableBF16x3()
+		blob.Drop(1121280, 262144)
 		m.p21.EnableBF16x3()
+		blob.Drop(1386496, 196608)
 		m.p22.EnableBF16x3()
+		blob.Drop(1583104, 65536)
 		m.p26.EnableBF16x3()
+		blob.Drop(1650176, 262144)
 		m.p29.EnableBF16x3()
+		blob.Drop(1914368, 262144)
 		m.p34.EnableBF16x3()
+		blob.Drop(2178112, 65536)
 		m.p37.EnableBF16x3()
+		blob.Drop(2244160, 8192)
 	}
 	m.outs.New = func() any { return &outBuf{m: m} }
 	_ = err
