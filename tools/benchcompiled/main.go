@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 	"time"
@@ -24,6 +25,7 @@ func main() {
 	iters := flag.Int("iters", 20, "timed runs")
 	warmup := flag.Int("warmup", 3, "untimed runs")
 	precision := flag.String("precision", "fp32", "GEMM precision: fp32 or bf16x3")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to `file`")
 	flag.Parse()
 	m, err := bertbase.New(bertbase.WithThreads(*threads), bertbase.WithPrecision(*precision))
 	if err != nil {
@@ -50,6 +52,19 @@ func main() {
 	}
 	for i := 0; i < *warmup; i++ {
 		run()
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ms := make([]float64, *iters)
 	for i := range ms {
