@@ -269,11 +269,18 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 		task := gemmTasks.Get().(*gemmTask)
 		*task = gemmTask{mode: gemmPackA, transA: transA, m: m, alpha: alpha, a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc, ep: ep, apre: apre, mpad: mpad}
 		p.RunTask(mp, t, task)
-		// Panel pairs (the AVX-512 kernels' 32 columns) in up to 16 chunks per
-		// thread, claimed dynamically.
+		// Panel pairs (the AVX-512 kernels' 32 columns) in chunks claimed
+		// dynamically.
 		task.mode = gemmPanels
 		pairs := (np + 1) / 2
-		p.RunTask(pairs, min(pairs, 16*t), task)
+		// Fine chunks balance load, but a chunk re-reads A (per K block, every M
+		// block) for its own pairs: above one M block (gemmMC rows, whose packed
+		// K block stays in L2) keep two chunks per thread.
+		chunks := min(pairs, 16*t)
+		if m > gemmMC {
+			chunks = min(pairs, 2*t)
+		}
+		p.RunTask(pairs, chunks, task)
 		*task = gemmTask{}
 		gemmTasks.Put(task)
 		*bufp = apre[:0]
