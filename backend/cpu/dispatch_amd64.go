@@ -120,24 +120,7 @@ func registerArch() {
 			if rows <= 0 {
 				return
 			}
-			_ = c[(rows-1)*ldc+gemmNR-1]
-			flags := 0
-			bp, rp := &c[0], &c[0]
-			if bias != nil {
-				_ = bias[gemmNR-1]
-				flags |= 1
-				bp = &bias[0]
-			}
-			if scale != 0 {
-				flags |= 2
-			}
-			if res != nil {
-				_ = res[(rows-1)*ldr+gemmNR-1]
-				flags |= 4
-				rp = &res[0]
-			} else {
-				ldr = 0
-			}
+			bp, rp, ldr, flags := epiArgs(c, ldc, rows, gemmNR, bias, scale, res, ldr)
 			epilogueTileAVX2(&c[0], ldc, rows, bp, scale, rp, ldr, flags, int(act))
 		},
 		softmax: func(dst, x, mask []float32, m, n int) {
@@ -215,24 +198,7 @@ func registerArch() {
 		if rows <= 0 || cols <= 0 {
 			return
 		}
-		_ = c[(rows-1)*ldc+cols-1]
-		flags := 0
-		bp, rp := &c[0], &c[0]
-		if bias != nil {
-			_ = bias[cols-1]
-			flags |= 1
-			bp = &bias[0]
-		}
-		if scale != 0 {
-			flags |= 2
-		}
-		if res != nil {
-			_ = res[(rows-1)*ldr+cols-1]
-			flags |= 4
-			rp = &res[0]
-		} else {
-			ldr = 0
-		}
+		bp, rp, ldr, flags := epiArgs(c, ldc, rows, cols, bias, scale, res, ldr)
 		epilogueAVX512(&c[0], ldc, rows, cols, bp, scale, rp, ldr, flags, int(act))
 	}
 	avx512.softmax = func(dst, x, mask []float32, m, n int) {
@@ -272,6 +238,30 @@ func unaryAVX2(f func(dst, src *float32, n int), pad float32) func(dst, src []fl
 			copy(dst[m:], t[:n-m])
 		}
 	}
+}
+
+// epiArgs checks the bounds of a rows x cols epilogue on c and returns the
+// asm arguments: bias and residual pointers (c's when absent), the residual
+// stride (0 when absent) and the flags (1 bias, 2 scale, 4 residual).
+func epiArgs(c []float32, ldc, rows, cols int, bias []float32, scale float32, res []float32, ldr int) (bp, rp *float32, ldr2, flags int) {
+	_ = c[(rows-1)*ldc+cols-1]
+	bp, rp = &c[0], &c[0]
+	if bias != nil {
+		_ = bias[cols-1]
+		flags |= 1
+		bp = &bias[0]
+	}
+	if scale != 0 {
+		flags |= 2
+	}
+	if res != nil {
+		_ = res[(rows-1)*ldr+cols-1]
+		flags |= 4
+		rp = &res[0]
+	} else {
+		ldr = 0
+	}
+	return bp, rp, ldr, flags
 }
 
 // wideKernels are the AVX-512 rows x 32 micro-kernels for rows 2, 4, ..., 12.
