@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 DEMO_MODEL := testdata/models/bert-tiny-opset14
 
-.PHONY: check-compiled all build test test-go test-race check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
+.PHONY: check-compiled all build test test-go test-race bench-openblas check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
 
 all: build
 
@@ -70,6 +70,10 @@ check-compiled: build
 # Cross-check llmc -O2 graphs in ONNX Runtime and time ORT as a yardstick (bench/README.md).
 # Not part of `make test`: they need Node.js and npm (onnxruntime-node, installed without its
 # download script).
+# OpenBLAS yardstick for the SGEMM kernels (cgo, its own module; needs libopenblas-dev).
+bench-openblas:
+	cd bench/openblas && OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-SkylakeX} $(GO) test -run '^$$' -bench . -benchtime 20x
+
 ort-deps:
 	@command -v node >/dev/null || { echo "node not found: Node.js >= 18 is needed for bench/ort"; exit 1; }
 	@[ -d bench/ort/node_modules/onnxruntime-node ] || (cd bench/ort && npm ci --ignore-scripts)
