@@ -72,7 +72,7 @@ check-compiled: build
 # download script).
 # OpenBLAS yardstick for the SGEMM kernels (cgo, its own module; needs libopenblas-dev).
 bench-openblas:
-	cd bench/openblas && OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-SkylakeX} $(GO) test -run '^$$' -bench . -benchtime 20x
+	cd bench/openblas && OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-SkylakeX} OPENBLAS_THREAD_TIMEOUT=4 $(GO) test -run '^$$' -bench . -benchtime 10x
 
 ort-deps:
 	@command -v node >/dev/null || { echo "node not found: Node.js >= 18 is needed for bench/ort"; exit 1; }
