@@ -25,12 +25,26 @@ func AttentionScratch(batch, seq, hidden, heads int) int {
 // Heads are read in place from the packed QKV rows.
 func Attention(p *Pool, y, x []float32, batch, seq, in, hidden, heads int, w *PackedB, qkvBias *Epilogue,
 	mask []int32, scale, filter float32, scratch []float32) {
+	AttentionQKV(p, x, batch, seq, in, hidden, w, qkvBias, scratch)
+	AttentionCore(p, y, batch, seq, hidden, heads, mask, scale, filter, scratch)
+}
+
+// AttentionQKV is Attention's first half, the packed Q/K/V projection into the
+// start of scratch (callers that time the halves separately run it, then
+// AttentionCore on the same scratch).
+func AttentionQKV(p *Pool, x []float32, batch, seq, in, hidden int, w *PackedB, qkvBias *Epilogue, scratch []float32) {
+	n := batch * seq
+	SgemmPacked(p, false, n, 1, x, in, w, 0, scratch[:n*3*hidden], 3*hidden, qkvBias)
+}
+
+// AttentionCore is Attention's second half: scores, masked softmax and
+// probs·V per head, from the projections AttentionQKV left in scratch.
+func AttentionCore(p *Pool, y []float32, batch, seq, hidden, heads int, mask []int32, scale, filter float32, scratch []float32) {
 	d := hidden / heads
 	n := batch * seq
 	qkv := scratch[:n*3*hidden]
 	scores := scratch[n*3*hidden : n*3*hidden+batch*heads*seq*seq]
 	madd := scratch[n*3*hidden+batch*heads*seq*seq : AttentionScratch(batch, seq, hidden, heads)]
-	SgemmPacked(p, false, n, 1, x, in, w, 0, qkv, 3*hidden, qkvBias)
 	ld := 3 * hidden
 	SgemmBatched(p, batch, heads, false, true, seq, seq, d, scale,
 		qkv, ld, BatchStrides{Batch: seq * ld, Head: d},

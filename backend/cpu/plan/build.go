@@ -585,17 +585,22 @@ func (b *builder) attention(n *ir.Node) bool {
 	if bv != nil {
 		ep = &cpu.Epilogue{Bias: bv}
 	}
-	flops := 2*int64(B*S)*int64(in)*int64(3*hid) + 4*int64(B*heads)*int64(S*S*d)
-	reads := []*ir.Value{x}
+	// Two steps, so that --profile tells the QKV projection (a GEMM) from the
+	// attention core; the scratch holds the projections between them.
+	b.add(n, "attention.qkv", 2*int64(B*S)*int64(in)*int64(3*hid), []*ir.Value{x}, []*ir.Value{scratch}, func(e *env) error {
+		cpu.AttentionQKV(pool, e.f32(x), B, S, in, hid, pb, ep, f32(e.raw(scratch)))
+		return nil
+	})
+	reads := []*ir.Value{scratch}
 	if mask != nil {
 		reads = append(reads, mask)
 	}
-	b.add(n, "attention", flops, reads, []*ir.Value{y, scratch}, func(e *env) error {
+	b.add(n, "attention.core", 4*int64(B*heads)*int64(S*S*d), reads, []*ir.Value{y, scratch}, func(e *env) error {
 		var mv []int32
 		if mask != nil {
 			mv = e.tensor(mask).Int32s()
 		}
-		cpu.Attention(pool, e.f32(y), e.f32(x), B, S, in, hid, heads, pb, ep, mv, scale, filter, f32(e.raw(scratch)))
+		cpu.AttentionCore(pool, e.f32(y), B, S, hid, heads, mv, scale, filter, f32(e.raw(scratch)))
 		return nil
 	})
 	return true

@@ -58,7 +58,7 @@ func TestCommittedModels(t *testing.T) {
 				require.LessOrEqual(t, st.ArenaBytes, st.IntermediateBytes+64*int64(st.Steps))
 				if level == 2 {
 					require.Zero(t, st.Kernels["ref:Attention"], "fused ops must run on CPU kernels: %v", st.Kernels)
-					require.Greater(t, st.Kernels["attention"], 0, "%v", st.Kernels)
+					require.Greater(t, st.Kernels["attention.core"], 0, "%v", st.Kernels)
 				}
 			}
 		}
