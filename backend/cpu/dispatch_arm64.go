@@ -6,11 +6,15 @@ package cpu
 // run on it), elementwise Add/Sub/Mul (also used by RowBroadcast, the GEMM
 // epilogue's bias/residual adds, Softmax masking and SkipLayerNorm) and
 // AddScalar/SubScalar/MulScalar (also the softmax normalisation and GEMM beta
-// scaling), and, where the CPU has the dot-product extension (SDOT), the
+// scaling), exact GELU (also the GEMM epilogue's), and, where the CPU has the
+// dot-product extension (SDOT), the
 // int8 GEMM micro-kernel (exact for all u8 x s8). Everything else uses the
 // generic kernels.
 
 import "github.com/klauspost/cpuid/v2"
+
+//go:noescape
+func geluNEON(dst, src *float32, n int)
 
 //go:noescape
 func i8KernelNEONDot(k4 int, a *uint8, b *int8, c *int32, ldc int)
@@ -52,6 +56,20 @@ func registerArch() {
 		addScalar: scalarNEON(addScalarNEON, addScalarGeneric),
 		mulScalar: scalarNEON(mulScalarNEON, mulScalarGeneric),
 	})
+	t.gelu = func(dst, src []float32) {
+		n := len(dst)
+		src = src[:n]
+		m := n &^ 3
+		if m > 0 {
+			geluNEON(&dst[0], &src[0], m)
+		}
+		if m < n { // the tail through the same kernel, on a padded copy
+			var tmp [4]float32
+			copy(tmp[:], src[m:])
+			geluNEON(&tmp[0], &tmp[0], 4)
+			copy(dst[m:], tmp[:n-m])
+		}
+	}
 	if cpuid.CPU.Supports(cpuid.ASIMDDP) {
 		t.i8Kernel = func(k4 int, a []uint8, b []int8, c []int32, ldc int) {
 			_ = a[k4*16-1]

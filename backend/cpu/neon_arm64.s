@@ -293,3 +293,181 @@ i8store:
 	ADD	R4, R3
 	VST1	[V28.S4, V29.S4, V30.S4, V31.S4], (R3)
 	RET
+
+// func geluNEON(dst, src *float32, n int)
+// Exact GELU, 0.5*x*erfc(-x/sqrt2), four lanes at a time for n a multiple of 4:
+// the algorithm of the AVX2/AVX-512 kernels (erfc(z) = t*exp(-z^2 + P(t)),
+// t = 1/(1+z/2) by FRECPE and two FRECPS steps, Numerical Recipes' P; exp by
+// Cody-Waite reduction, Cephes' polynomial and 2^n from the 1.5*2^23 shifter;
+// x<0 ? h : x-h with h = 0.5*x*erfc(|x|/sqrt2), x clamped to +-1e30 inside).
+// Constants live in V10-V30 (geluNEONConsts). The vector float instructions
+// have no Go mnemonics: WORD-encoded (llvm-mc) with the instruction beside each.
+TEXT ·geluNEON(SB), NOSPLIT, $0-24
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	$·geluNEONConsts(SB), R3
+	VLD1.P	64(R3), [V10.S4, V11.S4, V12.S4, V13.S4]
+	VLD1.P	64(R3), [V14.S4, V15.S4, V16.S4, V17.S4]
+	VLD1.P	64(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD1.P	64(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	VLD1.P	64(R3), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1	(R3), [V30.S4]
+	LSR	$2, R2
+	CBZ	R2, gelu_done
+
+gelu_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x4e2ef401 // fmax v1.4s, v0.4s, v14.4s
+	WORD	$0x4eadf421 // fmin v1.4s, v1.4s, v13.4s
+	WORD	$0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD	$0x6e2adc43 // fmul v3.4s, v2.4s, v10.4s
+	WORD	$0x4eac1d84 // mov v4.16b, v12.16b
+	WORD	$0x4e2bcc64 // fmla v4.4s, v3.4s, v11.4s
+	WORD	$0x4ea1d885 // frecpe v5.4s, v4.4s
+	WORD	$0x4e25fc86 // frecps v6.4s, v4.4s, v5.4s
+	WORD	$0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
+	WORD	$0x4e25fc86 // frecps v6.4s, v4.4s, v5.4s
+	WORD	$0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
+	WORD	$0x4ebe1fc7 // mov v7.16b, v30.16b
+	WORD	$0x4ebd1fa6 // mov v6.16b, v29.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4ebc1f87 // mov v7.16b, v28.16b
+	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
+	WORD	$0x4ebb1f66 // mov v6.16b, v27.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4eba1f47 // mov v7.16b, v26.16b
+	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
+	WORD	$0x4eb91f26 // mov v6.16b, v25.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4eb81f07 // mov v7.16b, v24.16b
+	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
+	WORD	$0x4eb71ee6 // mov v6.16b, v23.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4eb61ec7 // mov v7.16b, v22.16b
+	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
+	WORD	$0x4eb51ea6 // mov v6.16b, v21.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x6e2bdc43 // fmul v3.4s, v2.4s, v11.4s
+	WORD	$0x4ea2cc66 // fmls v6.4s, v3.4s, v2.4s
+	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
+	WORD	$0x4eb01e08 // mov v8.16b, v16.16b
+	WORD	$0x4e2fccc8 // fmla v8.4s, v6.4s, v15.4s
+	WORD	$0x4eb0d509 // fsub v9.4s, v8.4s, v16.4s
+	WORD	$0x4f915126 // fmls v6.4s, v9.4s, v17.s[0]
+	WORD	$0x4fb15126 // fmls v6.4s, v9.4s, v17.s[1]
+	WORD	$0x4e040643 // dup v3.4s, v18.s[0]
+	WORD	$0x4e0c0644 // dup v4.4s, v18.s[1]
+	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
+	WORD	$0x4e140643 // dup v3.4s, v18.s[2]
+	WORD	$0x4e26cc83 // fmla v3.4s, v4.4s, v6.4s
+	WORD	$0x4e1c0644 // dup v4.4s, v18.s[3]
+	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
+	WORD	$0x4e140623 // dup v3.4s, v17.s[2]
+	WORD	$0x4e26cc83 // fmla v3.4s, v4.4s, v6.4s
+	WORD	$0x4e1c0624 // dup v4.4s, v17.s[3]
+	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
+	WORD	$0x6e26dcc7 // fmul v7.4s, v6.4s, v6.4s
+	WORD	$0x4e27cc86 // fmla v6.4s, v4.4s, v7.4s
+	WORD	$0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD	$0x4eb48508 // add v8.4s, v8.4s, v20.4s
+	WORD	$0x4f375508 // shl v8.4s, v8.4s, #23
+	WORD	$0x6e28dcc6 // fmul v6.4s, v6.4s, v8.4s
+	WORD	$0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD	$0x6e21dcc6 // fmul v6.4s, v6.4s, v1.4s
+	WORD	$0x6e2bdcc6 // fmul v6.4s, v6.4s, v11.4s
+	WORD	$0x4ea6d407 // fsub v7.4s, v0.4s, v6.4s
+	WORD	$0x4ea0e803 // fcmlt v3.4s, v0.4s, #0.0
+	WORD	$0x6e671cc3 // bsl v3.16b, v6.16b, v7.16b
+	VST1.P	[V3.S4], 16(R0)
+	SUBS	$1, R2, R2
+	BNE	gelu_loop
+
+gelu_done:
+	RET
+
+DATA	·geluNEONConsts+0(SB)/4, $0x3f3504f3 // 0.707107
+DATA	·geluNEONConsts+4(SB)/4, $0x3f3504f3 // 0.707107
+DATA	·geluNEONConsts+8(SB)/4, $0x3f3504f3 // 0.707107
+DATA	·geluNEONConsts+12(SB)/4, $0x3f3504f3 // 0.707107
+DATA	·geluNEONConsts+16(SB)/4, $0x3f000000 // 0.5
+DATA	·geluNEONConsts+20(SB)/4, $0x3f000000 // 0.5
+DATA	·geluNEONConsts+24(SB)/4, $0x3f000000 // 0.5
+DATA	·geluNEONConsts+28(SB)/4, $0x3f000000 // 0.5
+DATA	·geluNEONConsts+32(SB)/4, $0x3f800000 // 1
+DATA	·geluNEONConsts+36(SB)/4, $0x3f800000 // 1
+DATA	·geluNEONConsts+40(SB)/4, $0x3f800000 // 1
+DATA	·geluNEONConsts+44(SB)/4, $0x3f800000 // 1
+DATA	·geluNEONConsts+48(SB)/4, $0x7149f2ca // 1e+30
+DATA	·geluNEONConsts+52(SB)/4, $0x7149f2ca // 1e+30
+DATA	·geluNEONConsts+56(SB)/4, $0x7149f2ca // 1e+30
+DATA	·geluNEONConsts+60(SB)/4, $0x7149f2ca // 1e+30
+DATA	·geluNEONConsts+64(SB)/4, $0xf149f2ca // -1e+30
+DATA	·geluNEONConsts+68(SB)/4, $0xf149f2ca // -1e+30
+DATA	·geluNEONConsts+72(SB)/4, $0xf149f2ca // -1e+30
+DATA	·geluNEONConsts+76(SB)/4, $0xf149f2ca // -1e+30
+DATA	·geluNEONConsts+80(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·geluNEONConsts+84(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·geluNEONConsts+88(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·geluNEONConsts+92(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·geluNEONConsts+96(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·geluNEONConsts+100(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·geluNEONConsts+104(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·geluNEONConsts+108(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·geluNEONConsts+112(SB)/4, $0x3f318000 // 0.693359
+DATA	·geluNEONConsts+116(SB)/4, $0xb95e8083 // -0.000212194
+DATA	·geluNEONConsts+120(SB)/4, $0x3e2aaaaa // 0.166667
+DATA	·geluNEONConsts+124(SB)/4, $0x3f000000 // 0.5
+DATA	·geluNEONConsts+128(SB)/4, $0x39506967 // 0.000198757
+DATA	·geluNEONConsts+132(SB)/4, $0x3ab743ce // 0.0013982
+DATA	·geluNEONConsts+136(SB)/4, $0x3c088908 // 0.00833345
+DATA	·geluNEONConsts+140(SB)/4, $0x3d2aa9c1 // 0.0416658
+DATA	·geluNEONConsts+144(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·geluNEONConsts+148(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·geluNEONConsts+152(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·geluNEONConsts+156(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·geluNEONConsts+160(SB)/4, $127
+DATA	·geluNEONConsts+164(SB)/4, $127
+DATA	·geluNEONConsts+168(SB)/4, $127
+DATA	·geluNEONConsts+172(SB)/4, $127
+DATA	·geluNEONConsts+176(SB)/4, $0xbfa1fc4e // -1.26551
+DATA	·geluNEONConsts+180(SB)/4, $0xbfa1fc4e // -1.26551
+DATA	·geluNEONConsts+184(SB)/4, $0xbfa1fc4e // -1.26551
+DATA	·geluNEONConsts+188(SB)/4, $0xbfa1fc4e // -1.26551
+DATA	·geluNEONConsts+192(SB)/4, $0x3f8000c7 // 1.00002
+DATA	·geluNEONConsts+196(SB)/4, $0x3f8000c7 // 1.00002
+DATA	·geluNEONConsts+200(SB)/4, $0x3f8000c7 // 1.00002
+DATA	·geluNEONConsts+204(SB)/4, $0x3f8000c7 // 1.00002
+DATA	·geluNEONConsts+208(SB)/4, $0x3ebf88fb // 0.374092
+DATA	·geluNEONConsts+212(SB)/4, $0x3ebf88fb // 0.374092
+DATA	·geluNEONConsts+216(SB)/4, $0x3ebf88fb // 0.374092
+DATA	·geluNEONConsts+220(SB)/4, $0x3ebf88fb // 0.374092
+DATA	·geluNEONConsts+224(SB)/4, $0x3dc636c9 // 0.0967842
+DATA	·geluNEONConsts+228(SB)/4, $0x3dc636c9 // 0.0967842
+DATA	·geluNEONConsts+232(SB)/4, $0x3dc636c9 // 0.0967842
+DATA	·geluNEONConsts+236(SB)/4, $0x3dc636c9 // 0.0967842
+DATA	·geluNEONConsts+240(SB)/4, $0xbe3ec24c // -0.186288
+DATA	·geluNEONConsts+244(SB)/4, $0xbe3ec24c // -0.186288
+DATA	·geluNEONConsts+248(SB)/4, $0xbe3ec24c // -0.186288
+DATA	·geluNEONConsts+252(SB)/4, $0xbe3ec24c // -0.186288
+DATA	·geluNEONConsts+256(SB)/4, $0x3e8ec7cc // 0.278868
+DATA	·geluNEONConsts+260(SB)/4, $0x3e8ec7cc // 0.278868
+DATA	·geluNEONConsts+264(SB)/4, $0x3e8ec7cc // 0.278868
+DATA	·geluNEONConsts+268(SB)/4, $0x3e8ec7cc // 0.278868
+DATA	·geluNEONConsts+272(SB)/4, $0xbf914e5d // -1.1352
+DATA	·geluNEONConsts+276(SB)/4, $0xbf914e5d // -1.1352
+DATA	·geluNEONConsts+280(SB)/4, $0xbf914e5d // -1.1352
+DATA	·geluNEONConsts+284(SB)/4, $0xbf914e5d // -1.1352
+DATA	·geluNEONConsts+288(SB)/4, $0x3fbe87b0 // 1.48852
+DATA	·geluNEONConsts+292(SB)/4, $0x3fbe87b0 // 1.48852
+DATA	·geluNEONConsts+296(SB)/4, $0x3fbe87b0 // 1.48852
+DATA	·geluNEONConsts+300(SB)/4, $0x3fbe87b0 // 1.48852
+DATA	·geluNEONConsts+304(SB)/4, $0xbf527892 // -0.822152
+DATA	·geluNEONConsts+308(SB)/4, $0xbf527892 // -0.822152
+DATA	·geluNEONConsts+312(SB)/4, $0xbf527892 // -0.822152
+DATA	·geluNEONConsts+316(SB)/4, $0xbf527892 // -0.822152
+DATA	·geluNEONConsts+320(SB)/4, $0x3e2ef945 // 0.170873
+DATA	·geluNEONConsts+324(SB)/4, $0x3e2ef945 // 0.170873
+DATA	·geluNEONConsts+328(SB)/4, $0x3e2ef945 // 0.170873
+DATA	·geluNEONConsts+332(SB)/4, $0x3e2ef945 // 0.170873
+GLOBL	·geluNEONConsts(SB), RODATA|NOPTR, $336
