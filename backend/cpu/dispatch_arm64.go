@@ -6,15 +6,23 @@ package cpu
 // run on it), elementwise Add/Sub/Mul (also used by RowBroadcast, the GEMM
 // epilogue's bias/residual adds, Softmax masking and SkipLayerNorm) and
 // AddScalar/SubScalar/MulScalar (also the softmax normalisation and GEMM beta
-// scaling), exact GELU (also the GEMM epilogue's), and, where the CPU has the
+// scaling), exact GELU (also the GEMM epilogue's), the exponentials of
+// Softmax, and, where the CPU has the
 // dot-product extension (SDOT), the
 // int8 GEMM micro-kernel (exact for all u8 x s8). Everything else uses the
 // generic kernels.
 
-import "github.com/klauspost/cpuid/v2"
+import (
+	"math"
+
+	"github.com/klauspost/cpuid/v2"
+)
 
 //go:noescape
 func geluNEON(dst, src *float32, n int)
+
+//go:noescape
+func expSubNEON(dst, x *float32, n int, m float32) float32
 
 //go:noescape
 func i8KernelNEONDot(k4 int, a *uint8, b *int8, c *int32, ldc int)
@@ -56,6 +64,22 @@ func registerArch() {
 		addScalar: scalarNEON(addScalarNEON, addScalarGeneric),
 		mulScalar: scalarNEON(mulScalarNEON, mulScalarGeneric),
 	})
+	t.expSub = func(dst, x []float32, mx float32) float32 {
+		n := len(dst)
+		x = x[:n]
+		m := n &^ 3
+		var s float32
+		if m > 0 {
+			s = expSubNEON(&dst[0], &x[0], m, mx)
+		}
+		if m < n { // the tail through the same kernel, padded with -Inf (exp = 0)
+			tmp := [4]float32{float32(math.Inf(-1)), float32(math.Inf(-1)), float32(math.Inf(-1)), float32(math.Inf(-1))}
+			copy(tmp[:], x[m:])
+			s += expSubNEON(&tmp[0], &tmp[0], 4, mx)
+			copy(dst[m:], tmp[:n-m])
+		}
+		return s
+	}
 	t.gelu = func(dst, src []float32) {
 		n := len(dst)
 		src = src[:n]

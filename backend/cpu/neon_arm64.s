@@ -471,3 +471,89 @@ DATA	·geluNEONConsts+324(SB)/4, $0x3e2ef945 // 0.170873
 DATA	·geluNEONConsts+328(SB)/4, $0x3e2ef945 // 0.170873
 DATA	·geluNEONConsts+332(SB)/4, $0x3e2ef945 // 0.170873
 GLOBL	·geluNEONConsts(SB), RODATA|NOPTR, $336
+
+// func expSubNEON(dst, x *float32, n int, m float32) float32
+// dst[i] = exp(x[i] - m) for n a multiple of 4, returning the sum (the softmax
+// numerators): x - m clamped at -88 (NaN kept), Cody-Waite reduction, Cephes'
+// polynomial, 2^n from the 1.5*2^23 shifter with bias 127, so -Inf (masked)
+// entries give exact zeros. Vector float instructions WORD-encoded (llvm-mc).
+TEXT ·expSubNEON(SB), NOSPLIT, $0-36
+	MOVD	dst+0(FP), R0
+	MOVD	x+8(FP), R1
+	MOVD	n+16(FP), R2
+	FMOVS	m+24(FP), F31
+	VDUP	V31.S[0], V31.S4
+	MOVD	$·expSubNEONConsts(SB), R3
+	VLD1.P	16(R3), [V12.S4]
+	VLD1.P	64(R3), [V15.S4, V16.S4, V17.S4, V18.S4]
+	VLD1	(R3), [V19.S4, V20.S4]
+	VEOR	V30.B16, V30.B16, V30.B16
+	LSR	$2, R2
+	CBZ	R2, expsub_done
+
+expsub_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x4ebfd401 // fsub v1.4s, v0.4s, v31.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb01e08 // mov v8.16b, v16.16b
+	WORD	$0x4e2fcc28 // fmla v8.4s, v1.4s, v15.4s
+	WORD	$0x4eb0d509 // fsub v9.4s, v8.4s, v16.4s
+	WORD	$0x4f915121 // fmls v1.4s, v9.4s, v17.s[0]
+	WORD	$0x4fb15121 // fmls v1.4s, v9.4s, v17.s[1]
+	WORD	$0x4e040643 // dup v3.4s, v18.s[0]
+	WORD	$0x4e0c0644 // dup v4.4s, v18.s[1]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x4e140643 // dup v3.4s, v18.s[2]
+	WORD	$0x4e21cc83 // fmla v3.4s, v4.4s, v1.4s
+	WORD	$0x4e1c0644 // dup v4.4s, v18.s[3]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x4e140623 // dup v3.4s, v17.s[2]
+	WORD	$0x4e21cc83 // fmla v3.4s, v4.4s, v1.4s
+	WORD	$0x4e1c0624 // dup v4.4s, v17.s[3]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
+	WORD	$0x4e27cc81 // fmla v1.4s, v4.4s, v7.4s
+	WORD	$0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	WORD	$0x4eb48508 // add v8.4s, v8.4s, v20.4s
+	WORD	$0x4f375508 // shl v8.4s, v8.4s, #23
+	WORD	$0x6e28dc21 // fmul v1.4s, v1.4s, v8.4s
+	WORD	$0x4e21d7de // fadd v30.4s, v30.4s, v1.4s
+	VST1.P	[V1.S4], 16(R0)
+	SUBS	$1, R2, R2
+	BNE	expsub_loop
+
+expsub_done:
+	WORD	$0x6e3ed7de // faddp v30.4s, v30.4s, v30.4s
+	WORD	$0x7e30dbde // faddp s30, v30.2s
+	FMOVS	F30, ret+32(FP)
+	RET
+
+DATA	·expSubNEONConsts+0(SB)/4, $0x3f800000 // 1
+DATA	·expSubNEONConsts+4(SB)/4, $0x3f800000 // 1
+DATA	·expSubNEONConsts+8(SB)/4, $0x3f800000 // 1
+DATA	·expSubNEONConsts+12(SB)/4, $0x3f800000 // 1
+DATA	·expSubNEONConsts+16(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·expSubNEONConsts+20(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·expSubNEONConsts+24(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·expSubNEONConsts+28(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·expSubNEONConsts+32(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·expSubNEONConsts+36(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·expSubNEONConsts+40(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·expSubNEONConsts+44(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·expSubNEONConsts+48(SB)/4, $0x3f318000 // 0.693359
+DATA	·expSubNEONConsts+52(SB)/4, $0xb95e8083 // -0.000212194
+DATA	·expSubNEONConsts+56(SB)/4, $0x3e2aaaaa // 0.166667
+DATA	·expSubNEONConsts+60(SB)/4, $0x3f000000 // 0.5
+DATA	·expSubNEONConsts+64(SB)/4, $0x39506967 // 0.000198757
+DATA	·expSubNEONConsts+68(SB)/4, $0x3ab743ce // 0.0013982
+DATA	·expSubNEONConsts+72(SB)/4, $0x3c088908 // 0.00833345
+DATA	·expSubNEONConsts+76(SB)/4, $0x3d2aa9c1 // 0.0416658
+DATA	·expSubNEONConsts+80(SB)/4, $0xc2b00000 // -88
+DATA	·expSubNEONConsts+84(SB)/4, $0xc2b00000 // -88
+DATA	·expSubNEONConsts+88(SB)/4, $0xc2b00000 // -88
+DATA	·expSubNEONConsts+92(SB)/4, $0xc2b00000 // -88
+DATA	·expSubNEONConsts+96(SB)/4, $127
+DATA	·expSubNEONConsts+100(SB)/4, $127
+DATA	·expSubNEONConsts+104(SB)/4, $127
+DATA	·expSubNEONConsts+108(SB)/4, $127
+GLOBL	·expSubNEONConsts(SB), RODATA|NOPTR, $112
