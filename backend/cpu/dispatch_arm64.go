@@ -7,7 +7,7 @@ package cpu
 // epilogue's bias/residual adds, Softmax masking and SkipLayerNorm) and
 // AddScalar/SubScalar/MulScalar (also the softmax normalisation and GEMM beta
 // scaling), exact GELU (also the GEMM epilogue's), the exponentials of
-// Softmax, and, where the CPU has the
+// Softmax, LayerNorm's moments and affine pass, and, where the CPU has the
 // dot-product extension (SDOT), the
 // int8 GEMM micro-kernel (exact for all u8 x s8). Everything else uses the
 // generic kernels.
@@ -20,6 +20,12 @@ import (
 
 //go:noescape
 func geluNEON(dst, src *float32, n int)
+
+//go:noescape
+func momentsNEON(x *float32, n int, k float32) (s, s2 float32)
+
+//go:noescape
+func normAffineNEON(dst, x, gamma, beta *float32, n int, mean, rstd float32)
 
 //go:noescape
 func expSubNEON(dst, x *float32, n int, m float32) float32
@@ -79,6 +85,24 @@ func registerArch() {
 			copy(dst[m:], tmp[:n-m])
 		}
 		return s
+	}
+	t.moments = func(x []float32, k float32) (float32, float32) {
+		m := len(x) &^ 3
+		var s, s2 float32
+		if m > 0 {
+			s, s2 = momentsNEON(&x[0], m, k)
+		}
+		ts, ts2 := momentsGeneric(x[m:], k)
+		return s + ts, s2 + ts2
+	}
+	t.normAffine = func(dst, x, gamma, beta []float32, mean, rstd float32) {
+		n := len(dst)
+		x, gamma, beta = x[:n], gamma[:n], beta[:n]
+		m := n &^ 3
+		if m > 0 {
+			normAffineNEON(&dst[0], &x[0], &gamma[0], &beta[0], m, mean, rstd)
+		}
+		normAffineGeneric(dst[m:], x[m:], gamma[m:], beta[m:], mean, rstd)
 	}
 	t.gelu = func(dst, src []float32) {
 		n := len(dst)

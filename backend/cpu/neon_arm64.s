@@ -557,3 +557,62 @@ DATA	·expSubNEONConsts+100(SB)/4, $127
 DATA	·expSubNEONConsts+104(SB)/4, $127
 DATA	·expSubNEONConsts+108(SB)/4, $127
 GLOBL	·expSubNEONConsts(SB), RODATA|NOPTR, $112
+
+// func momentsNEON(x *float32, n int, k float32) (s, s2 float32)
+// s = sum(x[i]-k), s2 = sum((x[i]-k)^2) for n a multiple of 4 (LayerNorm's
+// shifted moments). Vector float instructions WORD-encoded (llvm-mc).
+TEXT ·momentsNEON(SB), NOSPLIT, $0-32
+	MOVD	x+0(FP), R1
+	MOVD	n+8(FP), R2
+	FMOVS	k+16(FP), F31
+	VDUP	V31.S[0], V31.S4
+	VEOR	V28.B16, V28.B16, V28.B16
+	VEOR	V29.B16, V29.B16, V29.B16
+	LSR	$2, R2
+	CBZ	R2, moments_done
+
+moments_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x4ebfd401 // fsub v1.4s, v0.4s, v31.4s
+	WORD	$0x4e21d79c // fadd v28.4s, v28.4s, v1.4s
+	WORD	$0x4e21cc3d // fmla v29.4s, v1.4s, v1.4s
+	SUBS	$1, R2, R2
+	BNE	moments_loop
+
+moments_done:
+	WORD	$0x6e3cd79c // faddp v28.4s, v28.4s, v28.4s
+	WORD	$0x7e30db9c // faddp s28, v28.2s
+	WORD	$0x6e3dd7bd // faddp v29.4s, v29.4s, v29.4s
+	WORD	$0x7e30dbbd // faddp s29, v29.2s
+	FMOVS	F28, s+24(FP)
+	FMOVS	F29, s2+28(FP)
+	RET
+
+// func normAffineNEON(dst, x, gamma, beta *float32, n int, mean, rstd float32)
+// dst[i] = (x[i]-mean)*rstd*gamma[i] + beta[i] for n a multiple of 4.
+TEXT ·normAffineNEON(SB), NOSPLIT, $0-48
+	MOVD	dst+0(FP), R0
+	MOVD	x+8(FP), R1
+	MOVD	gamma+16(FP), R2
+	MOVD	beta+24(FP), R3
+	MOVD	n+32(FP), R4
+	FMOVS	mean+40(FP), F31
+	VDUP	V31.S[0], V31.S4
+	FMOVS	rstd+44(FP), F30
+	VDUP	V30.S[0], V30.S4
+	LSR	$2, R4
+	CBZ	R4, affine_done
+
+affine_loop:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	16(R2), [V1.S4]
+	VLD1.P	16(R3), [V2.S4]
+	WORD	$0x4ebfd400 // fsub v0.4s, v0.4s, v31.4s
+	WORD	$0x6e3edc00 // fmul v0.4s, v0.4s, v30.4s
+	WORD	$0x4e21cc02 // fmla v2.4s, v0.4s, v1.4s
+	VST1.P	[V2.S4], 16(R0)
+	SUBS	$1, R4, R4
+	BNE	affine_loop
+
+affine_done:
+	RET
