@@ -6,7 +6,7 @@ package cpu
 // run on it), elementwise Add/Sub/Mul (also used by RowBroadcast, the GEMM
 // epilogue's bias/residual adds, Softmax masking and SkipLayerNorm) and
 // AddScalar/SubScalar/MulScalar (also the softmax normalisation and GEMM beta
-// scaling), exact GELU (also the GEMM epilogue's), the exponentials of
+// scaling), exp, exact and tanh-form GELU (also the GEMM epilogue's), the exponentials of
 // Softmax, LayerNorm's moments and affine pass, and, where the CPU has the
 // dot-product extension (SDOT), the
 // int8 GEMM micro-kernel (exact for all u8 x s8). Everything else uses the
@@ -20,6 +20,12 @@ import (
 
 //go:noescape
 func geluNEON(dst, src *float32, n int)
+
+//go:noescape
+func geluTanhNEON(dst, src *float32, n int)
+
+//go:noescape
+func expNEON(dst, src *float32, n int)
 
 //go:noescape
 func momentsNEON(x *float32, n int, k float32) (s, s2 float32)
@@ -104,20 +110,9 @@ func registerArch() {
 		}
 		normAffineGeneric(dst[m:], x[m:], gamma[m:], beta[m:], mean, rstd)
 	}
-	t.gelu = func(dst, src []float32) {
-		n := len(dst)
-		src = src[:n]
-		m := n &^ 3
-		if m > 0 {
-			geluNEON(&dst[0], &src[0], m)
-		}
-		if m < n { // the tail through the same kernel, on a padded copy
-			var tmp [4]float32
-			copy(tmp[:], src[m:])
-			geluNEON(&tmp[0], &tmp[0], 4)
-			copy(dst[m:], tmp[:n-m])
-		}
-	}
+	t.gelu = unaryNEON(geluNEON)
+	t.geluTanh = unaryNEON(geluTanhNEON)
+	t.exp = unaryNEON(expNEON)
 	if cpuid.CPU.Supports(cpuid.ASIMDDP) {
 		t.i8Kernel = func(k4 int, a []uint8, b []int8, c []int32, ldc int) {
 			_ = a[k4*16-1]
@@ -151,5 +146,24 @@ func scalarNEON(f func(dst, a *float32, n int, s float32), g func(dst, a []float
 			f(&dst[0], &a[0], m, s)
 		}
 		g(dst[m:], a[m:], s)
+	}
+}
+
+// unaryNEON wraps a 4-lane kernel; the tail runs through the same kernel on a
+// padded copy so every element gets identical treatment.
+func unaryNEON(f func(dst, src *float32, n int)) func(dst, src []float32) {
+	return func(dst, src []float32) {
+		n := len(dst)
+		src = src[:n]
+		m := n &^ 3
+		if m > 0 {
+			f(&dst[0], &src[0], m)
+		}
+		if m < n {
+			var tmp [4]float32
+			copy(tmp[:], src[m:])
+			f(&tmp[0], &tmp[0], 4)
+			copy(dst[m:], tmp[:n-m])
+		}
 	}
 }

@@ -616,3 +616,194 @@ affine_loop:
 
 affine_done:
 	RET
+
+// func expNEON(dst, src *float32, n int)
+// dst[i] = exp(src[i]) for n a multiple of 4: x clamped to [-87.34, 89] (NaN
+// kept), Cody-Waite reduction, Cephes' polynomial, 2^(n-1) from the 1.5*2^23
+// shifter doubled at the end (so e^88.7 stays finite and e^89 is +Inf).
+// Vector float instructions WORD-encoded (llvm-mc).
+TEXT ·expNEON(SB), NOSPLIT, $0-24
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	$·expNEONConsts(SB), R3
+	VLD1.P	16(R3), [V12.S4]
+	VLD1.P	64(R3), [V15.S4, V16.S4, V17.S4, V18.S4]
+	VLD1	(R3), [V19.S4, V20.S4, V21.S4]
+	LSR	$2, R2
+	CBZ	R2, expNEON_done
+
+expNEON_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x4e33f401 // fmax v1.4s, v0.4s, v19.4s
+	WORD	$0x4eb5f421 // fmin v1.4s, v1.4s, v21.4s
+	WORD	$0x4eb01e08 // mov v8.16b, v16.16b
+	WORD	$0x4e2fcc28 // fmla v8.4s, v1.4s, v15.4s
+	WORD	$0x4eb0d509 // fsub v9.4s, v8.4s, v16.4s
+	WORD	$0x4f915121 // fmls v1.4s, v9.4s, v17.s[0]
+	WORD	$0x4fb15121 // fmls v1.4s, v9.4s, v17.s[1]
+	WORD	$0x4e040643 // dup v3.4s, v18.s[0]
+	WORD	$0x4e0c0644 // dup v4.4s, v18.s[1]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x4e140643 // dup v3.4s, v18.s[2]
+	WORD	$0x4e21cc83 // fmla v3.4s, v4.4s, v1.4s
+	WORD	$0x4e1c0644 // dup v4.4s, v18.s[3]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x4e140623 // dup v3.4s, v17.s[2]
+	WORD	$0x4e21cc83 // fmla v3.4s, v4.4s, v1.4s
+	WORD	$0x4e1c0624 // dup v4.4s, v17.s[3]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
+	WORD	$0x4e27cc81 // fmla v1.4s, v4.4s, v7.4s
+	WORD	$0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	WORD	$0x4eb48508 // add v8.4s, v8.4s, v20.4s
+	WORD	$0x4f375508 // shl v8.4s, v8.4s, #23
+	WORD	$0x6e28dc21 // fmul v1.4s, v1.4s, v8.4s
+	WORD	$0x4e21d421 // fadd v1.4s, v1.4s, v1.4s
+	VST1.P	[V1.S4], 16(R0)
+	SUBS	$1, R2, R2
+	BNE	expNEON_loop
+
+expNEON_done:
+	RET
+
+DATA	·expNEONConsts+0(SB)/4, $0x3f800000 // 1
+DATA	·expNEONConsts+4(SB)/4, $0x3f800000 // 1
+DATA	·expNEONConsts+8(SB)/4, $0x3f800000 // 1
+DATA	·expNEONConsts+12(SB)/4, $0x3f800000 // 1
+DATA	·expNEONConsts+16(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·expNEONConsts+20(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·expNEONConsts+24(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·expNEONConsts+28(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·expNEONConsts+32(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·expNEONConsts+36(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·expNEONConsts+40(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·expNEONConsts+44(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·expNEONConsts+48(SB)/4, $0x3f318000 // 0.693359
+DATA	·expNEONConsts+52(SB)/4, $0xb95e8083 // -0.000212194
+DATA	·expNEONConsts+56(SB)/4, $0x3e2aaaaa // 0.166667
+DATA	·expNEONConsts+60(SB)/4, $0x3f000000 // 0.5
+DATA	·expNEONConsts+64(SB)/4, $0x39506967 // 0.000198757
+DATA	·expNEONConsts+68(SB)/4, $0x3ab743ce // 0.0013982
+DATA	·expNEONConsts+72(SB)/4, $0x3c088908 // 0.00833345
+DATA	·expNEONConsts+76(SB)/4, $0x3d2aa9c1 // 0.0416658
+DATA	·expNEONConsts+80(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·expNEONConsts+84(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·expNEONConsts+88(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·expNEONConsts+92(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·expNEONConsts+96(SB)/4, $126
+DATA	·expNEONConsts+100(SB)/4, $126
+DATA	·expNEONConsts+104(SB)/4, $126
+DATA	·expNEONConsts+108(SB)/4, $126
+DATA	·expNEONConsts+112(SB)/4, $0x42b20000 // 89
+DATA	·expNEONConsts+116(SB)/4, $0x42b20000 // 89
+DATA	·expNEONConsts+120(SB)/4, $0x42b20000 // 89
+DATA	·expNEONConsts+124(SB)/4, $0x42b20000 // 89
+GLOBL	·expNEONConsts(SB), RODATA|NOPTR, $128
+
+// func geluTanhNEON(dst, src *float32, n int)
+// GELU, tanh form, as x/(1+exp(-2u)), u = sqrt(2/pi)*(x+0.044715x^3), on x
+// clamped below at -20 (so gelu(-Inf) = -0) and exp's argument clamped at 88;
+// the reciprocal by FRECPE and two FRECPS steps. WORD-encoded (llvm-mc).
+TEXT ·geluTanhNEON(SB), NOSPLIT, $0-24
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	$·geluTanhNEONConsts(SB), R3
+	VLD1.P	16(R3), [V12.S4]
+	VLD1.P	64(R3), [V15.S4, V16.S4, V17.S4, V18.S4]
+	VLD1.P	64(R3), [V19.S4, V20.S4, V21.S4, V22.S4]
+	VLD1	(R3), [V23.S4, V24.S4]
+	LSR	$2, R2
+	CBZ	R2, geluTanhNEON_done
+
+geluTanhNEON_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x4e36f40a // fmax v10.4s, v0.4s, v22.4s
+	WORD	$0x6e2add42 // fmul v2.4s, v10.4s, v10.4s
+	WORD	$0x4eb71ee1 // mov v1.16b, v23.16b
+	WORD	$0x4e38cc41 // fmla v1.4s, v2.4s, v24.4s
+	WORD	$0x6e2adc21 // fmul v1.4s, v1.4s, v10.4s
+	WORD	$0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD	$0x4eb5f421 // fmin v1.4s, v1.4s, v21.4s
+	WORD	$0x4eb01e08 // mov v8.16b, v16.16b
+	WORD	$0x4e2fcc28 // fmla v8.4s, v1.4s, v15.4s
+	WORD	$0x4eb0d509 // fsub v9.4s, v8.4s, v16.4s
+	WORD	$0x4f915121 // fmls v1.4s, v9.4s, v17.s[0]
+	WORD	$0x4fb15121 // fmls v1.4s, v9.4s, v17.s[1]
+	WORD	$0x4e040643 // dup v3.4s, v18.s[0]
+	WORD	$0x4e0c0644 // dup v4.4s, v18.s[1]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x4e140643 // dup v3.4s, v18.s[2]
+	WORD	$0x4e21cc83 // fmla v3.4s, v4.4s, v1.4s
+	WORD	$0x4e1c0644 // dup v4.4s, v18.s[3]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x4e140623 // dup v3.4s, v17.s[2]
+	WORD	$0x4e21cc83 // fmla v3.4s, v4.4s, v1.4s
+	WORD	$0x4e1c0624 // dup v4.4s, v17.s[3]
+	WORD	$0x4e21cc64 // fmla v4.4s, v3.4s, v1.4s
+	WORD	$0x6e21dc27 // fmul v7.4s, v1.4s, v1.4s
+	WORD	$0x4e27cc81 // fmla v1.4s, v4.4s, v7.4s
+	WORD	$0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	WORD	$0x4eb48508 // add v8.4s, v8.4s, v20.4s
+	WORD	$0x4f375508 // shl v8.4s, v8.4s, #23
+	WORD	$0x6e28dc21 // fmul v1.4s, v1.4s, v8.4s
+	WORD	$0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	WORD	$0x4ea1d827 // frecpe v7.4s, v1.4s
+	WORD	$0x4e27fc28 // frecps v8.4s, v1.4s, v7.4s
+	WORD	$0x6e28dce7 // fmul v7.4s, v7.4s, v8.4s
+	WORD	$0x4e27fc28 // frecps v8.4s, v1.4s, v7.4s
+	WORD	$0x6e28dce7 // fmul v7.4s, v7.4s, v8.4s
+	WORD	$0x6e27dd41 // fmul v1.4s, v10.4s, v7.4s
+	VST1.P	[V1.S4], 16(R0)
+	SUBS	$1, R2, R2
+	BNE	geluTanhNEON_loop
+
+geluTanhNEON_done:
+	RET
+
+DATA	·geluTanhNEONConsts+0(SB)/4, $0x3f800000 // 1
+DATA	·geluTanhNEONConsts+4(SB)/4, $0x3f800000 // 1
+DATA	·geluTanhNEONConsts+8(SB)/4, $0x3f800000 // 1
+DATA	·geluTanhNEONConsts+12(SB)/4, $0x3f800000 // 1
+DATA	·geluTanhNEONConsts+16(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·geluTanhNEONConsts+20(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·geluTanhNEONConsts+24(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·geluTanhNEONConsts+28(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·geluTanhNEONConsts+32(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·geluTanhNEONConsts+36(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·geluTanhNEONConsts+40(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·geluTanhNEONConsts+44(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·geluTanhNEONConsts+48(SB)/4, $0x3f318000 // 0.693359
+DATA	·geluTanhNEONConsts+52(SB)/4, $0xb95e8083 // -0.000212194
+DATA	·geluTanhNEONConsts+56(SB)/4, $0x3e2aaaaa // 0.166667
+DATA	·geluTanhNEONConsts+60(SB)/4, $0x3f000000 // 0.5
+DATA	·geluTanhNEONConsts+64(SB)/4, $0x39506967 // 0.000198757
+DATA	·geluTanhNEONConsts+68(SB)/4, $0x3ab743ce // 0.0013982
+DATA	·geluTanhNEONConsts+72(SB)/4, $0x3c088908 // 0.00833345
+DATA	·geluTanhNEONConsts+76(SB)/4, $0x3d2aa9c1 // 0.0416658
+DATA	·geluTanhNEONConsts+80(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·geluTanhNEONConsts+84(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·geluTanhNEONConsts+88(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·geluTanhNEONConsts+92(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·geluTanhNEONConsts+96(SB)/4, $127
+DATA	·geluTanhNEONConsts+100(SB)/4, $127
+DATA	·geluTanhNEONConsts+104(SB)/4, $127
+DATA	·geluTanhNEONConsts+108(SB)/4, $127
+DATA	·geluTanhNEONConsts+112(SB)/4, $0x42b00000 // 88
+DATA	·geluTanhNEONConsts+116(SB)/4, $0x42b00000 // 88
+DATA	·geluTanhNEONConsts+120(SB)/4, $0x42b00000 // 88
+DATA	·geluTanhNEONConsts+124(SB)/4, $0x42b00000 // 88
+DATA	·geluTanhNEONConsts+128(SB)/4, $0xc1a00000 // -20
+DATA	·geluTanhNEONConsts+132(SB)/4, $0xc1a00000 // -20
+DATA	·geluTanhNEONConsts+136(SB)/4, $0xc1a00000 // -20
+DATA	·geluTanhNEONConsts+140(SB)/4, $0xc1a00000 // -20
+DATA	·geluTanhNEONConsts+144(SB)/4, $0xbfcc422a // -1.59577
+DATA	·geluTanhNEONConsts+148(SB)/4, $0xbfcc422a // -1.59577
+DATA	·geluTanhNEONConsts+152(SB)/4, $0xbfcc422a // -1.59577
+DATA	·geluTanhNEONConsts+156(SB)/4, $0xbfcc422a // -1.59577
+DATA	·geluTanhNEONConsts+160(SB)/4, $0xbd922279 // -0.0713548
+DATA	·geluTanhNEONConsts+164(SB)/4, $0xbd922279 // -0.0713548
+DATA	·geluTanhNEONConsts+168(SB)/4, $0xbd922279 // -0.0713548
+DATA	·geluTanhNEONConsts+172(SB)/4, $0xbd922279 // -0.0713548
+GLOBL	·geluTanhNEONConsts(SB), RODATA|NOPTR, $176
