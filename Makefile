@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 DEMO_MODEL := testdata/models/bert-tiny-opset14
 
-.PHONY: check-compiled all build test test-go test-race bench-openblas check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
+.PHONY: check-compiled all build test test-go test-race check-cross bench-openblas check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
 
 all: build
 
@@ -12,8 +12,14 @@ build:
 
 # The full test suite: formatting, vet, unit + conformance tests, the CPU backend under the race
 # detector, generated code up to date, arm64 kernels under qemu (when qemu-aarch64 is installed),
-# and short fuzz runs.
-test: check-fmt vet test-go test-race check-generated test-arm64 fuzz
+# cross-builds for Windows, macOS and riscv64, and short fuzz runs.
+test: check-fmt vet test-go test-race check-generated test-arm64 check-cross fuzz
+
+# The module (cgo-free) builds, tests included, for the other supported systems.
+check-cross:
+	GOOS=windows GOARCH=amd64 $(GO) vet $(PKGS)
+	GOOS=darwin GOARCH=arm64 $(GO) vet $(PKGS)
+	GOOS=linux GOARCH=riscv64 $(GO) build $(PKGS)
 
 # The lock-free kernel pool and the compiled package's concurrent Runs under the race detector.
 test-race:

@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"syscall"
 
 	"github.com/klauspost/cpuid/v2"
 )
@@ -32,9 +31,7 @@ func amxAvailable() bool {
 		if os.Getenv("LLMC_AMX") == "0" || !cpuid.CPU.Supports(cpuid.AMXTILE, cpuid.AMXBF16, cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW) {
 			return
 		}
-		const archReqXcompPerm, xfeatureXtiledata = 0x1023, 18
-		_, _, errno := syscall.RawSyscall(syscall.SYS_ARCH_PRCTL, archReqXcompPerm, xfeatureXtiledata, 0)
-		amxOK = errno == 0
+		amxOK = requestAMXState()
 	})
 	return amxOK
 }

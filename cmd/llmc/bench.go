@@ -7,7 +7,6 @@ import (
 	"math/rand"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/llmc/llmc/backend/cpu"
@@ -108,14 +107,6 @@ func setValues(t *ir.Tensor, vals []float64) {
 			}
 		}
 	}
-}
-
-func peakRSSMiB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024 // Linux reports KiB
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {

@@ -12,7 +12,3 @@ func mapFile(f *os.File, n int) ([]byte, error) {
 	_, err := io.ReadFull(f, b)
 	return b, err
 }
-
-const canDropPages = false
-
-func dropPages(b []byte) {}

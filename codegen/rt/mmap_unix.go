@@ -14,9 +14,3 @@ func mapFile(f *os.File, n int) ([]byte, error) {
 	}
 	return syscall.Mmap(int(f.Fd()), 0, n, syscall.PROT_READ, syscall.MAP_SHARED)
 }
-
-const canDropPages = true
-
-// dropPages tells the kernel it may drop the (clean, file-backed) pages of b;
-// they are read back from the file if touched again.
-func dropPages(b []byte) { _ = syscall.Madvise(b, syscall.MADV_DONTNEED) }

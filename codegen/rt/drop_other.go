@@ -1,0 +1,7 @@
+//go:build !linux
+
+package rt
+
+const canDropPages = false
+
+func dropPages(b []byte) {}
