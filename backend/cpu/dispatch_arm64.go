@@ -6,7 +6,7 @@ package cpu
 // run on it), elementwise Add/Sub/Mul (also used by RowBroadcast, the GEMM
 // epilogue's bias/residual adds, Softmax masking and SkipLayerNorm) and
 // AddScalar/SubScalar/MulScalar (also the softmax normalisation and GEMM beta
-// scaling), exp, exact and tanh-form GELU (also the GEMM epilogue's), the exponentials of
+// scaling), exp, tanh, exact and tanh-form GELU (also the GEMM epilogue's), the exponentials of
 // Softmax, LayerNorm's moments and affine pass, and, where the CPU has the
 // dot-product extension (SDOT), the
 // int8 GEMM micro-kernel (exact for all u8 x s8). Everything else uses the
@@ -26,6 +26,9 @@ func geluTanhNEON(dst, src *float32, n int)
 
 //go:noescape
 func expNEON(dst, src *float32, n int)
+
+//go:noescape
+func tanhNEON(dst, src *float32, n int)
 
 //go:noescape
 func momentsNEON(x *float32, n int, k float32) (s, s2 float32)
@@ -113,6 +116,7 @@ func registerArch() {
 	t.gelu = unaryNEON(geluNEON)
 	t.geluTanh = unaryNEON(geluTanhNEON)
 	t.exp = unaryNEON(expNEON)
+	t.tanh = unaryNEON(tanhNEON)
 	if cpuid.CPU.Supports(cpuid.ASIMDDP) {
 		t.i8Kernel = func(k4 int, a []uint8, b []int8, c []int32, ldc int) {
 			_ = a[k4*16-1]

@@ -807,3 +807,114 @@ DATA	·geluTanhNEONConsts+164(SB)/4, $0xbd922279 // -0.0713548
 DATA	·geluTanhNEONConsts+168(SB)/4, $0xbd922279 // -0.0713548
 DATA	·geluTanhNEONConsts+172(SB)/4, $0xbd922279 // -0.0713548
 GLOBL	·geluTanhNEONConsts(SB), RODATA|NOPTR, $176
+
+// func tanhNEON(dst, src *float32, n int)
+// tanh for n a multiple of 4: the odd/even rational x*P(x^2)/Q(x^2) of the
+// x86 kernels on x clamped to +-7.905 (NaN kept), x itself below |x| < 0.0004.
+// Vector float instructions WORD-encoded (llvm-mc).
+TEXT ·tanhNEON(SB), NOSPLIT, $0-24
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	$·tanhNEONConsts(SB), R3
+	VLD1.P	64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P	64(R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P	64(R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1	(R3), [V28.S4, V29.S4]
+	LSR	$2, R2
+	CBZ	R2, tanh_done
+
+tanh_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x4eb0f401 // fmin v1.4s, v0.4s, v16.4s
+	WORD	$0x4e31f421 // fmax v1.4s, v1.4s, v17.4s
+	WORD	$0x6e21dc22 // fmul v2.4s, v1.4s, v1.4s
+	WORD	$0x4eb91f23 // mov v3.16b, v25.16b
+	WORD	$0x4eb81f04 // mov v4.16b, v24.16b
+	WORD	$0x4e22cc64 // fmla v4.4s, v3.4s, v2.4s
+	WORD	$0x4eb71ee3 // mov v3.16b, v23.16b
+	WORD	$0x4e22cc83 // fmla v3.4s, v4.4s, v2.4s
+	WORD	$0x4eb61ec4 // mov v4.16b, v22.16b
+	WORD	$0x4e22cc64 // fmla v4.4s, v3.4s, v2.4s
+	WORD	$0x4eb51ea3 // mov v3.16b, v21.16b
+	WORD	$0x4e22cc83 // fmla v3.4s, v4.4s, v2.4s
+	WORD	$0x4eb41e84 // mov v4.16b, v20.16b
+	WORD	$0x4e22cc64 // fmla v4.4s, v3.4s, v2.4s
+	WORD	$0x4eb31e63 // mov v3.16b, v19.16b
+	WORD	$0x4e22cc83 // fmla v3.4s, v4.4s, v2.4s
+	WORD	$0x6e21dc63 // fmul v3.4s, v3.4s, v1.4s
+	WORD	$0x4ebd1fa4 // mov v4.16b, v29.16b
+	WORD	$0x4ebc1f85 // mov v5.16b, v28.16b
+	WORD	$0x4e22cc85 // fmla v5.4s, v4.4s, v2.4s
+	WORD	$0x4ebb1f64 // mov v4.16b, v27.16b
+	WORD	$0x4e22cca4 // fmla v4.4s, v5.4s, v2.4s
+	WORD	$0x4eba1f45 // mov v5.16b, v26.16b
+	WORD	$0x4e22cc85 // fmla v5.4s, v4.4s, v2.4s
+	WORD	$0x6e25fc63 // fdiv v3.4s, v3.4s, v5.4s
+	WORD	$0x4ea0f805 // fabs v5.4s, v0.4s
+	WORD	$0x6ea5e646 // fcmgt v6.4s, v18.4s, v5.4s
+	WORD	$0x6e631c06 // bsl v6.16b, v0.16b, v3.16b
+	VST1.P	[V6.S4], 16(R0)
+	SUBS	$1, R2, R2
+	BNE	tanh_loop
+
+tanh_done:
+	RET
+
+DATA	·tanhNEONConsts+0(SB)/4, $0x40fcf84f // 7.90531
+DATA	·tanhNEONConsts+4(SB)/4, $0x40fcf84f // 7.90531
+DATA	·tanhNEONConsts+8(SB)/4, $0x40fcf84f // 7.90531
+DATA	·tanhNEONConsts+12(SB)/4, $0x40fcf84f // 7.90531
+DATA	·tanhNEONConsts+16(SB)/4, $0xc0fcf84f // -7.90531
+DATA	·tanhNEONConsts+20(SB)/4, $0xc0fcf84f // -7.90531
+DATA	·tanhNEONConsts+24(SB)/4, $0xc0fcf84f // -7.90531
+DATA	·tanhNEONConsts+28(SB)/4, $0xc0fcf84f // -7.90531
+DATA	·tanhNEONConsts+32(SB)/4, $0x39d1b717 // 0.0004
+DATA	·tanhNEONConsts+36(SB)/4, $0x39d1b717 // 0.0004
+DATA	·tanhNEONConsts+40(SB)/4, $0x39d1b717 // 0.0004
+DATA	·tanhNEONConsts+44(SB)/4, $0x39d1b717 // 0.0004
+DATA	·tanhNEONConsts+48(SB)/4, $0x3ba059dc // 0.00489352
+DATA	·tanhNEONConsts+52(SB)/4, $0x3ba059dc // 0.00489352
+DATA	·tanhNEONConsts+56(SB)/4, $0x3ba059dc // 0.00489352
+DATA	·tanhNEONConsts+60(SB)/4, $0x3ba059dc // 0.00489352
+DATA	·tanhNEONConsts+64(SB)/4, $0x3a270ded // 0.000637262
+DATA	·tanhNEONConsts+68(SB)/4, $0x3a270ded // 0.000637262
+DATA	·tanhNEONConsts+72(SB)/4, $0x3a270ded // 0.000637262
+DATA	·tanhNEONConsts+76(SB)/4, $0x3a270ded // 0.000637262
+DATA	·tanhNEONConsts+80(SB)/4, $0x3779434a // 1.48572e-05
+DATA	·tanhNEONConsts+84(SB)/4, $0x3779434a // 1.48572e-05
+DATA	·tanhNEONConsts+88(SB)/4, $0x3779434a // 1.48572e-05
+DATA	·tanhNEONConsts+92(SB)/4, $0x3779434a // 1.48572e-05
+DATA	·tanhNEONConsts+96(SB)/4, $0x335c0041 // 5.1223e-08
+DATA	·tanhNEONConsts+100(SB)/4, $0x335c0041 // 5.1223e-08
+DATA	·tanhNEONConsts+104(SB)/4, $0x335c0041 // 5.1223e-08
+DATA	·tanhNEONConsts+108(SB)/4, $0x335c0041 // 5.1223e-08
+DATA	·tanhNEONConsts+112(SB)/4, $0xaebd37ff // -8.60467e-11
+DATA	·tanhNEONConsts+116(SB)/4, $0xaebd37ff // -8.60467e-11
+DATA	·tanhNEONConsts+120(SB)/4, $0xaebd37ff // -8.60467e-11
+DATA	·tanhNEONConsts+124(SB)/4, $0xaebd37ff // -8.60467e-11
+DATA	·tanhNEONConsts+128(SB)/4, $0x2a61337e // 2.00019e-13
+DATA	·tanhNEONConsts+132(SB)/4, $0x2a61337e // 2.00019e-13
+DATA	·tanhNEONConsts+136(SB)/4, $0x2a61337e // 2.00019e-13
+DATA	·tanhNEONConsts+140(SB)/4, $0x2a61337e // 2.00019e-13
+DATA	·tanhNEONConsts+144(SB)/4, $0xa59f25c0 // -2.76077e-16
+DATA	·tanhNEONConsts+148(SB)/4, $0xa59f25c0 // -2.76077e-16
+DATA	·tanhNEONConsts+152(SB)/4, $0xa59f25c0 // -2.76077e-16
+DATA	·tanhNEONConsts+156(SB)/4, $0xa59f25c0 // -2.76077e-16
+DATA	·tanhNEONConsts+160(SB)/4, $0x3ba059dd // 0.00489353
+DATA	·tanhNEONConsts+164(SB)/4, $0x3ba059dd // 0.00489353
+DATA	·tanhNEONConsts+168(SB)/4, $0x3ba059dd // 0.00489353
+DATA	·tanhNEONConsts+172(SB)/4, $0x3ba059dd // 0.00489353
+DATA	·tanhNEONConsts+176(SB)/4, $0x3b14aa05 // 0.00226843
+DATA	·tanhNEONConsts+180(SB)/4, $0x3b14aa05 // 0.00226843
+DATA	·tanhNEONConsts+184(SB)/4, $0x3b14aa05 // 0.00226843
+DATA	·tanhNEONConsts+188(SB)/4, $0x3b14aa05 // 0.00226843
+DATA	·tanhNEONConsts+192(SB)/4, $0x38f895d6 // 0.000118535
+DATA	·tanhNEONConsts+196(SB)/4, $0x38f895d6 // 0.000118535
+DATA	·tanhNEONConsts+200(SB)/4, $0x38f895d6 // 0.000118535
+DATA	·tanhNEONConsts+204(SB)/4, $0x38f895d6 // 0.000118535
+DATA	·tanhNEONConsts+208(SB)/4, $0x35a0d3d8 // 1.19826e-06
+DATA	·tanhNEONConsts+212(SB)/4, $0x35a0d3d8 // 1.19826e-06
+DATA	·tanhNEONConsts+216(SB)/4, $0x35a0d3d8 // 1.19826e-06
+DATA	·tanhNEONConsts+220(SB)/4, $0x35a0d3d8 // 1.19826e-06
+GLOBL	·tanhNEONConsts(SB), RODATA|NOPTR, $224
