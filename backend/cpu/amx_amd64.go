@@ -16,7 +16,7 @@ func amxConfigure(cfg *byte)
 func amxRelease()
 
 //go:noescape
-func amxKernel16x32(cfg *byte, ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int, acc int)
+func amxKernel16x32(ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int, acc int)
 
 var (
 	amxOnce sync.Once
@@ -50,8 +50,7 @@ func amxEnd() {
 
 // amxKernel computes (acc: adds) a 16x32 tile of C from ksteps steps of 32
 // along K (see amx_amd64.s): A hi/lo tile-major (one contiguous 16x32 tile
-// per step), ldc in elements. Call it between
-// amxBegin and amxEnd.
+// per step), ldc in elements. Call it between amxBegin and amxEnd.
 func amxKernel(ksteps int, ah, al []uint16, b []uint16, c []float32, ldc int, acc bool) {
 	_ = ah[ksteps*512-1]
 	_ = al[ksteps*512-1]
@@ -61,7 +60,7 @@ func amxKernel(ksteps int, ah, al []uint16, b []uint16, c []float32, ldc int, ac
 	if acc {
 		a = 1
 	}
-	amxKernel16x32(&amxTileConfig[0], ksteps, &ah[0], &al[0], 64, &b[0], &c[0], 4*ldc, a)
+	amxKernel16x32(ksteps, &ah[0], &al[0], 64, &b[0], &c[0], 4*ldc, a)
 }
 
 // splitRowBF16 sets hi[i], lo[i] = splitBF16(alpha*x[i]) for i < len(x).

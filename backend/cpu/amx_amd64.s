@@ -4,27 +4,25 @@
 
 #include "textflag.h"
 
-// func amxKernel16x32(cfg *byte, ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int, acc int)
+// func amxKernel16x32(ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int, acc int)
 //
 // C[16x32] = sum over ksteps of 32: Ah*Bh + Al*Bh + Ah*Bl (bf16 products,
 // float32 accumulation), where Ah/Al are 16 rows x 32 bf16 (row stride lda
 // bytes; one 1 KiB tile per step, tile-major) and b holds per step four 16x(16x2)
 // VNNI tiles of 1 KiB: Bh cols 0-15, Bh cols 16-31, Bl cols 0-15, Bl cols
 // 16-31. C (row stride ldc bytes) is overwritten, or accumulated into when
-// acc != 0. The tiles must be configured (amxConfigure) on this thread; cfg
-// is unused (kept for the signature).
+// acc != 0. The tiles must be configured (amxConfigure) on this thread.
 // Tiles: tmm0/1 C halves, tmm4/5 Ah/Al, tmm6/7 B.
-TEXT ·amxKernel16x32(SB), NOSPLIT, $0-72
-	MOVQ cfg+0(FP), DI
-	MOVQ ksteps+8(FP), AX
-	MOVQ ah+16(FP), SI
-	MOVQ al+24(FP), R8
-	MOVQ lda+32(FP), DX
-	MOVQ b+40(FP), R9
-	MOVQ c+48(FP), CX
-	MOVQ ldc+56(FP), BX
+TEXT ·amxKernel16x32(SB), NOSPLIT, $0-64
+	MOVQ ksteps+0(FP), AX
+	MOVQ ah+8(FP), SI
+	MOVQ al+16(FP), R8
+	MOVQ lda+24(FP), DX
+	MOVQ b+32(FP), R9
+	MOVQ c+40(FP), CX
+	MOVQ ldc+48(FP), BX
 	MOVQ $64, R10
-	MOVQ acc+64(FP), DI
+	MOVQ acc+56(FP), DI
 	TESTQ DI, DI
 	JNZ loadc
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // tilezero %tmm0

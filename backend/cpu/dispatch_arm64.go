@@ -3,14 +3,13 @@
 package cpu
 
 // NEON coverage: the SGEMM micro-kernel (so Sgemm, SgemmPacked, SgemmBatched
-// run on it), elementwise Add/Sub/Mul (also used by RowBroadcast, the GEMM
-// epilogue's bias/residual adds, Softmax masking and SkipLayerNorm) and
-// AddScalar/SubScalar/MulScalar (also the softmax normalisation and GEMM beta
-// scaling), exp, tanh, exact and tanh-form GELU (also the GEMM epilogue's), the exponentials of
-// Softmax, LayerNorm's moments and affine pass, and, where the CPU has the
-// dot-product extension (SDOT), the
-// int8 GEMM micro-kernel (exact for all u8 x s8). Everything else uses the
-// generic kernels.
+// run on it); elementwise Add/Sub/Mul (also RowBroadcast, the GEMM epilogue's
+// bias/residual adds, Softmax masking, SkipLayerNorm) and AddScalar/MulScalar
+// (softmax normalisation, GEMM beta); exp, tanh, exact and tanh-form GELU
+// (also the GEMM epilogue's); Softmax's exponentials; LayerNorm's moments and
+// affine pass; and, with the dot-product extension (SDOT), the int8 GEMM
+// micro-kernel (exact for all u8 x s8). Everything else uses the generic
+// kernels.
 
 import (
 	"math"

@@ -9,11 +9,6 @@ import (
 	"time"
 )
 
-// bestOf is bestOfN: the best wall-clock time of rounds runs. (Thread CPU
-// time was tried and under-counts on this VM: it reported SGEMM above the
-// FMA peak.)
-func bestOf(rounds int, fn func()) time.Duration { return bestOfN(rounds, fn) }
-
 // peakGFLOPs measures the best-of FP32 FMA peak of this core on the widest
 // vectors the active path uses.
 func peakGFLOPs() func() float64 {
@@ -21,7 +16,7 @@ func peakGFLOPs() func() float64 {
 	best := time.Duration(1 << 62)
 	return func() float64 {
 		const iters = 1 << 17
-		best = min(best, bestOf(3, func() {
+		best = min(best, bestOfN(3, func() {
 			if wide {
 				peakFMA512(iters)
 			} else {
@@ -58,7 +53,7 @@ func BenchmarkSgemmVsPeak(b *testing.B) {
 				pk = peak()
 				// Blocks of 4 calls: the second and later t2 calls find the workers
 				// spinning, as between a model's kernels.
-				b1 = min(b1, bestOf(4, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, nil) }))
+				b1 = min(b1, bestOfN(4, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, nil) }))
 				b2 = min(b2, bestOfN(4, func() { SgemmPacked(pool, false, m, 1, a, k, pb, 0, c, n, nil) }))
 			}
 			f := 2 * float64(m*n*k) / 1e9
@@ -83,7 +78,7 @@ func BenchmarkKernelVsPeak(b *testing.B) {
 	var pk float64
 	for b.Loop() {
 		pk = peak()
-		bk = min(bk, bestOf(3, func() {
+		bk = min(bk, bestOfN(3, func() {
 			for i := 0; i < 1000; i++ {
 				if wide {
 					sgemmKernel12x32(k, &a[0], &a[k*gemmMR], &bb[0], &bb[k*gemmNR], &c[0], 2*gemmNR, 1, &bb[0])
@@ -118,7 +113,7 @@ func BenchmarkEpilogueCost(b *testing.B) {
 	}
 	for b.Loop() {
 		for i, ep := range eps {
-			best[i] = min(best[i], bestOf(2, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, ep) }))
+			best[i] = min(best[i], bestOfN(2, func() { SgemmPacked(nil, false, m, 1, a, k, pb, 0, c, n, ep) }))
 		}
 	}
 	for i := 1; i < len(eps); i++ {

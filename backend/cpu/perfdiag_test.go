@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// bestOfN returns the best wall-clock time of rounds runs of fn. (Thread CPU
+// time was tried and under-counts on this VM: it reported SGEMM above the FMA
+// peak.)
 func bestOfN(rounds int, fn func()) time.Duration {
 	best := time.Duration(1 << 62)
 	for r := 0; r < rounds; r++ {

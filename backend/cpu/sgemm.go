@@ -59,10 +59,8 @@ type PackedB struct {
 	bf16   *packedBF16 // AMX BF16x3 form, when enabled (EnableBF16x3)
 }
 
-var kcMaxTest = gemmKCMax
-
 func kcFor(k int) int {
-	nb := (k + kcMaxTest - 1) / kcMaxTest
+	nb := (k + gemmKCMax - 1) / gemmKCMax
 	if nb < 1 {
 		nb = 1
 	}
@@ -147,6 +145,13 @@ func packBPanels(pb *PackedB, transB bool, b []float32, ldb int, lo, hi int) {
 			}
 		}
 	}
+}
+
+// panelPair returns panels jp and jp+1 for K offset p0, contiguous in the packed layout.
+func (pb *PackedB) panelPair(p0, jp int) []float32 {
+	kc := min(pb.kc, pb.K-p0)
+	off := p0*pb.panels*gemmNR + jp*kc*gemmNR
+	return pb.data[off : off+2*kc*gemmNR]
 }
 
 // panel returns the packed kc x 16 micro-panel for K offset p0 and panel jp.
@@ -385,9 +390,7 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 					// layout) is prefetched over the first four row tiles.
 					next := bp0
 					if jp+3 < jp1 {
-						next = pb.panel(p0, jp+2)
-						next = next[:cap(next)]
-						next = next[:min(len(next), 2*kc*gemmNR)]
+						next = pb.panelPair(p0, jp+2)
 					}
 					for ir0, t := 0, 0; ir0 < mc; t++ {
 						rows := min(2*gemmMR, mc-ir0)
@@ -536,7 +539,7 @@ func applyEpilogue(ep *Epilogue, c []float32, ldc, n, r0, r1, c0, c1 int) {
 		ldr = n
 	}
 	t := active
-	if t.epi != nil && r1 > r0 && c1 > c0 {
+	if r1 > r0 && c1 > c0 && (t.epi != nil || t.epiTile != nil && c1-c0 == gemmNR) {
 		var bias, res []float32
 		if ep.Bias != nil {
 			bias = ep.Bias[c0:c1]
@@ -544,18 +547,12 @@ func applyEpilogue(ep *Epilogue, c []float32, ldc, n, r0, r1, c0, c1 int) {
 		if ep.Residual != nil {
 			res = ep.Residual[r0*ldr+c0 : (r1-1)*ldr+c1]
 		}
-		t.epi(c[r0*ldc+c0:(r1-1)*ldc+c1], ldc, r1-r0, c1-c0, bias, ep.Scale, res, ldr, ep.Act)
-		return
-	}
-	if t.epiTile != nil && c1-c0 == gemmNR && r1 > r0 {
-		var bias, res []float32
-		if ep.Bias != nil {
-			bias = ep.Bias[c0:c1]
+		cv := c[r0*ldc+c0 : (r1-1)*ldc+c1]
+		if t.epi != nil {
+			t.epi(cv, ldc, r1-r0, c1-c0, bias, ep.Scale, res, ldr, ep.Act)
+		} else {
+			t.epiTile(cv, ldc, r1-r0, bias, ep.Scale, res, ldr, ep.Act)
 		}
-		if ep.Residual != nil {
-			res = ep.Residual[r0*ldr+c0 : (r1-1)*ldr+c1]
-		}
-		t.epiTile(c[r0*ldc+c0:(r1-1)*ldc+c1], ldc, r1-r0, bias, ep.Scale, res, ldr, ep.Act)
 		return
 	}
 	for i := r0; i < r1; i++ {

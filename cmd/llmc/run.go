@@ -188,8 +188,8 @@ func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int6
 
 // checkPrecision validates a --precision flag (exit code 2 when bad).
 func checkPrecision(p string) error {
-	if p != "fp32" && p != "bf16x3" {
-		return usagef("unknown precision %q: want fp32 or bf16x3", p)
+	if p != plan.PrecisionFP32 && p != plan.PrecisionBF16x3 {
+		return usagef("unknown precision %q: want %s or %s", p, plan.PrecisionFP32, plan.PrecisionBF16x3)
 	}
 	return nil
 }
