@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cross-checks llmc's -O2 output graphs in ONNX Runtime (see bench/README.md).
 #
-# For each committed BERT (and bert-base / bert-base-opset17 when `make models` made them):
+# For each committed BERT, the tanh-GELU and pre-LN idiom models (and bert-base / bert-base-opset17
+# when `make models` made them):
 #   1. bin/llmc opt -O2 MODEL -> OPT.onnx (fused com.microsoft ops)
 #   2. bin/llmc run OPT.onnx on llmc's reference interpreter -> llmc outputs
 #   3. ORT (graph optimizations disabled) on OPT.onnx vs llmc's outputs and vs PyTorch's outputs
@@ -30,7 +31,7 @@ if [ $# -gt 0 ]; then
   models=("$@")
 else
   models=()
-  for m in bert-tiny-opset14 bert-tiny-opset17 bert-mini-opset14-s7 bert-mini-opset17-s7 bert-base bert-base-opset17; do
+  for m in bert-tiny-opset14 bert-tiny-opset17 bert-mini-opset14-s7 bert-mini-opset17-s7 idioms/tanh-gelu idioms/pre-ln bert-base bert-base-opset17; do
     d=testdata/models/$m
     case $m in
       bert-base*) [ -f "$d/model.onnx" ] || { echo "note: $d not present (make models), skipped"; continue; } ;;

@@ -519,6 +519,8 @@ func (c *gen) node(n *ir.Node) error {
 		code, ok, err = c.gather(n)
 	case n.Domain == "" && (n.Op == "Reshape" || n.Op == "Squeeze" || n.Op == "Unsqueeze" || n.Op == "Flatten" || n.Op == "Identity"):
 		return c.view(n)
+	case n.Domain == ir.LLMCDomain:
+		code, ok, err = c.llmcMatMul(n)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.Describe(), err)
@@ -622,18 +624,86 @@ func (c *gen) matmul(n *ir.Node) (string, bool, error) {
 		out = cons.Outputs[0]
 		ep = c.epField(epExpr)
 	}
+	code, _, err := c.sgemmPacked(a, out, pb, k, nn, ep)
+	return code, err == nil, err
+}
+
+// sgemmPacked emits out = a·B (+ epilogue ep, a model field or "nil") for a pre-packed B of
+// k x nn, and returns the code and out's buffer expression.
+func (c *gen) sgemmPacked(a, out *ir.Value, pb string, k int64, nn int, ep string) (code, yr string, err error) {
 	ar, err := c.ref(a)
 	if err != nil {
-		return "", false, err
+		return "", "", err
 	}
 	c.use(a)
 	decl, err := c.def(out)
 	if err != nil {
-		return "", false, err
+		return "", "", err
 	}
-	yr, _ := c.ref(out)
+	yr, _ = c.ref(out)
 	rows := c.prodExpr(a.Type.Shape, 0, len(a.Type.Shape)-1)
-	return decl + fmt.Sprintf("cpu.SgemmPacked(m.pool, false, %s, 1, %s, %d, m.%s, 0, %s, %d, %s)\n", rows, ar, k, pb, yr, nn, ep), true, nil
+	return decl + fmt.Sprintf("cpu.SgemmPacked(m.pool, false, %s, 1, %s, %d, m.%s, 0, %s, %d, %s)\n", rows, ar, k, pb, yr, nn, ep), yr, nil
+}
+
+// llmcMatMul emits llmc's MatMul-into-consumer ops (as the execution planner runs them): the
+// pre-packed GEMM with the consumer's bias (and GELU) as epilogue; for
+// MatMulSkipLayerNormalization the residual add and row normalization in place on its output.
+func (c *gen) llmcMatMul(n *ir.Node) (string, bool, error) {
+	a, w, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
+	wt := constant(w)
+	if !isF32(a, w, y) || wt == nil || len(wt.Shape) != 2 || len(a.Type.Shape) < 2 {
+		return "", false, nil
+	}
+	k := wt.Shape[0]
+	if last := a.Type.Shape[len(a.Type.Shape)-1]; !last.IsConcrete() || last.Value != k {
+		return "", false, nil
+	}
+	pb, _, nn := c.packed(w, false)
+	var skip *ir.Value
+	var gamma, beta, epExpr string
+	switch n.Op {
+	case "MatMulBiasGelu", "MatMulFastGelu":
+		bias, ok := c.vector(n.Inputs[2], int64(nn))
+		if !ok {
+			return "", false, nil
+		}
+		act := "cpu.ActGELU"
+		if n.Op == "MatMulFastGelu" {
+			act = "cpu.ActGELUTanh"
+		}
+		epExpr = fmt.Sprintf("&cpu.Epilogue{Bias: %s, Act: %s}", bias, act)
+	case "MatMulSkipLayerNormalization":
+		skip = n.Inputs[2]
+		if !isF32(skip) || c.numel(skip) != c.numel(y) {
+			return "", false, nil
+		}
+		var ok bool
+		if gamma, beta, ok = c.gammaBeta(n, n.Inputs[3], n.Inputs[4], int64(nn)); !ok {
+			return "", false, nil
+		}
+		bias, ok := c.vector(n.Inputs[5], int64(nn))
+		if !ok {
+			return "", false, nil
+		}
+		epExpr = fmt.Sprintf("&cpu.Epilogue{Bias: %s}", bias)
+	default:
+		return "", false, nil
+	}
+	var sr string
+	if skip != nil {
+		var err error
+		if sr, err = c.ref(skip); err != nil {
+			return "", false, err
+		}
+		c.use(skip)
+	}
+	code, yr, err := c.sgemmPacked(a, y, pb, k, nn, c.epField(epExpr))
+	if err != nil || skip == nil {
+		return code, err == nil, err
+	}
+	rows := c.prodExpr(a.Type.Shape, 0, len(a.Type.Shape)-1)
+	code += fmt.Sprintf("cpu.SkipLayerNorm(m.pool, %s, %s, %s, nil, %s, %d, %s, %s, %s)\n", yr, yr, sr, rows, nn, gamma, beta, f32lit(n.AttrFloat("epsilon", 1e-12)))
+	return code, true, nil
 }
 
 func (c *gen) gemm(n *ir.Node) (string, bool, error) {

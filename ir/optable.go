@@ -118,6 +118,9 @@ type OpSchema struct {
 	Cost  CostFunc  // optional cost model; nil means "memory-bound, bytes only"
 	// NoEval marks ops the reference interpreter deliberately does not run, with the reason.
 	NoEval string
+	// Function defines the op as a body of other ops (llmc's own fused ops): the ONNX exporter
+	// writes it as a model-local function and the reference interpreter runs it.
+	Function *Function
 }
 
 // Key returns the qualified op name: "Op" or "domain::Op".

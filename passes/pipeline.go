@@ -12,19 +12,20 @@ var Pipelines = map[int][]string{
 	0: {},
 	1: {"infer", "fold", "shape", "simplify", "fold", "cse", "dce"},
 	2: {"infer", "fold", "shape", "simplify", "fold", "cse", "dce",
-		"fuse", "simplify", "cse", "dce", "infer"},
+		"fuse", "fuse-matmul", "simplify", "cse", "dce", "infer"},
 	3: {"infer", "fold", "shape", "simplify", "fold", "cse", "dce",
-		"fuse", "simplify", "cse", "dce", "infer"},
+		"fuse", "fuse-matmul", "simplify", "cse", "dce", "infer"},
 }
 
 // Ordering constraints every pipeline must satisfy: the first pass must run (at least once)
 // before the first run of the second. TestPipelineConstraints checks them.
 var Constraints = [][2]string{
-	{"infer", "shape"},    // symbolic shape values read the inferred types
-	{"fold", "shape"},     // Constant nodes must be constants for shape tracking
-	{"shape", "simplify"}, // no-op Reshape detection needs the resolved targets
-	{"simplify", "fuse"},  // fusion patterns assume Div-by-constant became Mul, Identity removed
-	{"fold", "fuse"},      // patterns read constants, not Constant nodes
+	{"infer", "shape"},      // symbolic shape values read the inferred types
+	{"fold", "shape"},       // Constant nodes must be constants for shape tracking
+	{"shape", "simplify"},   // no-op Reshape detection needs the resolved targets
+	{"simplify", "fuse"},    // fusion patterns assume Div-by-constant became Mul, Identity removed
+	{"fold", "fuse"},        // patterns read constants, not Constant nodes
+	{"fuse", "fuse-matmul"}, // absorbs MatMuls into the contrib ops fuse creates
 }
 
 // CheckConstraints reports the first violated ordering constraint of a pass list.

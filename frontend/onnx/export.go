@@ -1,9 +1,12 @@
 package onnx
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/llmc/llmc/frontend/onnx/onnxpb"
 	"github.com/llmc/llmc/ir"
@@ -54,12 +57,94 @@ func Save(m *ir.Model, path string, opts ExportOptions) error {
 	if ext != nil && ext.err != nil {
 		return ext.err
 	}
-	data, err := marshal(mp)
+	return writeModel(path, mp)
+}
+
+// writeModel writes mp to path without building the serialized model in memory: the model and
+// graph fields other than the initializers are marshaled (they are small), and each
+// initializer's raw data is written straight from the tensor it aliases, so saving adds no copy
+// of the weights. The bytes parse exactly as proto.Marshal's (field order within a message is
+// free in protobuf: raw_data comes last in large initializers).
+func writeModel(path string, mp *onnxpb.ModelProto) (err error) {
+	gp := mp.Graph
+	var inits []*onnxpb.TensorProto
+	var graphRest []byte
+	if gp != nil {
+		// detach rather than proto.Clone, which would copy every weight
+		inits = gp.Initializer
+		gp.Initializer = nil
+		graphRest, err = marshal(gp)
+		gp.Initializer = inits
+		if err != nil {
+			return fmt.Errorf("encoding the graph: %v", err)
+		}
+	}
+	mp.Graph = nil
+	modelRest, err := marshal(mp)
+	mp.Graph = gp
 	if err != nil {
 		return fmt.Errorf("encoding the model: %v", err)
 	}
-	return os.WriteFile(path, data, 0o644)
+	// each initializer: its fields without raw_data (small), then raw_data
+	type part struct {
+		meta []byte
+		raw  []byte
+		size int
+	}
+	parts := make([]part, len(inits))
+	graphLen := len(graphRest)
+	for i, tp := range inits {
+		var p part
+		if len(tp.RawData) >= streamRawThreshold {
+			p.raw = tp.RawData
+			tp.RawData = nil
+			p.meta, err = marshal(tp)
+			tp.RawData = p.raw
+			if err != nil {
+				return fmt.Errorf("encoding initializer %q: %v", tp.GetName(), err)
+			}
+			p.size = len(p.meta) + protowire.SizeTag(fieldTensorRawData) + protowire.SizeBytes(len(p.raw))
+		} else {
+			if p.meta, err = marshal(tp); err != nil {
+				return fmt.Errorf("encoding initializer %q: %v", tp.GetName(), err)
+			}
+			p.size = len(p.meta)
+		}
+		parts[i] = p
+		graphLen += protowire.SizeTag(fieldGraphInitializer) + protowire.SizeBytes(p.size)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.Write(modelRest)
+	if gp != nil {
+		w.Write(protowire.AppendVarint(protowire.AppendTag(nil, fieldModelGraph, protowire.BytesType), uint64(graphLen)))
+		for _, p := range parts {
+			w.Write(protowire.AppendVarint(protowire.AppendTag(nil, fieldGraphInitializer, protowire.BytesType), uint64(p.size)))
+			w.Write(p.meta)
+			if p.raw != nil {
+				w.Write(protowire.AppendVarint(protowire.AppendTag(nil, fieldTensorRawData, protowire.BytesType), uint64(len(p.raw))))
+				w.Write(p.raw)
+			}
+		}
+		w.Write(graphRest)
+	}
+	return w.Flush()
 }
+
+// streamRawThreshold is the raw_data size from which writeModel writes a tensor's bytes
+// directly instead of marshaling them.
+const streamRawThreshold = 4096
+
+// fieldTensorRawData is TensorProto.raw_data's field number.
+const fieldTensorRawData = 9
 
 // Encode serializes m as a self-contained ModelProto (no external data).
 func Encode(m *ir.Model) ([]byte, error) {
@@ -157,6 +242,17 @@ func toProto(m *ir.Model, opts ExportOptions, ext *extWriter) (*onnxpb.ModelProt
 	})
 	if missing != nil {
 		return nil, missing
+	}
+	funcs, err := functionProtos(m.Graph, opsets)
+	if err != nil {
+		return nil, err
+	}
+	if len(funcs) > 0 {
+		mp.Functions = funcs
+		if irv < 8 {
+			// model-local functions exist from IR version 8
+			mp.IrVersion = ptr(int64(8))
+		}
 	}
 	for _, d := range sortedKeys(opsets) {
 		mp.OpsetImport = append(mp.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: ptr(d), Version: ptr(opsets[d])})

@@ -26,6 +26,9 @@ type LoadOptions struct {
 	BaseDir string
 	// SkipInference leaves types as the file declares them (no propagation, no verification).
 	SkipInference bool
+	// InlineFunctions inlines every model-local function, including the definitions of llmc's
+	// own fused ops that calls otherwise keep as one node (to run exactly what other runtimes run).
+	InlineFunctions bool
 }
 
 // Load reads and imports the model at path.
@@ -138,6 +141,11 @@ func FromProto(mp *onnxpb.ModelProto, opts LoadOptions) (*ir.Model, error) {
 			return nil, fmt.Errorf("model-local function %s is defined twice", key)
 		}
 		im.funcs[key] = f
+	}
+	for key, f := range im.funcs {
+		if !opts.InlineFunctions && isOwnFunction(f) {
+			delete(im.funcs, key) // llmc's own fused op: calls stay one node
+		}
 	}
 	g, err := im.graph(mp.Graph, nil, opsets, nil)
 	if err != nil {

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/llmc/llmc/backend/cpu"
 	"github.com/llmc/llmc/backend/ref"
@@ -236,7 +237,63 @@ func (b *builder) node(n *ir.Node) error {
 			}
 		}
 	}
+	if n.Domain == ir.LLMCDomain && b.llmcMatMul(n) {
+		return nil
+	}
 	return b.fallback(n)
+}
+
+// llmcMatMul runs llmc's MatMul-into-consumer ops as one step: the pre-packed GEMM with the
+// consumer's bias (and GELU) as its epilogue; for MatMulSkipLayerNormalization the residual add
+// and the row normalization then run in place on the GEMM's output.
+func (b *builder) llmcMatMul(n *ir.Node) bool {
+	a, w, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
+	wt := b.constant(w)
+	ad := b.dims(a)
+	if !b.isF32(a, w, y) || wt == nil || len(wt.Shape) != 2 || len(ad) < 2 || ad[len(ad)-1] != wt.Shape[0] {
+		return false
+	}
+	k, nn := int(wt.Shape[0]), int(wt.Shape[1])
+	mm := b.numel(a) / k
+	ep := &cpu.Epilogue{}
+	var skip *ir.Value
+	var gamma, beta []float32
+	switch n.Op {
+	case "MatMulBiasGelu", "MatMulFastGelu":
+		ep.Bias, ep.Act = b.vector(n.Inputs[2], nn), cpu.ActGELU
+		if n.Op == "MatMulFastGelu" {
+			ep.Act = cpu.ActGELUTanh
+		}
+	case "MatMulSkipLayerNormalization":
+		skip = n.Inputs[2]
+		gamma, beta, ep.Bias = b.vector(n.Inputs[3], nn), b.vector(n.Inputs[4], nn), b.vector(n.Inputs[5], nn)
+		if gamma == nil || beta == nil || !b.isF32(skip) || b.numel(skip) != mm*nn {
+			return false
+		}
+	default:
+		return false
+	}
+	if ep.Bias == nil {
+		return false
+	}
+	pb := b.packed(w, false)
+	pool := b.m.pool
+	flops := 2 * int64(mm) * int64(nn) * int64(k)
+	if skip == nil {
+		b.add(n, "sgemm+"+strings.TrimPrefix(n.Op, "MatMul"), flops, []*ir.Value{a}, []*ir.Value{y}, func(e *env) error {
+			cpu.SgemmPacked(pool, false, mm, 1, e.f32(a), k, pb, 0, e.f32(y), nn, ep)
+			return nil
+		})
+		return true
+	}
+	eps := n.AttrFloat("epsilon", 1e-12)
+	b.add(n, "sgemm+SkipLayerNorm", flops, []*ir.Value{a, skip}, []*ir.Value{y}, func(e *env) error {
+		out := e.f32(y)
+		cpu.SgemmPacked(pool, false, mm, 1, e.f32(a), k, pb, 0, out, nn, ep)
+		cpu.SkipLayerNorm(pool, out, out, e.f32(skip), nil, mm, nn, gamma, beta, eps)
+		return nil
+	})
+	return true
 }
 
 // fallback runs the op's reference evaluation hook on views of the arena and copies the

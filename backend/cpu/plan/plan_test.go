@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,11 +24,13 @@ func tensors(t *testing.T, in map[string]ir.Datum) map[string]*ir.Tensor {
 	return out
 }
 
-// TestCommittedModels runs every committed BERT on the CPU plan, as imported (-O0: reference
-// fallbacks for most ops) and optimized (-O2: fused kernels), against PyTorch's outputs.
+// TestCommittedModels runs every committed BERT (and the tanh-GELU and pre-LN idiom models) on
+// the CPU plan, as imported (-O0: reference fallbacks for most ops) and optimized (-O2: fused
+// kernels), against PyTorch's outputs.
 func TestCommittedModels(t *testing.T) {
 	paths, _ := filepath.Glob("../../../testdata/models/bert-*/model.onnx")
 	require.NotEmpty(t, paths)
+	paths = append(paths, "../../../testdata/models/idioms/tanh-gelu/model.onnx", "../../../testdata/models/idioms/pre-ln/model.onnx")
 	for _, path := range paths {
 		name := filepath.Base(filepath.Dir(path))
 		if name == "bert-base" || name == "bert-base-opset17" {
@@ -59,6 +62,10 @@ func TestCommittedModels(t *testing.T) {
 				if level == 2 {
 					require.Zero(t, st.Kernels["ref:Attention"], "fused ops must run on CPU kernels: %v", st.Kernels)
 					require.Greater(t, st.Kernels["attention.core"], 0, "%v", st.Kernels)
+					for k := range st.Kernels {
+						require.False(t, strings.HasPrefix(k, "ref:MatMul"), "llmc's fused MatMul ops must run on CPU kernels: %v", st.Kernels)
+					}
+					require.Greater(t, st.Kernels["sgemm+SkipLayerNorm"], 0, "%v", st.Kernels)
 				}
 			}
 		}

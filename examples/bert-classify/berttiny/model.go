@@ -78,34 +78,38 @@ type Model struct {
 	c9     []float32    // bert.encoder.layer.0.attention.output.LayerNorm.weight f32[128]
 	c10    []float32    // bert.encoder.layer.0.attention.output.LayerNorm.bias f32[128]
 	c11    []float32    // bert.encoder.layer.0.attention.output.dense.bias f32[128]
-	p12    *cpu.PackedB // onnx::MatMul_347 packed, op(B) 128x512
-	c13    []float32    // bert.encoder.layer.0.intermediate.dense.bias f32[512]
-	ep14   *cpu.Epilogue
-	p15    *cpu.PackedB // onnx::MatMul_348 packed, op(B) 512x128
-	c16    []float32    // bert.encoder.layer.0.output.LayerNorm.weight f32[128]
-	c17    []float32    // bert.encoder.layer.0.output.LayerNorm.bias f32[128]
-	c18    []float32    // bert.encoder.layer.0.output.dense.bias f32[128]
-	c19    []float32    // attention_qkv_bias_4 f32[384]
+	ep12   *cpu.Epilogue
+	p13    *cpu.PackedB // onnx::MatMul_347 packed, op(B) 128x512
+	c14    []float32    // bert.encoder.layer.0.intermediate.dense.bias f32[512]
+	ep15   *cpu.Epilogue
+	p16    *cpu.PackedB // onnx::MatMul_348 packed, op(B) 512x128
+	c17    []float32    // bert.encoder.layer.0.output.LayerNorm.weight f32[128]
+	c18    []float32    // bert.encoder.layer.0.output.LayerNorm.bias f32[128]
+	c19    []float32    // bert.encoder.layer.0.output.dense.bias f32[128]
 	ep20   *cpu.Epilogue
-	p21    *cpu.PackedB // attention_qkv_weight_3 packed, op(B) 128x384
-	p22    *cpu.PackedB // onnx::MatMul_359 packed, op(B) 128x128
-	c23    []float32    // bert.encoder.layer.1.attention.output.LayerNorm.weight f32[128]
-	c24    []float32    // bert.encoder.layer.1.attention.output.LayerNorm.bias f32[128]
-	c25    []float32    // bert.encoder.layer.1.attention.output.dense.bias f32[128]
-	p26    *cpu.PackedB // onnx::MatMul_360 packed, op(B) 128x512
-	c27    []float32    // bert.encoder.layer.1.intermediate.dense.bias f32[512]
+	c21    []float32 // attention_qkv_bias_4 f32[384]
+	ep22   *cpu.Epilogue
+	p23    *cpu.PackedB // attention_qkv_weight_3 packed, op(B) 128x384
+	p24    *cpu.PackedB // onnx::MatMul_359 packed, op(B) 128x128
+	c25    []float32    // bert.encoder.layer.1.attention.output.LayerNorm.weight f32[128]
+	c26    []float32    // bert.encoder.layer.1.attention.output.LayerNorm.bias f32[128]
+	c27    []float32    // bert.encoder.layer.1.attention.output.dense.bias f32[128]
 	ep28   *cpu.Epilogue
-	p29    *cpu.PackedB // onnx::MatMul_361 packed, op(B) 512x128
-	c30    []float32    // bert.encoder.layer.1.output.LayerNorm.weight f32[128]
-	c31    []float32    // bert.encoder.layer.1.output.LayerNorm.bias f32[128]
-	c32    []float32    // bert.encoder.layer.1.output.dense.bias f32[128]
-	c33    []int64      // /bert/Constant_output_0 i64[]
-	p34    *cpu.PackedB // bert.pooler.dense.weight packed, op(B) 128x128
-	c35    []float32    // bert.pooler.dense.bias_scaled f32[128]
+	p29    *cpu.PackedB // onnx::MatMul_360 packed, op(B) 128x512
+	c30    []float32    // bert.encoder.layer.1.intermediate.dense.bias f32[512]
+	ep31   *cpu.Epilogue
+	p32    *cpu.PackedB // onnx::MatMul_361 packed, op(B) 512x128
+	c33    []float32    // bert.encoder.layer.1.output.LayerNorm.weight f32[128]
+	c34    []float32    // bert.encoder.layer.1.output.LayerNorm.bias f32[128]
+	c35    []float32    // bert.encoder.layer.1.output.dense.bias f32[128]
 	ep36   *cpu.Epilogue
-	p37    *cpu.PackedB // classifier.weight packed, op(B) 128x2
-	c38    []float32    // classifier.bias_scaled f32[2]
-	ep39   *cpu.Epilogue
+	c37    []int64      // /bert/Constant_output_0 i64[]
+	p38    *cpu.PackedB // bert.pooler.dense.weight packed, op(B) 128x128
+	c39    []float32    // bert.pooler.dense.bias_scaled f32[128]
+	ep40   *cpu.Epilogue
+	p41    *cpu.PackedB // classifier.weight packed, op(B) 128x2
+	c42    []float32    // classifier.bias_scaled f32[2]
+	ep43   *cpu.Epilogue
 }
 
 type config struct {
@@ -175,71 +179,75 @@ func New(opts ...Option) (*Model, error) {
 	m.c9 = blob.F32(855552, 128)
 	m.c10 = blob.F32(856064, 128)
 	m.c11 = blob.F32(856576, 128)
-	if m.p12, err = cpu.PackedBFromData(128, 512, blob.F32(857088, 65536)); err != nil {
+	m.ep12 = &cpu.Epilogue{Bias: m.c11}
+	if m.p13, err = cpu.PackedBFromData(128, 512, blob.F32(857088, 65536)); err != nil {
 		return nil, err
 	}
-	m.c13 = blob.F32(1119232, 512)
-	m.ep14 = &cpu.Epilogue{Bias: m.c13, Act: cpu.ActGELU}
-	if m.p15, err = cpu.PackedBFromData(512, 128, blob.F32(1121280, 65536)); err != nil {
+	m.c14 = blob.F32(1119232, 512)
+	m.ep15 = &cpu.Epilogue{Bias: m.c14, Act: cpu.ActGELU}
+	if m.p16, err = cpu.PackedBFromData(512, 128, blob.F32(1121280, 65536)); err != nil {
 		return nil, err
 	}
-	m.c16 = blob.F32(1383424, 128)
-	m.c17 = blob.F32(1383936, 128)
-	m.c18 = blob.F32(1384448, 128)
-	m.c19 = blob.F32(1384960, 384)
+	m.c17 = blob.F32(1383424, 128)
+	m.c18 = blob.F32(1383936, 128)
+	m.c19 = blob.F32(1384448, 128)
 	m.ep20 = &cpu.Epilogue{Bias: m.c19}
-	if m.p21, err = cpu.PackedBFromData(128, 384, blob.F32(1386496, 49152)); err != nil {
+	m.c21 = blob.F32(1384960, 384)
+	m.ep22 = &cpu.Epilogue{Bias: m.c21}
+	if m.p23, err = cpu.PackedBFromData(128, 384, blob.F32(1386496, 49152)); err != nil {
 		return nil, err
 	}
-	if m.p22, err = cpu.PackedBFromData(128, 128, blob.F32(1583104, 16384)); err != nil {
+	if m.p24, err = cpu.PackedBFromData(128, 128, blob.F32(1583104, 16384)); err != nil {
 		return nil, err
 	}
-	m.c23 = blob.F32(1648640, 128)
-	m.c24 = blob.F32(1649152, 128)
-	m.c25 = blob.F32(1649664, 128)
-	if m.p26, err = cpu.PackedBFromData(128, 512, blob.F32(1650176, 65536)); err != nil {
+	m.c25 = blob.F32(1648640, 128)
+	m.c26 = blob.F32(1649152, 128)
+	m.c27 = blob.F32(1649664, 128)
+	m.ep28 = &cpu.Epilogue{Bias: m.c27}
+	if m.p29, err = cpu.PackedBFromData(128, 512, blob.F32(1650176, 65536)); err != nil {
 		return nil, err
 	}
-	m.c27 = blob.F32(1912320, 512)
-	m.ep28 = &cpu.Epilogue{Bias: m.c27, Act: cpu.ActGELU}
-	if m.p29, err = cpu.PackedBFromData(512, 128, blob.F32(1914368, 65536)); err != nil {
+	m.c30 = blob.F32(1912320, 512)
+	m.ep31 = &cpu.Epilogue{Bias: m.c30, Act: cpu.ActGELU}
+	if m.p32, err = cpu.PackedBFromData(512, 128, blob.F32(1914368, 65536)); err != nil {
 		return nil, err
 	}
-	m.c30 = blob.F32(2176512, 128)
-	m.c31 = blob.F32(2177024, 128)
-	m.c32 = blob.F32(2177536, 128)
-	m.c33 = blob.I64(2178048, 1)
-	if m.p34, err = cpu.PackedBFromData(128, 128, blob.F32(2178112, 16384)); err != nil {
-		return nil, err
-	}
-	m.c35 = blob.F32(2243648, 128)
+	m.c33 = blob.F32(2176512, 128)
+	m.c34 = blob.F32(2177024, 128)
+	m.c35 = blob.F32(2177536, 128)
 	m.ep36 = &cpu.Epilogue{Bias: m.c35}
-	if m.p37, err = cpu.PackedBFromData(128, 2, blob.F32(2244160, 2048)); err != nil {
+	m.c37 = blob.I64(2178048, 1)
+	if m.p38, err = cpu.PackedBFromData(128, 128, blob.F32(2178112, 16384)); err != nil {
 		return nil, err
 	}
-	m.c38 = blob.F32(2252352, 2)
-	m.ep39 = &cpu.Epilogue{Bias: m.c38}
+	m.c39 = blob.F32(2243648, 128)
+	m.ep40 = &cpu.Epilogue{Bias: m.c39}
+	if m.p41, err = cpu.PackedBFromData(128, 2, blob.F32(2244160, 2048)); err != nil {
+		return nil, err
+	}
+	m.c42 = blob.F32(2252352, 2)
+	m.ep43 = &cpu.Epilogue{Bias: m.c42}
 	if cfg.precision == "bf16x3" && cpu.AMXAvailable() {
 		m.bf16x3 = true
 		m.p7.EnableBF16x3()
 		blob.Drop(593408, 196608)
 		m.p8.EnableBF16x3()
 		blob.Drop(790016, 65536)
-		m.p12.EnableBF16x3()
+		m.p13.EnableBF16x3()
 		blob.Drop(857088, 262144)
-		m.p15.EnableBF16x3()
+		m.p16.EnableBF16x3()
 		blob.Drop(1121280, 262144)
-		m.p21.EnableBF16x3()
+		m.p23.EnableBF16x3()
 		blob.Drop(1386496, 196608)
-		m.p22.EnableBF16x3()
+		m.p24.EnableBF16x3()
 		blob.Drop(1583104, 65536)
-		m.p26.EnableBF16x3()
-		blob.Drop(1650176, 262144)
 		m.p29.EnableBF16x3()
+		blob.Drop(1650176, 262144)
+		m.p32.EnableBF16x3()
 		blob.Drop(1914368, 262144)
-		m.p34.EnableBF16x3()
+		m.p38.EnableBF16x3()
 		blob.Drop(2178112, 65536)
-		m.p37.EnableBF16x3()
+		m.p41.EnableBF16x3()
 		blob.Drop(2244160, 8192)
 	}
 	m.outs.New = func() any { return &outBuf{m: m} }
@@ -256,7 +264,7 @@ func (m *Model) Precision() string {
 	return "fp32"
 }
 
-const numBuffers = 22
+const numBuffers = 18
 
 type layout struct {
 	dims [2]int
@@ -264,8 +272,8 @@ type layout struct {
 	size int
 }
 
-var bufFirst = [numBuffers]int{0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 9, 10, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
-var bufLast = [numBuffers]int{10, 3, 3, 6, 4, 5, 6, 9, 8, 9, 12, 10, 11, 12, 15, 14, 15, 20, 17, 18, 19, 20}
+var bufFirst = [numBuffers]int{0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15}
+var bufLast = [numBuffers]int{8, 3, 3, 5, 4, 5, 7, 7, 9, 8, 9, 11, 11, 16, 13, 14, 15, 16}
 
 func (m *Model) layoutFor(d [2]int) *layout {
 	if l := m.layout.Load(); l != nil && l.dims == d {
@@ -274,7 +282,7 @@ func (m *Model) layoutFor(d [2]int) *layout {
 	Batch := d[0]
 	Sequence := d[1]
 	_ = []int{Batch, Sequence}
-	size := []int{4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * 128, 4 * Batch * 128, 4 * Batch * 128, 4 * Batch * 2}
+	size := []int{4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * Batch * 128, 4 * Batch * 128, 4 * Batch * 128, 4 * Batch * 2}
 	off, total := rt.Allocate(size, bufFirst[:], bufLast[:])
 	l := &layout{dims: d, size: total}
 	copy(l.off[:], off)
@@ -332,67 +340,56 @@ func (m *Model) Run(ctx context.Context, in Inputs) (Outputs, error) {
 	b4 := rt.F32(ar, lay.off[4], cpu.AttentionScratch(Batch, Sequence, 128, 2))
 	b5 := rt.F32(ar, lay.off[5], Batch*Sequence*128)
 	cpu.Attention(m.pool, b5, b3, Batch, Sequence, 128, 128, 2, m.p7, m.ep6, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b4)
-	// MatMul /bert/encoder/layer.0/attention/output/dense/MatMul
+	// llmc::MatMulSkipLayerNormalization MatMulSkipLayerNormalization
 	b6 := rt.F32(ar, lay.off[6], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b5, 128, m.p8, 0, b6, 128, nil)
-	// com.microsoft::SkipLayerNormalization SkipLayerNormalization
-	b7 := rt.F32(ar, lay.off[7], Batch*Sequence*128)
-	cpu.SkipLayerNorm(m.pool, b7, b6, b3, m.c11, Batch*Sequence, 128, m.c9, m.c10, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
-	// MatMul /bert/encoder/layer.0/intermediate/dense/MatMul
-	b8 := rt.F32(ar, lay.off[8], Batch*Sequence*512)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b7, 128, m.p12, 0, b8, 512, m.ep14)
-	// MatMul /bert/encoder/layer.0/output/dense/MatMul
-	b9 := rt.F32(ar, lay.off[9], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b8, 512, m.p15, 0, b9, 128, nil)
-	// com.microsoft::SkipLayerNormalization SkipLayerNormalization_12
-	b10 := rt.F32(ar, lay.off[10], Batch*Sequence*128)
-	cpu.SkipLayerNorm(m.pool, b10, b9, b7, m.c18, Batch*Sequence, 128, m.c16, m.c17, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b5, 128, m.p8, 0, b6, 128, m.ep12)
+	cpu.SkipLayerNorm(m.pool, b6, b6, b3, nil, Batch*Sequence, 128, m.c9, m.c10, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	// llmc::MatMulBiasGelu MatMulBiasGelu
+	b7 := rt.F32(ar, lay.off[7], Batch*Sequence*512)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b6, 128, m.p13, 0, b7, 512, m.ep15)
+	// llmc::MatMulSkipLayerNormalization MatMulSkipLayerNormalization_1
+	b8 := rt.F32(ar, lay.off[8], Batch*Sequence*128)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b7, 512, m.p16, 0, b8, 128, m.ep20)
+	cpu.SkipLayerNorm(m.pool, b8, b8, b6, nil, Batch*Sequence, 128, m.c17, m.c18, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// com.microsoft::Attention Attention_6
-	b11 := rt.F32(ar, lay.off[11], cpu.AttentionScratch(Batch, Sequence, 128, 2))
-	b12 := rt.F32(ar, lay.off[12], Batch*Sequence*128)
-	cpu.Attention(m.pool, b12, b10, Batch, Sequence, 128, 128, 2, m.p21, m.ep20, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b11)
-	// MatMul /bert/encoder/layer.1/attention/output/dense/MatMul
+	b9 := rt.F32(ar, lay.off[9], cpu.AttentionScratch(Batch, Sequence, 128, 2))
+	b10 := rt.F32(ar, lay.off[10], Batch*Sequence*128)
+	cpu.Attention(m.pool, b10, b8, Batch, Sequence, 128, 128, 2, m.p23, m.ep22, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b9)
+	// llmc::MatMulSkipLayerNormalization MatMulSkipLayerNormalization_2
+	b11 := rt.F32(ar, lay.off[11], Batch*Sequence*128)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b10, 128, m.p24, 0, b11, 128, m.ep28)
+	cpu.SkipLayerNorm(m.pool, b11, b11, b8, nil, Batch*Sequence, 128, m.c25, m.c26, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	// llmc::MatMulBiasGelu MatMulBiasGelu_3
+	b12 := rt.F32(ar, lay.off[12], Batch*Sequence*512)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b11, 128, m.p29, 0, b12, 512, m.ep31)
+	// llmc::MatMulSkipLayerNormalization MatMulSkipLayerNormalization_4
 	b13 := rt.F32(ar, lay.off[13], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b12, 128, m.p22, 0, b13, 128, nil)
-	// com.microsoft::SkipLayerNormalization SkipLayerNormalization_13
-	b14 := rt.F32(ar, lay.off[14], Batch*Sequence*128)
-	cpu.SkipLayerNorm(m.pool, b14, b13, b10, m.c25, Batch*Sequence, 128, m.c23, m.c24, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
-	// MatMul /bert/encoder/layer.1/intermediate/dense/MatMul
-	b15 := rt.F32(ar, lay.off[15], Batch*Sequence*512)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b14, 128, m.p26, 0, b15, 512, m.ep28)
-	// MatMul /bert/encoder/layer.1/output/dense/MatMul
-	b16 := rt.F32(ar, lay.off[16], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b15, 512, m.p29, 0, b16, 128, nil)
-	// com.microsoft::SkipLayerNormalization SkipLayerNormalization_15
-	b17 := rt.F32(ar, lay.off[17], Batch*Sequence*128)
-	cpu.SkipLayerNorm(m.pool, b17, b16, b14, m.c32, Batch*Sequence, 128, m.c30, m.c31, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
-	if err := ctx.Err(); err != nil {
-		return Outputs{}, err
-	}
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b12, 512, m.p32, 0, b13, 128, m.ep36)
+	cpu.SkipLayerNorm(m.pool, b13, b13, b11, nil, Batch*Sequence, 128, m.c33, m.c34, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// Gather /bert/pooler/Gather
-	b18 := rt.F32(ar, lay.off[18], Batch*128)
-	if err := rt.GatherRows(rt.Bytes32(b18), rt.Bytes32(b17), Batch, Sequence, 4*128, m.c33); err != nil {
+	b14 := rt.F32(ar, lay.off[14], Batch*128)
+	if err := rt.GatherRows(rt.Bytes32(b14), rt.Bytes32(b13), Batch, Sequence, 4*128, m.c37); err != nil {
 		return Outputs{}, err
 	}
 	// Gemm /bert/pooler/dense/Gemm
-	b19 := rt.F32(ar, lay.off[19], Batch*128)
-	cpu.SgemmPacked(m.pool, false, Batch, 1, b18, 128, m.p34, 0, b19, 128, m.ep36)
+	b15 := rt.F32(ar, lay.off[15], Batch*128)
+	cpu.SgemmPacked(m.pool, false, Batch, 1, b14, 128, m.p38, 0, b15, 128, m.ep40)
 	// Tanh /bert/pooler/activation/Tanh
-	b20 := rt.F32(ar, lay.off[20], Batch*128)
-	cpu.Tanh(b20, b19)
+	b16 := rt.F32(ar, lay.off[16], Batch*128)
+	cpu.Tanh(b16, b15)
 	// Gemm /classifier/Gemm
-	b21 := rt.F32(ar, lay.off[21], Batch*2)
-	cpu.SgemmPacked(m.pool, false, Batch, 1, b20, 128, m.p37, 0, b21, 2, m.ep39)
+	b17 := rt.F32(ar, lay.off[17], Batch*2)
+	cpu.SgemmPacked(m.pool, false, Batch, 1, b16, 128, m.p41, 0, b17, 2, m.ep43)
 	ob := m.outs.Get().(*outBuf)
 	if cap(ob.o0) < in.Batch*2 {
 		ob.o0 = make([]float32, in.Batch*2)
 	}
 	ob.o0 = ob.o0[:in.Batch*2]
-	copy(ob.o0, b21)
+	copy(ob.o0, b17)
 	if cap(ob.o1) < in.Batch*in.Sequence*128 {
 		ob.o1 = make([]float32, in.Batch*in.Sequence*128)
 	}
 	ob.o1 = ob.o1[:in.Batch*in.Sequence*128]
-	copy(ob.o1, b17)
+	copy(ob.o1, b13)
 	return Outputs{Logits: ob.o0, LastHiddenState: ob.o1, buf: ob}, nil
 }

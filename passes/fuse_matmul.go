@@ -1,0 +1,114 @@
+package passes
+
+import "github.com/llmc/llmc/ir"
+
+// The fuse-matmul pass absorbs a weight MatMul into the fused op that consumes it, giving llmc's
+// own ops (domain "llmc", ir/ops_llmc.go):
+//
+//	BiasGelu(MatMul(A, W), bias)               → llmc::MatMulBiasGelu(A, W, bias)
+//	FastGelu(MatMul(A, W)[, bias])             → llmc::MatMulFastGelu(A, W, bias)
+//	SkipLayerNormalization(MatMul(A, W), skip, gamma[, beta][, bias])
+//	                                           → llmc::MatMulSkipLayerNormalization(A, W, skip, gamma, beta, bias)
+//
+// (an absent bias or beta becomes a zero vector: the llmc ops have fixed arity). A
+// SkipLayerNormalization whose mean, inv_std_var or input_skip_bias_sum output is used (training
+// graphs, pre-LN residuals) keeps its MatMul.
+//
+// That is exactly what the CPU backend runs as one kernel (a pre-packed GEMM whose epilogue adds
+// the bias and applies GELU, or adds bias and residual before the row normalization), so after
+// it a BERT layer is 4 nodes: Attention, MatMulSkipLayerNormalization, MatMulBiasGelu,
+// MatMulSkipLayerNormalization. The ONNX exporter writes each op's definition as a model-local
+// function, so ONNX Runtime still runs the result (it inlines the bodies back into MatMul and its
+// own contrib op). Leave the pass out (--passes) to keep the graph in com.microsoft ops only.
+
+var matmulRules = []Rule{
+	{Name: "matmul-bias-gelu", Domain: MSDomain, Op: "BiasGelu", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
+	{Name: "matmul-fast-gelu", Domain: MSDomain, Op: "FastGelu", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
+	{Name: "matmul-skip-layernorm", Domain: MSDomain, Op: "SkipLayerNormalization", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
+}
+
+func init() {
+	Register(Pass{Name: "fuse-matmul", Doc: "absorb weight MatMuls into their BiasGelu/FastGelu/SkipLayerNormalization consumer (llmc-domain ops, exported as ONNX model-local functions)", Run: func(c *Context, g *ir.Graph) error {
+		_, err := RunRules(c, g, matmulRules)
+		return err
+	}})
+}
+
+type matmulIntoMatch struct {
+	mm, cons *ir.Node
+	swap     bool // SkipLayerNormalization's MatMul operand is its skip input
+}
+
+// weightMatMul returns x's producer when it is a MatMul of a float32 activation of rank >= 2 by a
+// constant float32 [K, N] weight whose result only the consumer reads; otherwise a reason.
+func weightMatMul(rc *RewriteContext, x *ir.Value) (*ir.Node, string) {
+	mm := producer(x, "MatMul")
+	if mm == nil {
+		return nil, ""
+	}
+	if rc.Users.Count(x) != 1 {
+		return nil, "the MatMul result has other users"
+	}
+	w := constOf(mm.Inputs[1])
+	if w == nil || len(w.Shape) != 2 || w.DType != ir.Float32 {
+		return nil, "the MatMul's B is not a constant float32 [K, N] weight"
+	}
+	if r := rankOf(mm.Inputs[0]); r < 2 || mm.Inputs[0].Type.DType != ir.Float32 {
+		return nil, "the MatMul's A is not a float32 tensor of rank >= 2"
+	}
+	return mm, ""
+}
+
+func matchMatMulInto(rc *RewriteContext, n *ir.Node) (any, string) {
+	if len(n.Inputs) == 0 {
+		return nil, ""
+	}
+	for _, o := range n.Outputs[1:] {
+		if o != nil && rc.Users.Count(o) > 0 {
+			return nil, "an output other than the first is used (mean, inv_std_var or the residual sum)"
+		}
+	}
+	mm, why := weightMatMul(rc, n.Inputs[0])
+	if mm != nil {
+		return &matmulIntoMatch{mm: mm, cons: n}, ""
+	}
+	if n.Op == "SkipLayerNormalization" && len(n.Inputs) > 1 && n.Inputs[1] != n.Inputs[0] {
+		// LN(input + skip + bias) is symmetric in input and skip.
+		if mm2, why2 := weightMatMul(rc, n.Inputs[1]); mm2 != nil {
+			return &matmulIntoMatch{mm: mm2, cons: n, swap: true}, ""
+		} else if why == "" {
+			why = why2
+		}
+	}
+	return nil, why
+}
+
+func rewriteMatMulInto(rc *RewriteContext, mm any) error {
+	m := mm.(*matmulIntoMatch)
+	if _, ok := rc.G.Opsets[ir.LLMCDomain]; !ok {
+		rc.G.Opsets[ir.LLMCDomain] = 1
+	}
+	rest := m.cons.Inputs[1:]
+	op := "MatMul" + m.cons.Op
+	if m.swap {
+		rest = append([]*ir.Value{m.cons.Inputs[0]}, m.cons.Inputs[2:]...)
+	}
+	ins := append([]*ir.Value{m.mm.Inputs[0], m.mm.Inputs[1]}, rest...)
+	want := ir.LookupOp(ir.LLMCDomain, op).MaxIn
+	w := m.mm.Inputs[1].Type.Shape
+	for len(ins) < want {
+		ins = append(ins, nil)
+	}
+	for i, v := range ins {
+		if v == nil {
+			// absent bias / beta: zeros over the weight's N columns
+			ins[i] = rc.G.AddConst(rc.Names, "matmul_zeros", filled(ir.Float32, w[1].Value, 0))
+		}
+	}
+	n, err := rc.G.AddNode(rc.Names, ir.LLMCDomain, op, ins, 1, m.cons.Attrs...)
+	if err != nil {
+		return err
+	}
+	rc.G.ReplaceUses(m.cons.Outputs[0], n.Outputs[0])
+	return nil
+}

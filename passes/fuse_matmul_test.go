@@ -1,0 +1,64 @@
+package passes
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The fuse-matmul rules, each checked textually and numerically (checkPasses runs the original
+// and the rewritten graph through the reference interpreter on random inputs).
+func TestFuseMatMulIntoConsumer(t *testing.T) {
+	// MatMul + BiasGelu
+	checkPasses(t, `model opsets{"": 17, "com.microsoft": 1}
+graph g(%x: f32[b,s,3]) -> (%y) {
+  %w: f32[3,4] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1, -0.3, 0.7, -2.0, 0.4, 0.9, -0.6]
+  %bias: f32[4] = const [0.1, 0.2, 0.3, 0.4]
+  %t: f32[b,s,4] = MatMul(%x, %w)
+  %y: f32[b,s,4] = com.microsoft::BiasGelu(%t, %bias)
+}
+`, []string{"fuse-matmul", "dce"}, "llmc::MatMulBiasGelu(%x, %w, %bias)", "NOT MatMul(", "NOT com.microsoft::BiasGelu")
+
+	// FastGelu without bias: a zero bias is supplied
+	m := checkPasses(t, `model opsets{"": 17, "com.microsoft": 1}
+graph g(%x: f32[b,3]) -> (%y) {
+  %w: f32[3,2] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1]
+  %t: f32[b,2] = MatMul(%x, %w)
+  %y: f32[b,2] = com.microsoft::FastGelu(%t)
+}
+`, []string{"fuse-matmul", "dce"}, "llmc::MatMulFastGelu(%x, %w, %matmul_zeros", "NOT com.microsoft::FastGelu")
+	require.Len(t, m.Graph.Nodes, 1)
+
+	// SkipLayerNormalization whose MatMul operand is the skip input, no beta, no bias
+	checkPasses(t, `model opsets{"": 17, "com.microsoft": 1}
+graph g(%x: f32[b,s,3], %r: f32[b,s,4]) -> (%y) {
+  %w: f32[3,4] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1, -0.3, 0.7, -2.0, 0.4, 0.9, -0.6]
+  %gamma: f32[4] = const [1.0, 0.5, 2.0, 1.5]
+  %t: f32[b,s,4] = MatMul(%x, %w)
+  %y: f32[b,s,4] = com.microsoft::SkipLayerNormalization(%r, %t, %gamma) {epsilon=1e-05}
+}
+`, []string{"fuse-matmul", "dce"}, "llmc::MatMulSkipLayerNormalization(%x, %w, %r, %gamma, %matmul_zeros", "{epsilon=1e-05}", "NOT com.microsoft::SkipLayerNormalization")
+
+	// refused: the MatMul result has a second reader; the residual sum output is used
+	checkPasses(t, `model opsets{"": 17, "com.microsoft": 1}
+graph g(%x: f32[b,3], %r: f32[b,4]) -> (%y, %t, %z, %sum) {
+  %w: f32[3,4] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1, -0.3, 0.7, -2.0, 0.4, 0.9, -0.6]
+  %bias: f32[4] = const [0.1, 0.2, 0.3, 0.4]
+  %gamma: f32[4] = const [1.0, 0.5, 2.0, 1.5]
+  %beta: f32[4] = const [0.0, 0.1, -0.1, 0.2]
+  %t: f32[b,4] = MatMul(%x, %w)
+  %y: f32[b,4] = com.microsoft::BiasGelu(%t, %bias)
+  %u: f32[b,4] = MatMul(%x, %w)
+  %z: f32[b,4], %m: f32[b,1], %v: f32[b,1], %sum: f32[b,4] = com.microsoft::SkipLayerNormalization(%u, %r, %gamma, %beta, %bias)
+}
+`, []string{"fuse-matmul", "dce"}, "NOT llmc::")
+
+	// refused: the weight is not a constant
+	checkPasses(t, `model opsets{"": 17, "com.microsoft": 1}
+graph g(%x: f32[b,3], %w: f32[3,4]) -> (%y) {
+  %bias: f32[4] = const [0.1, 0.2, 0.3, 0.4]
+  %t: f32[b,4] = MatMul(%x, %w)
+  %y: f32[b,4] = com.microsoft::BiasGelu(%t, %bias)
+}
+`, []string{"fuse-matmul", "dce"}, "NOT llmc::")
+}
