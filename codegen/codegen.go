@@ -32,8 +32,9 @@ type Options struct {
 	// generated test (inputs by graph-input name, outputs in graph-output order).
 	TestInputs  map[string]*ir.Tensor
 	TestOutputs []*ir.Tensor
-	// ATol is the generated test's absolute tolerance (default 1e-4).
-	ATol float64
+	// ATol and RTol are the generated test's absolute and relative tolerances (defaults 1e-4 and
+	// 1e-3): |got - want| <= ATol + RTol·|want|.
+	ATol, RTol float64
 	// Precision is the generated package's default GEMM precision, "fp32"
 	// (default) or "bf16x3" (AMX-BF16 where the CPU has it); WithPrecision
 	// overrides it at New.
@@ -98,6 +99,9 @@ func Generate(g *ir.Graph, dir string, opts Options) (*Result, error) {
 	case "fp32", "bf16x3":
 	default:
 		return nil, fmt.Errorf("codegen: unknown precision %q (want fp32 or bf16x3)", opts.Precision)
+	}
+	if opts.RTol == 0 {
+		opts.RTol = 1e-3
 	}
 	if opts.ATol == 0 {
 		opts.ATol = 1e-4
@@ -662,16 +666,19 @@ func (c *gen) llmcMatMul(n *ir.Node) (string, bool, error) {
 	var skip *ir.Value
 	var gamma, beta, epExpr string
 	switch n.Op {
-	case "MatMulBiasGelu", "MatMulFastGelu":
+	case "MatMulBias", "MatMulBiasGelu", "MatMulFastGelu":
 		bias, ok := c.vector(n.Inputs[2], int64(nn))
 		if !ok {
 			return "", false, nil
 		}
-		act := "cpu.ActGELU"
-		if n.Op == "MatMulFastGelu" {
-			act = "cpu.ActGELUTanh"
+		switch n.Op {
+		case "MatMulBias":
+			epExpr = fmt.Sprintf("&cpu.Epilogue{Bias: %s}", bias)
+		case "MatMulBiasGelu":
+			epExpr = fmt.Sprintf("&cpu.Epilogue{Bias: %s, Act: cpu.ActGELU}", bias)
+		default:
+			epExpr = fmt.Sprintf("&cpu.Epilogue{Bias: %s, Act: cpu.ActGELUTanh}", bias)
 		}
-		epExpr = fmt.Sprintf("&cpu.Epilogue{Bias: %s, Act: %s}", bias, act)
 	case "MatMulSkipLayerNormalization":
 		skip = n.Inputs[2]
 		if !isF32(skip) || c.numel(skip) != c.numel(y) {
@@ -1383,7 +1390,7 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 		}
 		switch v.Type.DType {
 		case ir.Float32:
-			p("{\nwant := f32s(readBin(t, \"output_%d.bin\"))\ngot := out.%s\nif len(got) != len(want) {\nt.Fatalf(\"%s: %%d values, want %%d\", len(got), len(want))\n}\nfor i := range want {\nif d := math.Abs(float64(got[i] - want[i])); d > %g+1e-3*math.Abs(float64(want[i])) {\nt.Fatalf(\"%s[%%d] = %%v, want %%v\", i, got[i], want[i])\n}\n}\n}\n", i, goName(v.Name), v.Name, c.opts.ATol, v.Name)
+			p("{\nwant := f32s(readBin(t, \"output_%d.bin\"))\ngot := out.%s\nif len(got) != len(want) {\nt.Fatalf(\"%s: %%d values, want %%d\", len(got), len(want))\n}\nfor i := range want {\nif d := math.Abs(float64(got[i] - want[i])); d > %g+%g*math.Abs(float64(want[i])) {\nt.Fatalf(\"%s[%%d] = %%v, want %%v\", i, got[i], want[i])\n}\n}\n}\n", i, goName(v.Name), v.Name, c.opts.ATol, c.opts.RTol, v.Name)
 		default:
 			p("{\nwant := %s(readBin(t, \"output_%d.bin\"))\ngot := out.%s\nfor i := range want {\nif got[i] != want[i] {\nt.Fatalf(\"%s[%%d] = %%v, want %%v\", i, got[i], want[i])\n}\n}\n}\n", conv[v.Type.DType], i, goName(v.Name), v.Name)
 		}

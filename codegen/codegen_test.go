@@ -75,7 +75,8 @@ func TestGeneratedPackagesPass(t *testing.T) {
 
 // TestGeneratedKernelsMatchInterpreter compiles a graph exercising every kernel the generator
 // emits outside the BERT fusions (plain LayerNorm, Softmax, unary math, the three elementwise
-// broadcast forms, Gemm with bias and transB, MatMul with a GELU epilogue, views, casts, Gather)
+// broadcast forms, Gemm with bias and transB, MatMul with a GELU epilogue, llmc's fused MatMul
+// ops, views, casts, Gather)
 // and checks the generated package against the reference interpreter's outputs.
 func TestGeneratedKernelsMatchInterpreter(t *testing.T) {
 	if testing.Short() {
@@ -93,7 +94,7 @@ func TestGeneratedKernelsMatchInterpreter(t *testing.T) {
 		}
 		return t
 	}
-	b := ir.NewBuilder("kernels", map[string]int64{"": 17, "com.microsoft": 1})
+	b := ir.NewBuilder("kernels", map[string]int64{"": 17, "com.microsoft": 1, "llmc": 1})
 	x := b.Input("x", ir.TensorType(ir.Float32, ir.Shape{ir.Sym("n"), ir.D(8)}))
 	ids := b.Input("ids", ir.TensorType(ir.Int64, ir.Shape{ir.Sym("n")}))
 	ln := b.Op("LayerNormalization", []*ir.Value{x, b.Const("g", randT(8)), b.Const("be", randT(8))}, ir.AFloat("epsilon", 1e-5))
@@ -109,7 +110,18 @@ func TestGeneratedKernelsMatchInterpreter(t *testing.T) {
 	rs := b.Op("Reshape", []*ir.Value{ge, b.Const("shape", ir.FromInt64s([]int64{3}, []int64{0, 4, 4}))})
 	cf := b.Op("Cast", []*ir.Value{ids}, ir.AInt("to", int64(ir.Float32)))
 	gt := b.Op("Gather", []*ir.Value{b.Const("table", randT(4, 3)), b.Const("idx", ir.FromInt64s([]int64{2}, []int64{3, 1}))}, ir.AInt("axis", 0))
-	b.Output(rs, cf, gt)
+	// small weights keep the GELU arguments in [-4, 4], where its two forms differ
+	small := func(s float32, t *ir.Tensor) *ir.Tensor {
+		for i := range t.Float32s() {
+			t.Float32s()[i] *= s
+		}
+		return t
+	}
+	lb := b.OpD("llmc", "MatMulBias", 1, []*ir.Value{ge, b.Const("w3", small(0.01, randT(16, 6))), b.Const("b3", randT(6))})[0]
+	fg := b.OpD("llmc", "MatMulFastGelu", 1, []*ir.Value{lb, b.Const("w4", small(0.7, randT(6, 6))), b.Const("b4", randT(6))})[0]
+	sk := b.OpD("llmc", "MatMulSkipLayerNormalization", 1, []*ir.Value{fg, b.Const("w5", randT(6, 6)), lb,
+		b.Const("g5", randT(6)), b.Const("be5", randT(6)), b.Const("b5", randT(6))}, ir.AFloat("epsilon", 1e-5))[0]
+	b.Output(rs, cf, gt, lb, fg, sk)
 	g := b.MustGraph()
 	inputs := map[string]*ir.Tensor{"x": randT(6, 8), "ids": ir.FromInt64s([]int64{6}, []int64{1, 2, 3, 4, 5, 6})}
 	ds := map[string]ir.Datum{}
@@ -118,7 +130,8 @@ func TestGeneratedKernelsMatchInterpreter(t *testing.T) {
 	}
 	want, err := ref.Run(g, ds, ref.Options{})
 	require.NoError(t, err)
-	opts := Options{Source: "kernels", TestInputs: inputs, ATol: 1e-4}
+	// tight enough to tell GELU's tanh form from the exact one (they differ by up to 5e-4)
+	opts := Options{Source: "kernels", TestInputs: inputs, ATol: 1e-4, RTol: 1e-4}
 	for _, d := range want {
 		opts.TestOutputs = append(opts.TestOutputs, d.(*ir.Tensor))
 	}

@@ -146,6 +146,15 @@ func inferLLMCMatMul(c *InferContext) ([]Type, error) {
 var llmcBodyOpsets = map[string]int64{"": 13, MSDomain: 1}
 
 func init() {
+	RegisterOp(&OpSchema{Domain: LLMCDomain, Name: "MatMulBias", Since: 1, Category: "fused",
+		Doc:   "MatMul(A, B) + bias: a linear layer on inputs of any rank >= 2; B is a 2-D weight [K, N], bias [N]",
+		MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
+		Infer: inferLLMCMatMul,
+		Function: &Function{Inputs: []string{"A", "B", "bias"}, Outputs: []string{"Y"}, Opsets: llmcBodyOpsets,
+			Nodes: []FunctionNode{
+				{Op: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"AB"}},
+				{Op: "Add", Inputs: []string{"AB", "bias"}, Outputs: []string{"Y"}},
+			}}})
 	RegisterOp(&OpSchema{Domain: LLMCDomain, Name: "MatMulBiasGelu", Since: 1, Category: "fused",
 		Doc:   "BiasGelu(MatMul(A, B), bias): exact (erf) GELU of A·B + bias; B is a 2-D weight [K, N], bias [N]",
 		MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,

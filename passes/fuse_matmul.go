@@ -5,6 +5,7 @@ import "github.com/llmc/llmc/ir"
 // The fuse-matmul pass absorbs a weight MatMul into the fused op that consumes it, giving llmc's
 // own ops (domain "llmc", ir/ops_llmc.go):
 //
+//	Add(MatMul(A, W), bias)                    → llmc::MatMulBias(A, W, bias)   (any rank; 2-D became Gemm in fuse)
 //	BiasGelu(MatMul(A, W), bias)               → llmc::MatMulBiasGelu(A, W, bias)
 //	FastGelu(MatMul(A, W)[, bias])             → llmc::MatMulFastGelu(A, W, bias)
 //	SkipLayerNormalization(MatMul(A, W), skip, gamma[, beta][, bias])
@@ -22,6 +23,7 @@ import "github.com/llmc/llmc/ir"
 // own contrib op). Leave the pass out (--passes) to keep the graph in com.microsoft ops only.
 
 var matmulRules = []Rule{
+	{Name: "matmul-bias", Op: "Add", Match: matchMatMulBias, Rewrite: rewriteMatMulInto},
 	{Name: "matmul-bias-gelu", Domain: MSDomain, Op: "BiasGelu", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
 	{Name: "matmul-fast-gelu", Domain: MSDomain, Op: "FastGelu", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
 	{Name: "matmul-skip-layernorm", Domain: MSDomain, Op: "SkipLayerNormalization", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
@@ -36,7 +38,7 @@ func init() {
 
 type matmulIntoMatch struct {
 	mm, cons *ir.Node
-	swap     bool // SkipLayerNormalization's MatMul operand is its skip input
+	swap     bool // the MatMul operand is the consumer's second input (SkipLayerNormalization's skip, Add's)
 }
 
 // weightMatMul returns x's producer when it is a MatMul of a float32 activation of rank >= 2 by a
@@ -83,6 +85,29 @@ func matchMatMulInto(rc *RewriteContext, n *ir.Node) (any, string) {
 	return nil, why
 }
 
+// matchMatMulBias: Add(MatMul(A, W), bias) or Add(bias, MatMul(A, W)) with a constant [N] bias.
+func matchMatMulBias(rc *RewriteContext, n *ir.Node) (any, string) {
+	if len(n.Inputs) != 2 {
+		return nil, ""
+	}
+	for i := 0; i < 2; i++ {
+		mm, why := weightMatMul(rc, n.Inputs[i])
+		if mm == nil {
+			if why != "" {
+				return nil, why
+			}
+			continue
+		}
+		b := constOf(n.Inputs[1-i])
+		w := constOf(mm.Inputs[1])
+		if b == nil || b.DType != ir.Float32 || len(b.Shape) != 1 || b.Shape[0] != w.Shape[1] {
+			return nil, "the added value is not a constant float32 [N] bias"
+		}
+		return &matmulIntoMatch{mm: mm, cons: n, swap: i == 1}, ""
+	}
+	return nil, ""
+}
+
 func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 	m := mm.(*matmulIntoMatch)
 	if _, ok := rc.G.Opsets[ir.LLMCDomain]; !ok {
@@ -90,6 +115,9 @@ func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 	}
 	rest := m.cons.Inputs[1:]
 	op := "MatMul" + m.cons.Op
+	if m.cons.Op == "Add" {
+		op = "MatMulBias"
+	}
 	if m.swap {
 		rest = append([]*ir.Value{m.cons.Inputs[0]}, m.cons.Inputs[2:]...)
 	}

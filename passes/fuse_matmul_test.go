@@ -62,3 +62,26 @@ graph g(%x: f32[b,3], %w: f32[3,4]) -> (%y) {
 }
 `, []string{"fuse-matmul", "dce"}, "NOT llmc::")
 }
+
+// A 3-D linear layer (MatMul + bias Add, which Gemm cannot take) becomes MatMulBias, with the
+// bias on either side of the Add.
+func TestFuseMatMulBias(t *testing.T) {
+	checkPasses(t, `model opsets{"": 17}
+graph g(%x: f32[b,s,3]) -> (%y, %z) {
+  %w: f32[3,2] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1]
+  %bias: f32[2] = const [0.1, -0.2]
+  %t: f32[b,s,2] = MatMul(%x, %w)
+  %y: f32[b,s,2] = Add(%t, %bias)
+  %u: f32[b,s,2] = MatMul(%x, %w)
+  %z: f32[b,s,2] = Add(%bias, %u)
+}
+`, []string{"fuse-matmul", "dce"}, "llmc::MatMulBias(%x, %w, %bias)", "llmc::MatMulBias(%x, %w, %bias)", "NOT MatMul(", "NOT Add(")
+	// refused: a full-tensor addend is a residual, not a bias
+	checkPasses(t, `model opsets{"": 17}
+graph g(%x: f32[b,3], %r: f32[b,2]) -> (%y) {
+  %w: f32[3,2] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1]
+  %t: f32[b,2] = MatMul(%x, %w)
+  %y: f32[b,2] = Add(%t, %r)
+}
+`, []string{"fuse-matmul", "dce"}, "NOT llmc::")
+}

@@ -259,6 +259,8 @@ func (b *builder) llmcMatMul(n *ir.Node) bool {
 	var skip *ir.Value
 	var gamma, beta []float32
 	switch n.Op {
+	case "MatMulBias":
+		ep.Bias = b.vector(n.Inputs[2], nn)
 	case "MatMulBiasGelu", "MatMulFastGelu":
 		ep.Bias, ep.Act = b.vector(n.Inputs[2], nn), cpu.ActGELU
 		if n.Op == "MatMulFastGelu" {

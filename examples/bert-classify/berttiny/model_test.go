@@ -76,7 +76,7 @@ func TestRecordedOutputs(t *testing.T) {
 					t.Fatalf("logits: %d values, want %d", len(got), len(want))
 				}
 				for i := range want {
-					if d := math.Abs(float64(got[i] - want[i])); d > 0.0001+1e-3*math.Abs(float64(want[i])) {
+					if d := math.Abs(float64(got[i] - want[i])); d > 0.0001+0.001*math.Abs(float64(want[i])) {
 						t.Fatalf("logits[%d] = %v, want %v", i, got[i], want[i])
 					}
 				}
@@ -88,7 +88,7 @@ func TestRecordedOutputs(t *testing.T) {
 					t.Fatalf("last_hidden_state: %d values, want %d", len(got), len(want))
 				}
 				for i := range want {
-					if d := math.Abs(float64(got[i] - want[i])); d > 0.0001+1e-3*math.Abs(float64(want[i])) {
+					if d := math.Abs(float64(got[i] - want[i])); d > 0.0001+0.001*math.Abs(float64(want[i])) {
 						t.Fatalf("last_hidden_state[%d] = %v, want %v", i, got[i], want[i])
 					}
 				}

@@ -1,0 +1,80 @@
+package plan
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/llmc/llmc/backend/ref"
+	"github.com/llmc/llmc/ir"
+)
+
+// llmc's fused MatMul ops run on the packed GEMM with their epilogue (and, for
+// MatMulSkipLayerNormalization, the in-place normalization), and agree with the reference
+// interpreter, which runs their function bodies. Ragged sizes: K=37, N=45 are not multiples of
+// any tile.
+func TestLLMCMatMulOps(t *testing.T) {
+	const k, n = 37, 45
+	rng := rand.New(rand.NewSource(5))
+	// scale keeps the GELU arguments near [-3, 3], where its exact and tanh forms differ
+	vec := func(m int, scale float64) string {
+		var b strings.Builder
+		for i := 0; i < m; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%.5f", scale*rng.NormFloat64())
+		}
+		return b.String()
+	}
+	src := fmt.Sprintf(`model opsets{"": 17, "com.microsoft": 1, "llmc": 1}
+graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3) {
+  %%w: f32[%[1]d,%[2]d] = const [%[3]s]
+  %%bias: f32[%[2]d] = const [%[4]s]
+  %%gamma: f32[%[2]d] = const [%[5]s]
+  %%beta: f32[%[2]d] = const [%[6]s]
+  %%y0: f32[b,s,%[2]d] = llmc::MatMulBias(%%x, %%w, %%bias)
+  %%y1: f32[b,s,%[2]d] = llmc::MatMulBiasGelu(%%x, %%w, %%bias)
+  %%y2: f32[b,s,%[2]d] = llmc::MatMulFastGelu(%%x, %%w, %%bias)
+  %%y3: f32[b,s,%[2]d] = llmc::MatMulSkipLayerNormalization(%%x, %%w, %%r, %%gamma, %%beta, %%bias) {epsilon=1e-05}
+}
+`, k, n, vec(k*n, 0.25), vec(n, 1), vec(n, 1), vec(n, 1))
+	m, err := ir.ParseModel(src)
+	require.NoError(t, err)
+	x, r := make([]float32, 3*7*k), make([]float32, 3*7*n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	for i := range r {
+		r[i] = float32(rng.NormFloat64())
+	}
+	in := map[string]*ir.Tensor{"x": ir.FromFloat32s([]int64{3, 7, k}, x), "r": ir.FromFloat32s([]int64{3, 7, n}, r)}
+	want, err := ref.Run(m.Graph, map[string]ir.Datum{"x": in["x"], "r": in["r"]}, ref.Options{})
+	require.NoError(t, err)
+	for _, threads := range []int{1, 2} {
+		model, err := New(m.Graph, Options{Threads: threads})
+		require.NoError(t, err)
+		got, err := model.Run(in)
+		require.NoError(t, err)
+		for i := range want {
+			// tighter than requireClose's 1e-3 relative: FP32 kernels are within a few ulp here
+			w := want[i].(*ir.Tensor)
+			require.Equal(t, w.Shape, got[i].Shape)
+			for j := 0; j < w.Len(); j++ {
+				a, b := got[i].Float64At(j), w.Float64At(j)
+				require.LessOrEqual(t, math.Abs(a-b), 2e-5*(1+math.Abs(b)), "threads %d output %d element %d: %v, want %v", threads, i, j, a, b)
+			}
+		}
+		p, err := model.PlanFor(in)
+		require.NoError(t, err)
+		st := p.Stats()
+		for kind := range st.Kernels {
+			require.False(t, strings.HasPrefix(kind, "ref:"), "%v", st.Kernels)
+		}
+		require.Equal(t, map[string]int{"sgemm+Bias": 1, "sgemm+BiasGelu": 1, "sgemm+FastGelu": 1, "sgemm+SkipLayerNorm": 1}, st.Kernels)
+	}
+}
