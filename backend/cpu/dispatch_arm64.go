@@ -5,7 +5,7 @@ package cpu
 // NEON coverage: the SGEMM micro-kernel (so Sgemm, SgemmPacked, SgemmBatched
 // run on it); elementwise Add/Sub/Mul (also RowBroadcast, the GEMM epilogue's
 // bias/residual adds, Softmax masking, SkipLayerNorm) and AddScalar/MulScalar
-// (softmax normalisation, GEMM beta); exp, tanh, exact and tanh-form GELU
+// (softmax normalisation, GEMM beta); exp, tanh, erf, exact and tanh-form GELU
 // (also the GEMM epilogue's); Softmax's exponentials; LayerNorm's moments and
 // affine pass; and, with the dot-product extension (SDOT), the int8 GEMM
 // micro-kernel (exact for all u8 x s8). Everything else uses the generic
@@ -28,6 +28,9 @@ func expNEON(dst, src *float32, n int)
 
 //go:noescape
 func tanhNEON(dst, src *float32, n int)
+
+//go:noescape
+func erfNEON(dst, src *float32, n int)
 
 //go:noescape
 func momentsNEON(x *float32, n int, k float32) (s, s2 float32)
@@ -116,6 +119,7 @@ func registerArch() {
 	t.geluTanh = unaryNEON(geluTanhNEON)
 	t.exp = unaryNEON(expNEON)
 	t.tanh = unaryNEON(tanhNEON)
+	t.erf = unaryNEON(erfNEON)
 	if cpuid.CPU.Supports(cpuid.ASIMDDP) {
 		t.i8Kernel = func(k4 int, a []uint8, b []int8, c []int32, ldc int) {
 			_ = a[k4*16-1]

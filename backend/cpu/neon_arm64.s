@@ -918,3 +918,212 @@ DATA	·tanhNEONConsts+212(SB)/4, $0x35a0d3d8 // 1.19826e-06
 DATA	·tanhNEONConsts+216(SB)/4, $0x35a0d3d8 // 1.19826e-06
 DATA	·tanhNEONConsts+220(SB)/4, $0x35a0d3d8 // 1.19826e-06
 GLOBL	·tanhNEONConsts(SB), RODATA|NOPTR, $224
+
+// func erfNEON(dst, src *float32, n int)
+// erf, four lanes at a time for n a multiple of 4, with the algorithm of the
+// AVX2/AVX-512 kernels: for |x| < 1 the rational x*P(x^2)/Q(x^2) (Eigen's
+// coefficients, x clamped to +-4); above, sign(x)*(1 - erfc(|x|)) with
+// erfc(z) = t*exp(-z^2 + P(t)), t = 1/(1+z/2) (FRECPE and two FRECPS steps,
+// Numerical Recipes' P) and exp as in geluNEON (clamped at -87.3, so
+// erf(+-Inf) = +-1). NaN stays NaN. Constants live in V10-V31
+// (erfNEONConsts). Vector float instructions WORD-encoded (llvm-mc) with the
+// instruction beside each.
+TEXT ·erfNEON(SB), NOSPLIT, $0-24
+	MOVD	dst+0(FP), R0
+	MOVD	src+8(FP), R1
+	MOVD	n+16(FP), R2
+	MOVD	$·erfNEONConsts(SB), R3
+	VLD1.P	64(R3), [V10.S4, V11.S4, V12.S4, V13.S4]
+	VLD1.P	64(R3), [V14.S4, V15.S4, V16.S4, V17.S4]
+	VLD1.P	64(R3), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD1.P	64(R3), [V22.S4, V23.S4, V24.S4, V25.S4]
+	VLD1.P	64(R3), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1	(R3), [V30.S4, V31.S4]
+	LSR	$2, R2
+	CBZ	R2, erf_done
+
+erf_loop:
+	VLD1.P	16(R1), [V0.S4]
+	WORD	$0x4ea0f802 // fabs v2.4s, v0.4s
+	WORD	$0x4eac1d84 // mov v4.16b, v12.16b
+	WORD	$0x4e2bcc44 // fmla v4.4s, v2.4s, v11.4s
+	WORD	$0x4ea1d885 // frecpe v5.4s, v4.4s
+	WORD	$0x4e25fc86 // frecps v6.4s, v4.4s, v5.4s
+	WORD	$0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
+	WORD	$0x4e25fc86 // frecps v6.4s, v4.4s, v5.4s
+	WORD	$0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
+	WORD	$0x4ebe1fc7 // mov v7.16b, v30.16b
+	WORD	$0x4ebd1fa6 // mov v6.16b, v29.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4ebc1f87 // mov v7.16b, v28.16b
+	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
+	WORD	$0x4ebb1f66 // mov v6.16b, v27.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4eba1f47 // mov v7.16b, v26.16b
+	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
+	WORD	$0x4eb91f26 // mov v6.16b, v25.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4eb81f07 // mov v7.16b, v24.16b
+	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
+	WORD	$0x4eb71ee6 // mov v6.16b, v23.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4eb61ec7 // mov v7.16b, v22.16b
+	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
+	WORD	$0x4eb51ea6 // mov v6.16b, v21.16b
+	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	WORD	$0x4ea2cc46 // fmls v6.4s, v2.4s, v2.4s
+	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
+	WORD	$0x4eb01e08 // mov v8.16b, v16.16b
+	WORD	$0x4e2fccc8 // fmla v8.4s, v6.4s, v15.4s
+	WORD	$0x4eb0d509 // fsub v9.4s, v8.4s, v16.4s
+	WORD	$0x4f915126 // fmls v6.4s, v9.4s, v17.s[0]
+	WORD	$0x4fb15126 // fmls v6.4s, v9.4s, v17.s[1]
+	WORD	$0x4e040643 // dup v3.4s, v18.s[0]
+	WORD	$0x4e0c0644 // dup v4.4s, v18.s[1]
+	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
+	WORD	$0x4e140643 // dup v3.4s, v18.s[2]
+	WORD	$0x4e26cc83 // fmla v3.4s, v4.4s, v6.4s
+	WORD	$0x4e1c0644 // dup v4.4s, v18.s[3]
+	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
+	WORD	$0x4e140623 // dup v3.4s, v17.s[2]
+	WORD	$0x4e26cc83 // fmla v3.4s, v4.4s, v6.4s
+	WORD	$0x4e1c0624 // dup v4.4s, v17.s[3]
+	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
+	WORD	$0x6e26dcc7 // fmul v7.4s, v6.4s, v6.4s
+	WORD	$0x4e27cc86 // fmla v6.4s, v4.4s, v7.4s
+	WORD	$0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	WORD	$0x4eb48508 // add v8.4s, v8.4s, v20.4s
+	WORD	$0x4f375508 // shl v8.4s, v8.4s, #23
+	WORD	$0x6e28dcc6 // fmul v6.4s, v6.4s, v8.4s
+	WORD	$0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	WORD	$0x4ea6d587 // fsub v7.4s, v12.4s, v6.4s
+	WORD	$0x6ea0f8e6 // fneg v6.4s, v7.4s
+	WORD	$0x4ea0e801 // fcmlt v1.4s, v0.4s, #0.0
+	WORD	$0x6e671cc1 // bsl v1.16b, v6.16b, v7.16b
+	WORD	$0x4ebff402 // fmin v2.4s, v0.4s, v31.4s
+	WORD	$0x6ea0fbe3 // fneg v3.4s, v31.4s
+	WORD	$0x4e23f442 // fmax v2.4s, v2.4s, v3.4s
+	WORD	$0x6e22dc43 // fmul v3.4s, v2.4s, v2.4s
+	WORD	$0x4e040544 // dup v4.4s, v10.s[0]
+	WORD	$0x4e0c0545 // dup v5.4s, v10.s[1]
+	WORD	$0x4e23cc85 // fmla v5.4s, v4.4s, v3.4s
+	WORD	$0x4e140544 // dup v4.4s, v10.s[2]
+	WORD	$0x4e23cca4 // fmla v4.4s, v5.4s, v3.4s
+	WORD	$0x4e1c0545 // dup v5.4s, v10.s[3]
+	WORD	$0x4e23cc85 // fmla v5.4s, v4.4s, v3.4s
+	WORD	$0x4e0405a4 // dup v4.4s, v13.s[0]
+	WORD	$0x4e23cca4 // fmla v4.4s, v5.4s, v3.4s
+	WORD	$0x4e0c05a5 // dup v5.4s, v13.s[1]
+	WORD	$0x4e23cc85 // fmla v5.4s, v4.4s, v3.4s
+	WORD	$0x4e1405a4 // dup v4.4s, v13.s[2]
+	WORD	$0x4e23cca4 // fmla v4.4s, v5.4s, v3.4s
+	WORD	$0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD	$0x4e1c05a5 // dup v5.4s, v13.s[3]
+	WORD	$0x4e0405c6 // dup v6.4s, v14.s[0]
+	WORD	$0x4e23cca6 // fmla v6.4s, v5.4s, v3.4s
+	WORD	$0x4e0c05c5 // dup v5.4s, v14.s[1]
+	WORD	$0x4e23ccc5 // fmla v5.4s, v6.4s, v3.4s
+	WORD	$0x4e1405c6 // dup v6.4s, v14.s[2]
+	WORD	$0x4e23cca6 // fmla v6.4s, v5.4s, v3.4s
+	WORD	$0x4e1c05c5 // dup v5.4s, v14.s[3]
+	WORD	$0x4e23ccc5 // fmla v5.4s, v6.4s, v3.4s
+	WORD	$0x6e25fc84 // fdiv v4.4s, v4.4s, v5.4s
+	WORD	$0x4ea0f802 // fabs v2.4s, v0.4s
+	WORD	$0x6e2ce443 // fcmge v3.4s, v2.4s, v12.4s
+	WORD	$0x6e641c23 // bsl v3.16b, v1.16b, v4.16b
+	VST1.P	[V3.S4], 16(R0)
+	SUBS	$1, R2, R2
+	BNE	erf_loop
+
+erf_done:
+	RET
+
+DATA	·erfNEONConsts+0(SB)/4, $0xaf95df0b // a13 -2.72614e-10
+DATA	·erfNEONConsts+4(SB)/4, $0x32edffee // a11 2.77068e-08
+DATA	·erfNEONConsts+8(SB)/4, $0xb60cff51 // a9 -2.10102e-06
+DATA	·erfNEONConsts+12(SB)/4, $0xb86ec2d2 // a7 -5.69251e-05
+DATA	·erfNEONConsts+16(SB)/4, $0x3f000000 // 0.5
+DATA	·erfNEONConsts+20(SB)/4, $0x3f000000 // 0.5
+DATA	·erfNEONConsts+24(SB)/4, $0x3f000000 // 0.5
+DATA	·erfNEONConsts+28(SB)/4, $0x3f000000 // 0.5
+DATA	·erfNEONConsts+32(SB)/4, $0x3f800000 // 1
+DATA	·erfNEONConsts+36(SB)/4, $0x3f800000 // 1
+DATA	·erfNEONConsts+40(SB)/4, $0x3f800000 // 1
+DATA	·erfNEONConsts+44(SB)/4, $0x3f800000 // 1
+DATA	·erfNEONConsts+48(SB)/4, $0xba40ac63 // a5 -0.000734991
+DATA	·erfNEONConsts+52(SB)/4, $0xbb41a1f6 // a3 -0.0029546
+DATA	·erfNEONConsts+56(SB)/4, $0xbc83dbd4 // a1 -0.016096
+DATA	·erfNEONConsts+60(SB)/4, $0xb77460cd // b8 -1.45661e-05
+DATA	·erfNEONConsts+64(SB)/4, $0xb95fbd29 // b6 -0.000213374
+DATA	·erfNEONConsts+68(SB)/4, $0xbadc924e // b4 -0.00168283
+DATA	·erfNEONConsts+72(SB)/4, $0xbbf19bf8 // b2 -0.00737333
+DATA	·erfNEONConsts+76(SB)/4, $0xbc69b6a7 // b0 -0.0142647
+DATA	·erfNEONConsts+80(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·erfNEONConsts+84(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·erfNEONConsts+88(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·erfNEONConsts+92(SB)/4, $0x3fb8aa3b // 1.4427
+DATA	·erfNEONConsts+96(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·erfNEONConsts+100(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·erfNEONConsts+104(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·erfNEONConsts+108(SB)/4, $0x4b400000 // 1.25829e+07
+DATA	·erfNEONConsts+112(SB)/4, $0x3f318000 // 0.693359
+DATA	·erfNEONConsts+116(SB)/4, $0xb95e8083 // -0.000212194
+DATA	·erfNEONConsts+120(SB)/4, $0x3e2aaaaa // 0.166667
+DATA	·erfNEONConsts+124(SB)/4, $0x3f000000 // 0.5
+DATA	·erfNEONConsts+128(SB)/4, $0x39506967 // 0.000198757
+DATA	·erfNEONConsts+132(SB)/4, $0x3ab743ce // 0.0013982
+DATA	·erfNEONConsts+136(SB)/4, $0x3c088908 // 0.00833345
+DATA	·erfNEONConsts+140(SB)/4, $0x3d2aa9c1 // 0.0416658
+DATA	·erfNEONConsts+144(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·erfNEONConsts+148(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·erfNEONConsts+152(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·erfNEONConsts+156(SB)/4, $0xc2aeac50 // -87.3365
+DATA	·erfNEONConsts+160(SB)/4, $127 // 127
+DATA	·erfNEONConsts+164(SB)/4, $127 // 127
+DATA	·erfNEONConsts+168(SB)/4, $127 // 127
+DATA	·erfNEONConsts+172(SB)/4, $127 // 127
+DATA	·erfNEONConsts+176(SB)/4, $0xbfa1fc4e // -1.26551
+DATA	·erfNEONConsts+180(SB)/4, $0xbfa1fc4e // -1.26551
+DATA	·erfNEONConsts+184(SB)/4, $0xbfa1fc4e // -1.26551
+DATA	·erfNEONConsts+188(SB)/4, $0xbfa1fc4e // -1.26551
+DATA	·erfNEONConsts+192(SB)/4, $0x3f8000c7 // 1.00002
+DATA	·erfNEONConsts+196(SB)/4, $0x3f8000c7 // 1.00002
+DATA	·erfNEONConsts+200(SB)/4, $0x3f8000c7 // 1.00002
+DATA	·erfNEONConsts+204(SB)/4, $0x3f8000c7 // 1.00002
+DATA	·erfNEONConsts+208(SB)/4, $0x3ebf88fb // 0.374092
+DATA	·erfNEONConsts+212(SB)/4, $0x3ebf88fb // 0.374092
+DATA	·erfNEONConsts+216(SB)/4, $0x3ebf88fb // 0.374092
+DATA	·erfNEONConsts+220(SB)/4, $0x3ebf88fb // 0.374092
+DATA	·erfNEONConsts+224(SB)/4, $0x3dc636c9 // 0.0967842
+DATA	·erfNEONConsts+228(SB)/4, $0x3dc636c9 // 0.0967842
+DATA	·erfNEONConsts+232(SB)/4, $0x3dc636c9 // 0.0967842
+DATA	·erfNEONConsts+236(SB)/4, $0x3dc636c9 // 0.0967842
+DATA	·erfNEONConsts+240(SB)/4, $0xbe3ec24c // -0.186288
+DATA	·erfNEONConsts+244(SB)/4, $0xbe3ec24c // -0.186288
+DATA	·erfNEONConsts+248(SB)/4, $0xbe3ec24c // -0.186288
+DATA	·erfNEONConsts+252(SB)/4, $0xbe3ec24c // -0.186288
+DATA	·erfNEONConsts+256(SB)/4, $0x3e8ec7cc // 0.278868
+DATA	·erfNEONConsts+260(SB)/4, $0x3e8ec7cc // 0.278868
+DATA	·erfNEONConsts+264(SB)/4, $0x3e8ec7cc // 0.278868
+DATA	·erfNEONConsts+268(SB)/4, $0x3e8ec7cc // 0.278868
+DATA	·erfNEONConsts+272(SB)/4, $0xbf914e5d // -1.1352
+DATA	·erfNEONConsts+276(SB)/4, $0xbf914e5d // -1.1352
+DATA	·erfNEONConsts+280(SB)/4, $0xbf914e5d // -1.1352
+DATA	·erfNEONConsts+284(SB)/4, $0xbf914e5d // -1.1352
+DATA	·erfNEONConsts+288(SB)/4, $0x3fbe87b0 // 1.48852
+DATA	·erfNEONConsts+292(SB)/4, $0x3fbe87b0 // 1.48852
+DATA	·erfNEONConsts+296(SB)/4, $0x3fbe87b0 // 1.48852
+DATA	·erfNEONConsts+300(SB)/4, $0x3fbe87b0 // 1.48852
+DATA	·erfNEONConsts+304(SB)/4, $0xbf527892 // -0.822152
+DATA	·erfNEONConsts+308(SB)/4, $0xbf527892 // -0.822152
+DATA	·erfNEONConsts+312(SB)/4, $0xbf527892 // -0.822152
+DATA	·erfNEONConsts+316(SB)/4, $0xbf527892 // -0.822152
+DATA	·erfNEONConsts+320(SB)/4, $0x3e2ef945 // 0.170873
+DATA	·erfNEONConsts+324(SB)/4, $0x3e2ef945 // 0.170873
+DATA	·erfNEONConsts+328(SB)/4, $0x3e2ef945 // 0.170873
+DATA	·erfNEONConsts+332(SB)/4, $0x3e2ef945 // 0.170873
+DATA	·erfNEONConsts+336(SB)/4, $0x40800000 // 4
+DATA	·erfNEONConsts+340(SB)/4, $0x40800000 // 4
+DATA	·erfNEONConsts+344(SB)/4, $0x40800000 // 4
+DATA	·erfNEONConsts+348(SB)/4, $0x40800000 // 4
+GLOBL	·erfNEONConsts(SB), RODATA|NOPTR, $352
