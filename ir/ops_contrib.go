@@ -183,6 +183,26 @@ func inferSkipLayerNorm(c *InferContext) ([]Type, error) {
 	if gs, gok := c.RankedIn(2); gok && len(gs) != 1 {
 		return nil, fmt.Errorf("gamma must have rank 1, got %s", gs)
 	}
+	if ok && len(xs) > 0 {
+		// skip is input-shaped (or, in ONNX Runtime's broadcast forms, [1, S, H] / [S, H]);
+		// skip, gamma, beta and bias all run over the hidden (last) axis.
+		h := xs[len(xs)-1]
+		for i, what := range []string{1: "skip", 2: "gamma", 3: "beta", 4: "bias"} {
+			if i == 0 || !c.HasInput(i) {
+				continue
+			}
+			s, sok := c.RankedIn(i)
+			if !sok || len(s) == 0 {
+				continue
+			}
+			if d := s[len(s)-1]; d.IsConcrete() && h.IsConcrete() && d.Value != h.Value {
+				return nil, fmt.Errorf("%s's last dim is %d, want the hidden size %d of input %s", what, d.Value, h.Value, xs)
+			}
+			if i == 1 && len(s) > len(xs) {
+				return nil, fmt.Errorf("skip %s has a higher rank than input %s", s, xs)
+			}
+		}
+	}
 	out := make([]Type, len(c.Node.Outputs))
 	for i := range out {
 		switch {
