@@ -821,12 +821,15 @@ func (c *gen) attention(n *ir.Node) (string, bool, error) {
 
 func (c *gen) skipLayerNorm(n *ir.Node) (string, bool, error) {
 	x, skip, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
-	for i := 1; i < len(n.Outputs); i++ {
-		if n.Outputs[i] != nil {
-			return "", false, nil
-		}
+	used := func(o *ir.Value) bool { return o != nil && (len(c.users[o]) > 0 || c.outs[o]) }
+	if used(n.Output(1)) || used(n.Output(2)) {
+		return "", false, nil // mean and inv_std_var (training)
 	}
-	if !isF32(x, skip, y) || c.numel(x) != c.numel(skip) {
+	sumOut := n.Output(3) // input_skip_bias_sum: pre-LN residuals
+	if !used(sumOut) {
+		sumOut = nil
+	}
+	if !isF32(x, skip, y) || c.numel(x) != c.numel(skip) || sumOut != nil && !isF32(sumOut) {
 		return "", false, nil
 	}
 	rows, h, hv := c.rowsLast(x)
@@ -854,7 +857,20 @@ func (c *gen) skipLayerNorm(n *ir.Node) (string, bool, error) {
 		return "", false, err
 	}
 	yr, _ := c.ref(y)
-	return decl + fmt.Sprintf("cpu.SkipLayerNorm(m.pool, %s, %s, %s, %s, %s, %s, %s, %s, %s)\n", yr, xr, sr, bias, rows, h, gamma, beta, f32lit(n.AttrFloat("epsilon", 1e-12))), true, nil
+	eps := f32lit(n.AttrFloat("epsilon", 1e-12))
+	if sumOut != nil {
+		sdecl, err := c.def(sumOut)
+		if err != nil {
+			return "", false, err
+		}
+		sumr, _ := c.ref(sumOut)
+		code := decl + sdecl + fmt.Sprintf("cpu.Add(%s, %s, %s)\n", sumr, xr, sr)
+		if bias != "nil" {
+			code += fmt.Sprintf("cpu.RowBroadcast(cpu.OpAdd, %s, %s, %s, %s, %s)\n", sumr, sumr, rows, h, bias)
+		}
+		return code + fmt.Sprintf("cpu.LayerNorm(m.pool, %s, %s, %s, %s, %s, %s, %s)\n", yr, sumr, rows, h, gamma, beta, eps), true, nil
+	}
+	return decl + fmt.Sprintf("cpu.SkipLayerNorm(m.pool, %s, %s, %s, %s, %s, %s, %s, %s, %s)\n", yr, xr, sr, bias, rows, h, gamma, beta, eps), true, nil
 }
 
 // gammaBeta resolves a normalization's constant scale and (optional, else zero) shift vectors
@@ -893,7 +909,7 @@ func (c *gen) layerNorm(n *ir.Node) (string, bool, error) {
 }
 
 func (c *gen) embed(n *ir.Node) (string, bool, error) {
-	if len(n.Outputs) > 2 && n.Outputs[2] != nil || len(n.Inputs) > 7 && n.Inputs[7] != nil || len(n.Inputs) > 8 && n.Inputs[8] != nil {
+	if len(n.Inputs) > 7 && n.Inputs[7] != nil || len(n.Inputs) > 8 && n.Inputs[8] != nil {
 		return "", false, nil
 	}
 	if o := n.Output(1); o != nil && len(c.users[o]) > 0 || c.outs[n.Output(1)] {
@@ -937,8 +953,19 @@ func (c *gen) embed(n *ir.Node) (string, bool, error) {
 	yr, _ := c.ref(y)
 	c.needErr = true
 	B, S := c.dimExpr(ids.Type.Shape[0]), c.dimExpr(ids.Type.Shape[1])
+	eps := f32lit(n.AttrFloat("epsilon", 1e-12))
+	if so := n.Output(2); so != nil && (len(c.users[so]) > 0 || c.outs[so]) {
+		// pre-LN: embedding_sum feeds the first residual
+		sdecl, err := c.def(so)
+		if err != nil {
+			return "", false, err
+		}
+		sumr, _ := c.ref(so)
+		return decl + sdecl + fmt.Sprintf("if err := cpu.EmbedSum(%s, %s, %s, %s, %s, %d, m.%s, m.%s, %s); err != nil {\nreturn Outputs{}, err\n}\ncpu.LayerNorm(m.pool, %s, %s, (%s)*(%s), %d, %s, %s, %s)\n",
+			sumr, ir_, sir, B, S, h, wr, pr, sr, yr, sumr, B, S, h, gamma, beta, eps), true, nil
+	}
 	return decl + fmt.Sprintf("if err := cpu.EmbedLayerNorm(m.pool, %s, %s, %s, %s, %s, %d, m.%s, m.%s, %s, %s, %s, %s); err != nil {\nreturn Outputs{}, err\n}\n",
-		yr, ir_, sir, B, S, h, wr, pr, sr, gamma, beta, f32lit(n.AttrFloat("epsilon", 1e-12))), true, nil
+		yr, ir_, sir, B, S, h, wr, pr, sr, gamma, beta, eps), true, nil
 }
 
 func (c *gen) gelu(n *ir.Node) (string, bool, error) {

@@ -77,6 +77,20 @@ func AttentionCore(p *Pool, y []float32, batch, seq, hidden, heads int, mask []i
 // word, pos and seg are row-major tables of width hidden (seg and segIDs may be nil). It fails on
 // an id outside its table.
 func EmbedLayerNorm(p *Pool, y []float32, ids, segIDs []int32, batch, seq, hidden int, word, pos, seg, gamma, beta []float32, eps float32) error {
+	if err := EmbedSum(y, ids, segIDs, batch, seq, hidden, word, pos, seg); err != nil {
+		return err
+	}
+	LayerNorm(p, y, y, batch*seq, hidden, gamma, beta, eps)
+	return nil
+}
+
+// EmbedSum forms the embedding sum EmbedLayerNorm normalizes (EmbedLayerNormalization's
+// embedding_sum output, which pre-LN models feed to their first residual):
+//
+//	sum[b,s,:] = word[ids[b,s]] + pos[s] + seg[segIDs[b,s]]
+//
+// It fails on an id outside its table.
+func EmbedSum(sum []float32, ids, segIDs []int32, batch, seq, hidden int, word, pos, seg []float32) error {
 	vocab, nseg, npos := len(word)/hidden, len(seg)/hidden, len(pos)/hidden
 	if seq > npos {
 		return fmt.Errorf("sequence length %d exceeds the %d position embeddings", seq, npos)
@@ -86,7 +100,7 @@ func EmbedLayerNorm(p *Pool, y []float32, ids, segIDs []int32, batch, seq, hidde
 		if id < 0 || id >= vocab {
 			return fmt.Errorf("input id %d out of range [0, %d)", id, vocab)
 		}
-		row := y[r*hidden : (r+1)*hidden]
+		row := sum[r*hidden : (r+1)*hidden]
 		s := r % seq
 		Add(row, word[id*hidden:(id+1)*hidden], pos[s*hidden:(s+1)*hidden])
 		if segIDs != nil {
@@ -97,6 +111,5 @@ func EmbedLayerNorm(p *Pool, y []float32, ids, segIDs []int32, batch, seq, hidde
 			Add(row, row, seg[sid*hidden:(sid+1)*hidden])
 		}
 	}
-	LayerNorm(p, y, y, batch*seq, hidden, gamma, beta, eps)
 	return nil
 }

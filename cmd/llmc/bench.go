@@ -67,6 +67,7 @@ func benchInputs(g *ir.Graph, batch, seq int) (map[string]*ir.Tensor, error) {
 			return nil, err
 		}
 		name := strings.ToLower(v.Name)
+		bound := idBound(g, v, 100)
 		vals := make([]float64, t.Len())
 		for i := range vals {
 			switch {
@@ -75,7 +76,7 @@ func benchInputs(g *ir.Graph, batch, seq int) (map[string]*ir.Tensor, error) {
 			case strings.Contains(name, "type") || strings.Contains(name, "segment"):
 				vals[i] = 0
 			case v.Type.DType.IsInt():
-				vals[i] = float64(rng.Intn(100))
+				vals[i] = float64(rng.Intn(bound))
 			default:
 				vals[i] = rng.NormFloat64()
 			}
@@ -84,6 +85,46 @@ func benchInputs(g *ir.Graph, batch, seq int) (map[string]*ir.Tensor, error) {
 		out[v.Name] = t
 	}
 	return out, nil
+}
+
+// idBound returns the smallest table size among the lookups v feeds (Gather's data, an
+// EmbedLayerNormalization's word or segment table), following Cast/Reshape/Unsqueeze/Squeeze/
+// Flatten, capped at def: ids drawn below it are valid for every table.
+func idBound(g *ir.Graph, v *ir.Value, def int) int {
+	users := g.ComputeUsers()
+	bound := def
+	seen := map[*ir.Value]bool{}
+	var walk func(x *ir.Value)
+	walk = func(x *ir.Value) {
+		if seen[x] {
+			return
+		}
+		seen[x] = true
+		for _, n := range users.ByValue[x] {
+			rows := func(t *ir.Value) {
+				if t != nil && t.Const != nil && len(t.Const.Shape) > 0 && t.Const.Shape[0] > 0 {
+					bound = min(bound, int(t.Const.Shape[0]))
+				}
+			}
+			switch {
+			case n.Domain == "" && n.Op == "Gather" && len(n.Inputs) > 1 && n.Inputs[1] == x:
+				rows(n.Inputs[0])
+			case n.Domain == ir.MSDomain && n.Op == "EmbedLayerNormalization":
+				if n.Input(0) == x {
+					rows(n.Input(2))
+				}
+				if n.Input(1) == x {
+					rows(n.Input(4))
+				}
+			case n.Domain == "" && (n.Op == "Cast" || n.Op == "Reshape" || n.Op == "Unsqueeze" || n.Op == "Squeeze" || n.Op == "Flatten"):
+				if n.Inputs[0] == x {
+					walk(n.Outputs[0])
+				}
+			}
+		}
+	}
+	walk(v)
+	return max(bound, 1)
 }
 
 func setValues(t *ir.Tensor, vals []float64) {
@@ -110,7 +151,7 @@ func setValues(t *ir.Tensor, vals []float64) {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "MODEL [--batch B] [--seq S] [--threads T] [--iters N] [--precision P] [--json] [--profile]", "Optimizes the model (-O2), plans it for the CPU kernels and times runs on synthetic inputs\n(masks all ones, token types zero, ids below 100).", stderr)
+	fs := newFlags("bench", "MODEL [--batch B] [--seq S] [--threads T] [--iters N] [--precision P] [--json] [--profile]", "Optimizes the model (-O2), plans it for the CPU kernels and times runs on synthetic inputs\n(masks all ones, token types zero, ids below 100 and below every table they index).", stderr)
 	batch := fs.Int("batch", 1, "batch size")
 	seq := fs.Int("seq", 128, "sequence length (for every symbolic dim but the first)")
 	threads := fs.Int("threads", 0, "kernel threads (0: GOMAXPROCS)")

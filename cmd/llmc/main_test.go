@@ -166,3 +166,14 @@ func TestDotAndConvert(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "", ir.DiffModels(a, c))
 }
+
+// bench's synthetic ids stay inside the smallest table they index (the pre-LN idiom model has a
+// 64-token vocabulary), and a sequence longer than the position table is a clear error.
+func TestBenchSmallVocabulary(t *testing.T) {
+	model := "../../testdata/models/idioms/pre-ln/model.onnx"
+	code, out, errs := llmc("bench", model, "--seq", "16", "--iters", "2", "--warmup", "1", "--json")
+	require.Equal(t, 0, code, "%s %s", out, errs)
+	code, _, errs = llmc("bench", model, "--seq", "128", "--iters", "1", "--warmup", "0")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "exceeds the 32 position embeddings")
+}

@@ -525,12 +525,11 @@ func (b *builder) layerNorm(n *ir.Node) bool {
 
 func (b *builder) skipLayerNorm(n *ir.Node) bool {
 	x, skip, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
-	for i := 1; i < len(n.Outputs); i++ {
-		if n.Outputs[i] != nil {
-			return false
-		}
+	if n.Output(1) != nil || n.Output(2) != nil {
+		return false // mean and inv_std_var (training) go to the reference hook
 	}
-	if !b.isF32(x, skip, y) || b.numel(x) != b.numel(skip) {
+	sumOut := n.Output(3) // input_skip_bias_sum: pre-LN residuals
+	if !b.isF32(x, skip, y) || b.numel(x) != b.numel(skip) || sumOut != nil && !b.isF32(sumOut) {
 		return false
 	}
 	rows, h := b.rowsLast(x)
@@ -550,6 +549,18 @@ func (b *builder) skipLayerNorm(n *ir.Node) bool {
 	}
 	eps := n.AttrFloat("epsilon", 1e-12)
 	pool := b.m.pool
+	if sumOut != nil {
+		b.add(n, "skiplayernorm", 0, []*ir.Value{x, skip}, []*ir.Value{y, sumOut}, func(e *env) error {
+			sum := e.f32(sumOut)
+			cpu.Add(sum, e.f32(x), e.f32(skip))
+			if bias != nil {
+				cpu.RowBroadcast(cpu.OpAdd, sum, sum, rows, h, bias)
+			}
+			cpu.LayerNorm(pool, e.f32(y), sum, rows, h, gamma, beta, eps)
+			return nil
+		})
+		return true
+	}
 	b.add(n, "skiplayernorm", 0, []*ir.Value{x, skip}, []*ir.Value{y}, func(e *env) error {
 		cpu.SkipLayerNorm(pool, e.f32(y), e.f32(x), e.f32(skip), bias, rows, h, gamma, beta, eps)
 		return nil
@@ -558,7 +569,7 @@ func (b *builder) skipLayerNorm(n *ir.Node) bool {
 }
 
 func (b *builder) embedLayerNorm(n *ir.Node) bool {
-	if len(n.Outputs) > 2 && n.Outputs[2] != nil || len(n.Inputs) > 7 && n.Inputs[7] != nil || len(n.Inputs) > 8 && n.Inputs[8] != nil {
+	if len(n.Inputs) > 7 && n.Inputs[7] != nil || len(n.Inputs) > 8 && n.Inputs[8] != nil {
 		return false
 	}
 	ids, seg := n.Inputs[0], n.Input(1)
@@ -583,19 +594,27 @@ func (b *builder) embedLayerNorm(n *ir.Node) bool {
 		sv = segT.Aligned().Float32s()
 	}
 	eps := n.AttrFloat("epsilon", 1e-12)
-	maskOut := n.Output(1)
+	maskOut, sumOut := n.Output(1), n.Output(2)
 	pool := b.m.pool
 	reads := []*ir.Value{ids}
 	if seg != nil {
 		reads = append(reads, seg)
 	}
-	b.add(n, "embedlayernorm", 0, reads, []*ir.Value{y, maskOut}, func(e *env) error {
+	b.add(n, "embedlayernorm", 0, reads, []*ir.Value{y, maskOut, sumOut}, func(e *env) error {
 		var segIDs []int32
 		if seg != nil {
 			segIDs = e.tensor(seg).Int32s()
 		}
 		if maskOut != nil {
 			clear(e.raw(maskOut)) // no mask input: mask_index is all zeros
+		}
+		if sumOut != nil { // pre-LN: the sum feeds the first residual
+			sum := e.f32(sumOut)
+			if err := cpu.EmbedSum(sum, e.tensor(ids).Int32s(), segIDs, B, S, h, wv, pv, sv); err != nil {
+				return err
+			}
+			cpu.LayerNorm(pool, e.f32(y), sum, B*S, h, gamma, beta, eps)
+			return nil
 		}
 		return cpu.EmbedLayerNorm(pool, e.f32(y), e.tensor(ids).Int32s(), segIDs, B, S, h, wv, pv, sv, gamma, beta, eps)
 	})

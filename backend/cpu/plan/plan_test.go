@@ -60,7 +60,9 @@ func TestCommittedModels(t *testing.T) {
 				st := p.Stats()
 				require.LessOrEqual(t, st.ArenaBytes, st.IntermediateBytes+64*int64(st.Steps))
 				if level == 2 {
-					require.Zero(t, st.Kernels["ref:Attention"], "fused ops must run on CPU kernels: %v", st.Kernels)
+					for _, op := range []string{"Attention", "SkipLayerNormalization", "EmbedLayerNormalization", "BiasGelu", "FastGelu"} {
+						require.Zero(t, st.Kernels["ref:"+op], "fused ops must run on CPU kernels: %v", st.Kernels)
+					}
 					require.Greater(t, st.Kernels["attention.core"], 0, "%v", st.Kernels)
 					for k := range st.Kernels {
 						require.False(t, strings.HasPrefix(k, "ref:MatMul"), "llmc's fused MatMul ops must run on CPU kernels: %v", st.Kernels)
