@@ -14,7 +14,7 @@ func init() {
 }
 
 func runOpt(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("opt", "MODEL -o OUT.onnx [-O2] [--stats]", "Optimizes the model and writes it as ONNX (fused ops in domain com.microsoft, runnable by\nONNX Runtime).", stderr)
+	fs := newFlags("opt", "MODEL -o OUT.onnx [-O2] [--stats]", "Optimizes the model and writes it as ONNX: fused ops in domain com.microsoft, and llmc's\nMatMul-into-consumer ops (domain llmc) written with their definitions as model-local functions,\nso ONNX Runtime runs the result (leave fuse-matmul out of --passes for com.microsoft ops only).", stderr)
 	out := fs.String("o", "", "output `file` (.onnx)")
 	level := fs.Int("O", 2, "optimization `level` 0-3")
 	list := fs.String("passes", "", "run this comma-separated `list` of passes instead of a level ("+fmt.Sprint(passes.Names())+")")
