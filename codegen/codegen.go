@@ -606,17 +606,28 @@ func (c *gen) epField(expr string) string {
 	return "m." + name
 }
 
-func (c *gen) matmul(n *ir.Node) (string, bool, error) {
+// packedOperands checks that n (MatMul or an llmc MatMul op) multiplies a float32 A of rank >= 2
+// by a constant float32 [K, N] weight, and returns the packed weight's field, K and N.
+func (c *gen) packedOperands(n *ir.Node) (pb string, k int64, nn int, ok bool) {
 	a, w, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
 	wt := constant(w)
 	if !isF32(a, w, y) || wt == nil || len(wt.Shape) != 2 || len(a.Type.Shape) < 2 {
-		return "", false, nil
+		return "", 0, 0, false
 	}
-	k := wt.Shape[0]
+	k = wt.Shape[0]
 	if last := a.Type.Shape[len(a.Type.Shape)-1]; !last.IsConcrete() || last.Value != k {
+		return "", 0, 0, false
+	}
+	pb, _, nn = c.packed(w, false)
+	return pb, k, nn, true
+}
+
+func (c *gen) matmul(n *ir.Node) (string, bool, error) {
+	a, y := n.Inputs[0], n.Outputs[0]
+	pb, k, nn, ok := c.packedOperands(n)
+	if !ok {
 		return "", false, nil
 	}
-	pb, _, nn := c.packed(w, false)
 	out := y
 	ep := "nil"
 	cons, epExpr, err := c.epilogue(y, int64(nn))
@@ -653,16 +664,11 @@ func (c *gen) sgemmPacked(a, out *ir.Value, pb string, k int64, nn int, ep strin
 // pre-packed GEMM with the consumer's bias (and GELU) as epilogue; for
 // MatMulSkipLayerNormalization the residual add and row normalization in place on its output.
 func (c *gen) llmcMatMul(n *ir.Node) (string, bool, error) {
-	a, w, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
-	wt := constant(w)
-	if !isF32(a, w, y) || wt == nil || len(wt.Shape) != 2 || len(a.Type.Shape) < 2 {
+	a, y := n.Inputs[0], n.Outputs[0]
+	pb, k, nn, ok := c.packedOperands(n)
+	if !ok {
 		return "", false, nil
 	}
-	k := wt.Shape[0]
-	if last := a.Type.Shape[len(a.Type.Shape)-1]; !last.IsConcrete() || last.Value != k {
-		return "", false, nil
-	}
-	pb, _, nn := c.packed(w, false)
 	var skip *ir.Value
 	var gamma, beta, epExpr string
 	switch n.Op {

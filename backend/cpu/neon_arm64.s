@@ -294,6 +294,66 @@ i8store:
 	VST1	[V28.S4, V29.S4, V30.S4, V31.S4], (R3)
 	RET
 
+// ERFC_POLY: from v4 = 1 + z/2, t = 1/v4 into v5 (FRECPE and two FRECPS
+// steps) and Numerical Recipes' erfc polynomial P(t) into v6 (coefficients in
+// V21-V30). Clobbers v7. Shared by geluNEON and erfNEON, whose constant
+// tables put these registers (and those of ERFC_EXP) at the same offsets.
+#define ERFC_POLY \
+	WORD	$0x4ea1d885 /* frecpe v5.4s, v4.4s */; \
+	WORD	$0x4e25fc86 /* frecps v6.4s, v4.4s, v5.4s */; \
+	WORD	$0x6e26dca5 /* fmul v5.4s, v5.4s, v6.4s */; \
+	WORD	$0x4e25fc86 /* frecps v6.4s, v4.4s, v5.4s */; \
+	WORD	$0x6e26dca5 /* fmul v5.4s, v5.4s, v6.4s */; \
+	WORD	$0x4ebe1fc7 /* mov v7.16b, v30.16b */; \
+	WORD	$0x4ebd1fa6 /* mov v6.16b, v29.16b */; \
+	WORD	$0x4e25cce6 /* fmla v6.4s, v7.4s, v5.4s */; \
+	WORD	$0x4ebc1f87 /* mov v7.16b, v28.16b */; \
+	WORD	$0x4e25ccc7 /* fmla v7.4s, v6.4s, v5.4s */; \
+	WORD	$0x4ebb1f66 /* mov v6.16b, v27.16b */; \
+	WORD	$0x4e25cce6 /* fmla v6.4s, v7.4s, v5.4s */; \
+	WORD	$0x4eba1f47 /* mov v7.16b, v26.16b */; \
+	WORD	$0x4e25ccc7 /* fmla v7.4s, v6.4s, v5.4s */; \
+	WORD	$0x4eb91f26 /* mov v6.16b, v25.16b */; \
+	WORD	$0x4e25cce6 /* fmla v6.4s, v7.4s, v5.4s */; \
+	WORD	$0x4eb81f07 /* mov v7.16b, v24.16b */; \
+	WORD	$0x4e25ccc7 /* fmla v7.4s, v6.4s, v5.4s */; \
+	WORD	$0x4eb71ee6 /* mov v6.16b, v23.16b */; \
+	WORD	$0x4e25cce6 /* fmla v6.4s, v7.4s, v5.4s */; \
+	WORD	$0x4eb61ec7 /* mov v7.16b, v22.16b */; \
+	WORD	$0x4e25ccc7 /* fmla v7.4s, v6.4s, v5.4s */; \
+	WORD	$0x4eb51ea6 /* mov v6.16b, v21.16b */; \
+	WORD	$0x4e25cce6 /* fmla v6.4s, v7.4s, v5.4s */
+
+// ERFC_EXP: v6 = t*exp(v6) with t in v5: the argument clamped at -87.3
+// (V19), Cody-Waite reduction (V15 log2 e, V16 the 1.5*2^23 shifter, V17 ln 2
+// hi/lo and two polynomial terms, V18 the others), 2^n from the shifter with
+// bias 127 (V20). Clobbers v3, v4, v7-v9.
+#define ERFC_EXP \
+	WORD	$0x4e33f4c6 /* fmax v6.4s, v6.4s, v19.4s */; \
+	WORD	$0x4eb01e08 /* mov v8.16b, v16.16b */; \
+	WORD	$0x4e2fccc8 /* fmla v8.4s, v6.4s, v15.4s */; \
+	WORD	$0x4eb0d509 /* fsub v9.4s, v8.4s, v16.4s */; \
+	WORD	$0x4f915126 /* fmls v6.4s, v9.4s, v17.s[0] */; \
+	WORD	$0x4fb15126 /* fmls v6.4s, v9.4s, v17.s[1] */; \
+	WORD	$0x4e040643 /* dup v3.4s, v18.s[0] */; \
+	WORD	$0x4e0c0644 /* dup v4.4s, v18.s[1] */; \
+	WORD	$0x4e26cc64 /* fmla v4.4s, v3.4s, v6.4s */; \
+	WORD	$0x4e140643 /* dup v3.4s, v18.s[2] */; \
+	WORD	$0x4e26cc83 /* fmla v3.4s, v4.4s, v6.4s */; \
+	WORD	$0x4e1c0644 /* dup v4.4s, v18.s[3] */; \
+	WORD	$0x4e26cc64 /* fmla v4.4s, v3.4s, v6.4s */; \
+	WORD	$0x4e140623 /* dup v3.4s, v17.s[2] */; \
+	WORD	$0x4e26cc83 /* fmla v3.4s, v4.4s, v6.4s */; \
+	WORD	$0x4e1c0624 /* dup v4.4s, v17.s[3] */; \
+	WORD	$0x4e26cc64 /* fmla v4.4s, v3.4s, v6.4s */; \
+	WORD	$0x6e26dcc7 /* fmul v7.4s, v6.4s, v6.4s */; \
+	WORD	$0x4e27cc86 /* fmla v6.4s, v4.4s, v7.4s */; \
+	WORD	$0x4e2cd4c6 /* fadd v6.4s, v6.4s, v12.4s */; \
+	WORD	$0x4eb48508 /* add v8.4s, v8.4s, v20.4s */; \
+	WORD	$0x4f375508 /* shl v8.4s, v8.4s, #23 */; \
+	WORD	$0x6e28dcc6 /* fmul v6.4s, v6.4s, v8.4s */; \
+	WORD	$0x6e25dcc6 /* fmul v6.4s, v6.4s, v5.4s */
+
 // func geluNEON(dst, src *float32, n int)
 // Exact GELU, 0.5*x*erfc(-x/sqrt2), four lanes at a time for n a multiple of 4:
 // the algorithm of the AVX2/AVX-512 kernels (erfc(z) = t*exp(-z^2 + P(t)),
@@ -324,56 +384,10 @@ gelu_loop:
 	WORD	$0x6e2adc43 // fmul v3.4s, v2.4s, v10.4s
 	WORD	$0x4eac1d84 // mov v4.16b, v12.16b
 	WORD	$0x4e2bcc64 // fmla v4.4s, v3.4s, v11.4s
-	WORD	$0x4ea1d885 // frecpe v5.4s, v4.4s
-	WORD	$0x4e25fc86 // frecps v6.4s, v4.4s, v5.4s
-	WORD	$0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD	$0x4e25fc86 // frecps v6.4s, v4.4s, v5.4s
-	WORD	$0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD	$0x4ebe1fc7 // mov v7.16b, v30.16b
-	WORD	$0x4ebd1fa6 // mov v6.16b, v29.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
-	WORD	$0x4ebc1f87 // mov v7.16b, v28.16b
-	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
-	WORD	$0x4ebb1f66 // mov v6.16b, v27.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
-	WORD	$0x4eba1f47 // mov v7.16b, v26.16b
-	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
-	WORD	$0x4eb91f26 // mov v6.16b, v25.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
-	WORD	$0x4eb81f07 // mov v7.16b, v24.16b
-	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
-	WORD	$0x4eb71ee6 // mov v6.16b, v23.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
-	WORD	$0x4eb61ec7 // mov v7.16b, v22.16b
-	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
-	WORD	$0x4eb51ea6 // mov v6.16b, v21.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	ERFC_POLY
 	WORD	$0x6e2bdc43 // fmul v3.4s, v2.4s, v11.4s
 	WORD	$0x4ea2cc66 // fmls v6.4s, v3.4s, v2.4s
-	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
-	WORD	$0x4eb01e08 // mov v8.16b, v16.16b
-	WORD	$0x4e2fccc8 // fmla v8.4s, v6.4s, v15.4s
-	WORD	$0x4eb0d509 // fsub v9.4s, v8.4s, v16.4s
-	WORD	$0x4f915126 // fmls v6.4s, v9.4s, v17.s[0]
-	WORD	$0x4fb15126 // fmls v6.4s, v9.4s, v17.s[1]
-	WORD	$0x4e040643 // dup v3.4s, v18.s[0]
-	WORD	$0x4e0c0644 // dup v4.4s, v18.s[1]
-	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
-	WORD	$0x4e140643 // dup v3.4s, v18.s[2]
-	WORD	$0x4e26cc83 // fmla v3.4s, v4.4s, v6.4s
-	WORD	$0x4e1c0644 // dup v4.4s, v18.s[3]
-	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
-	WORD	$0x4e140623 // dup v3.4s, v17.s[2]
-	WORD	$0x4e26cc83 // fmla v3.4s, v4.4s, v6.4s
-	WORD	$0x4e1c0624 // dup v4.4s, v17.s[3]
-	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
-	WORD	$0x6e26dcc7 // fmul v7.4s, v6.4s, v6.4s
-	WORD	$0x4e27cc86 // fmla v6.4s, v4.4s, v7.4s
-	WORD	$0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
-	WORD	$0x4eb48508 // add v8.4s, v8.4s, v20.4s
-	WORD	$0x4f375508 // shl v8.4s, v8.4s, #23
-	WORD	$0x6e28dcc6 // fmul v6.4s, v6.4s, v8.4s
-	WORD	$0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	ERFC_EXP
 	WORD	$0x6e21dcc6 // fmul v6.4s, v6.4s, v1.4s
 	WORD	$0x6e2bdcc6 // fmul v6.4s, v6.4s, v11.4s
 	WORD	$0x4ea6d407 // fsub v7.4s, v0.4s, v6.4s
@@ -947,55 +961,9 @@ erf_loop:
 	WORD	$0x4ea0f802 // fabs v2.4s, v0.4s
 	WORD	$0x4eac1d84 // mov v4.16b, v12.16b
 	WORD	$0x4e2bcc44 // fmla v4.4s, v2.4s, v11.4s
-	WORD	$0x4ea1d885 // frecpe v5.4s, v4.4s
-	WORD	$0x4e25fc86 // frecps v6.4s, v4.4s, v5.4s
-	WORD	$0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD	$0x4e25fc86 // frecps v6.4s, v4.4s, v5.4s
-	WORD	$0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD	$0x4ebe1fc7 // mov v7.16b, v30.16b
-	WORD	$0x4ebd1fa6 // mov v6.16b, v29.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
-	WORD	$0x4ebc1f87 // mov v7.16b, v28.16b
-	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
-	WORD	$0x4ebb1f66 // mov v6.16b, v27.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
-	WORD	$0x4eba1f47 // mov v7.16b, v26.16b
-	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
-	WORD	$0x4eb91f26 // mov v6.16b, v25.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
-	WORD	$0x4eb81f07 // mov v7.16b, v24.16b
-	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
-	WORD	$0x4eb71ee6 // mov v6.16b, v23.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
-	WORD	$0x4eb61ec7 // mov v7.16b, v22.16b
-	WORD	$0x4e25ccc7 // fmla v7.4s, v6.4s, v5.4s
-	WORD	$0x4eb51ea6 // mov v6.16b, v21.16b
-	WORD	$0x4e25cce6 // fmla v6.4s, v7.4s, v5.4s
+	ERFC_POLY
 	WORD	$0x4ea2cc46 // fmls v6.4s, v2.4s, v2.4s
-	WORD	$0x4e33f4c6 // fmax v6.4s, v6.4s, v19.4s
-	WORD	$0x4eb01e08 // mov v8.16b, v16.16b
-	WORD	$0x4e2fccc8 // fmla v8.4s, v6.4s, v15.4s
-	WORD	$0x4eb0d509 // fsub v9.4s, v8.4s, v16.4s
-	WORD	$0x4f915126 // fmls v6.4s, v9.4s, v17.s[0]
-	WORD	$0x4fb15126 // fmls v6.4s, v9.4s, v17.s[1]
-	WORD	$0x4e040643 // dup v3.4s, v18.s[0]
-	WORD	$0x4e0c0644 // dup v4.4s, v18.s[1]
-	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
-	WORD	$0x4e140643 // dup v3.4s, v18.s[2]
-	WORD	$0x4e26cc83 // fmla v3.4s, v4.4s, v6.4s
-	WORD	$0x4e1c0644 // dup v4.4s, v18.s[3]
-	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
-	WORD	$0x4e140623 // dup v3.4s, v17.s[2]
-	WORD	$0x4e26cc83 // fmla v3.4s, v4.4s, v6.4s
-	WORD	$0x4e1c0624 // dup v4.4s, v17.s[3]
-	WORD	$0x4e26cc64 // fmla v4.4s, v3.4s, v6.4s
-	WORD	$0x6e26dcc7 // fmul v7.4s, v6.4s, v6.4s
-	WORD	$0x4e27cc86 // fmla v6.4s, v4.4s, v7.4s
-	WORD	$0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
-	WORD	$0x4eb48508 // add v8.4s, v8.4s, v20.4s
-	WORD	$0x4f375508 // shl v8.4s, v8.4s, #23
-	WORD	$0x6e28dcc6 // fmul v6.4s, v6.4s, v8.4s
-	WORD	$0x6e25dcc6 // fmul v6.4s, v6.4s, v5.4s
+	ERFC_EXP
 	WORD	$0x4ea6d587 // fsub v7.4s, v12.4s, v6.4s
 	WORD	$0x6ea0f8e6 // fneg v6.4s, v7.4s
 	WORD	$0x4ea0e801 // fcmlt v1.4s, v0.4s, #0.0
