@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"sync"
 )
 
 // Fused transformer ops composed from the kernels of this package; the execution planner and
@@ -38,36 +39,65 @@ func AttentionQKV(p *Pool, x []float32, batch, seq, in, hidden int, w *PackedB, 
 }
 
 // AttentionCore is Attention's second half: scores, masked softmax and
-// probs·V per head, from the projections AttentionQKV left in scratch.
+// probs·V per head, from the projections AttentionQKV left in scratch. Each
+// (batch, head) is one chunk of work doing all three steps, so a head's
+// seq x seq scores stay in cache between them and the pool synchronizes once.
 func AttentionCore(p *Pool, y []float32, batch, seq, hidden, heads int, mask []int32, scale, filter float32, scratch []float32) {
-	d := hidden / heads
 	n := batch * seq
-	qkv := scratch[:n*3*hidden]
-	scores := scratch[n*3*hidden : n*3*hidden+batch*heads*seq*seq]
-	madd := scratch[n*3*hidden+batch*heads*seq*seq : AttentionScratch(batch, seq, hidden, heads)]
-	ld := 3 * hidden
-	SgemmBatched(p, batch, heads, false, true, seq, seq, d, scale,
-		qkv, ld, BatchStrides{Batch: seq * ld, Head: d},
-		qkv[hidden:], ld, BatchStrides{Batch: seq * ld, Head: d},
-		0, scores, seq, BatchStrides{Batch: heads * seq * seq, Head: seq * seq})
-	for b := 0; b < batch; b++ {
-		var row []float32
-		if mask != nil {
-			row = madd[b*seq : (b+1)*seq]
-			for t := range row {
-				row[t] = 0
-				if mask[b*seq+t] == 0 {
-					row[t] = filter
-				}
+	t := attentionTasks.Get().(*attentionTask)
+	*t = attentionTask{heads: heads, seq: seq, hidden: hidden, d: hidden / heads, scale: scale, y: y,
+		qkv:    scratch[:n*3*hidden],
+		scores: scratch[n*3*hidden : n*3*hidden+batch*heads*seq*seq],
+	}
+	if mask != nil {
+		t.madd = scratch[n*3*hidden+batch*heads*seq*seq : AttentionScratch(batch, seq, hidden, heads)]
+		for i := range t.madd {
+			t.madd[i] = 0
+			if mask[i] == 0 {
+				t.madd[i] = filter
 			}
 		}
-		blk := scores[b*heads*seq*seq : (b+1)*heads*seq*seq]
-		Softmax(p, blk, blk, heads*seq, seq, row)
 	}
-	SgemmBatched(p, batch, heads, false, false, seq, d, seq, 1,
-		scores, seq, BatchStrides{Batch: heads * seq * seq, Head: seq * seq},
-		qkv[2*hidden:], ld, BatchStrides{Batch: seq * ld, Head: d},
-		0, y, hidden, BatchStrides{Batch: seq * hidden, Head: d})
+	p.RunTask(batch*heads, batch*heads, t)
+	*t = attentionTask{}
+	attentionTasks.Put(t)
+}
+
+// attentionTask runs AttentionCore for (batch, head) groups [lo, hi).
+type attentionTask struct {
+	heads, seq, hidden, d int
+	scale                 float32
+	qkv, scores, madd, y  []float32
+}
+
+var attentionTasks = sync.Pool{New: func() any { return new(attentionTask) }}
+
+// Run implements Task: per group, scores = scale·Q_h·K_hᵀ, softmax over keys (plus the additive
+// mask row), y_h = probs·V_h, with the heads read in place from the packed QKV rows.
+func (t *attentionTask) Run(lo, hi int) {
+	bp := packBBufs.Get().(*[]float32)
+	pb := packedBPool.Get().(*PackedB)
+	seq, d, hidden := t.seq, t.d, t.hidden
+	ld := 3 * hidden
+	for g := lo; g < hi; g++ {
+		b, h := g/t.heads, g%t.heads
+		rows := t.qkv[b*seq*ld:]
+		sc := t.scores[g*seq*seq : (g+1)*seq*seq]
+		packBInto(nil, pb, true, d, seq, rows[hidden+h*d:], ld, *bp) // K_hᵀ
+		*bp = pb.data[:0]
+		sgemmBlock(false, seq, t.scale, rows[h*d:], ld, pb, 0, sc, seq, nil, 0, seq, 0, pb.panels)
+		st := softmaxTask{dst: sc, src: sc, n: seq}
+		if t.madd != nil {
+			st.mask = t.madd[b*seq : (b+1)*seq]
+		}
+		st.Run(0, seq)
+		packBInto(nil, pb, false, seq, d, rows[2*hidden+h*d:], ld, *bp) // V_h
+		*bp = pb.data[:0]
+		sgemmBlock(false, seq, 1, sc, seq, pb, 0, t.y[b*seq*hidden+h*d:], hidden, nil, 0, seq, 0, pb.panels)
+	}
+	*pb = PackedB{}
+	packedBPool.Put(pb)
+	packBBufs.Put(bp)
 }
 
 // EmbedLayerNorm is ONNX Runtime's com.microsoft EmbedLayerNormalization without mask output:
