@@ -5170,42 +5170,65 @@ sumAVX2_done:
 TEXT ·maxAVX2(SB), NOSPLIT, $0-20
 	MOVQ    x+0(FP), AX
 	MOVQ    n+8(FP), CX
-	VMOVUPS neginf<>+0(SB), Y0
+	VXORPS  Y0, Y0, Y0
 	VMOVUPS neginf<>+0(SB), Y1
 	VMOVUPS neginf<>+0(SB), Y2
 	VMOVUPS neginf<>+0(SB), Y3
+	VMOVUPS neginf<>+0(SB), Y4
 
 maxAVX2_loop4:
-	CMPQ   CX, $0x20
-	JL     maxAVX2_loop1
-	VMAXPS (AX), Y0, Y0
-	VMAXPS 32(AX), Y1, Y1
-	VMAXPS 64(AX), Y2, Y2
-	VMAXPS 96(AX), Y3, Y3
-	ADDQ   $0x80, AX
-	SUBQ   $0x20, CX
-	JMP    maxAVX2_loop4
+	CMPQ    CX, $0x20
+	JL      maxAVX2_loop1
+	VMOVUPS (AX), Y5
+	VCMPPS  $0x03, Y5, Y5, Y6
+	VORPS   Y6, Y0, Y0
+	VMAXPS  Y5, Y1, Y1
+	VMOVUPS 32(AX), Y5
+	VCMPPS  $0x03, Y5, Y5, Y6
+	VORPS   Y6, Y0, Y0
+	VMAXPS  Y5, Y2, Y2
+	VMOVUPS 64(AX), Y5
+	VCMPPS  $0x03, Y5, Y5, Y6
+	VORPS   Y6, Y0, Y0
+	VMAXPS  Y5, Y3, Y3
+	VMOVUPS 96(AX), Y5
+	VCMPPS  $0x03, Y5, Y5, Y6
+	VORPS   Y6, Y0, Y0
+	VMAXPS  Y5, Y4, Y4
+	ADDQ    $0x80, AX
+	SUBQ    $0x20, CX
+	JMP     maxAVX2_loop4
 
 maxAVX2_loop1:
-	CMPQ   CX, $0x08
-	JL     maxAVX2_done
-	VMAXPS (AX), Y0, Y0
-	ADDQ   $0x20, AX
-	SUBQ   $0x08, CX
-	JMP    maxAVX2_loop1
+	CMPQ    CX, $0x08
+	JL      maxAVX2_done
+	VMOVUPS (AX), Y5
+	VCMPPS  $0x03, Y5, Y5, Y6
+	VORPS   Y6, Y0, Y0
+	VMAXPS  Y5, Y1, Y1
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, CX
+	JMP     maxAVX2_loop1
 
 maxAVX2_done:
-	VMAXPS       Y1, Y0, Y0
-	VMAXPS       Y3, Y2, Y2
-	VMAXPS       Y2, Y0, Y0
-	VEXTRACTF128 $0x01, Y0, X1
-	VMAXPS       X1, X0, X0
-	VMOVHLPS     X0, X0, X1
-	VMAXPS       X1, X0, X0
-	VPSHUFD      $0x01, X0, X1
-	VMAXPS       X1, X0, X0
+	VMAXPS       Y2, Y1, Y1
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X2
+	VMAXPS       X2, X1, X1
+	VMOVHLPS     X1, X1, X2
+	VMAXPS       X2, X1, X1
+	VPSHUFD      $0x01, X1, X2
+	VMAXPS       X2, X1, X1
+	VEXTRACTF128 $0x01, Y0, X2
+	VORPS        X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VORPS        X2, X0, X0
+	VPSHUFD      $0x01, X0, X2
+	VORPS        X2, X0, X0
+	VORPS        X0, X1, X1
 	VZEROUPPER
-	MOVSS        X0, ret+16(FP)
+	MOVSS        X1, ret+16(FP)
 	RET
 
 // func sumSqAVX2(x *float32, n int, mean float32) float32

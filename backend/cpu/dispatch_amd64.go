@@ -55,8 +55,8 @@ func registerArch() {
 			m := len(x) &^ 7
 			r := maxGeneric(x[m:])
 			if m > 0 {
-				if v := maxAVX2(&x[0], m); v > r {
-					r = v
+				if v := maxAVX2(&x[0], m); v > r || v != v {
+					r = v // NaN wins, as in maxGeneric
 				}
 			}
 			return r

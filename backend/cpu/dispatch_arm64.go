@@ -3,9 +3,10 @@
 package cpu
 
 // NEON coverage: the SGEMM micro-kernel (so Sgemm, SgemmPacked, SgemmBatched
-// run on it); elementwise Add/Sub/Mul (also RowBroadcast, the GEMM epilogue's
+// run on it); elementwise Add/Sub/Mul/Div (also RowBroadcast, the GEMM epilogue's
 // bias/residual adds, Softmax masking, SkipLayerNorm) and AddScalar/MulScalar
-// (softmax normalisation, GEMM beta); exp, tanh, erf, exact and tanh-form GELU
+// (softmax normalisation, GEMM beta); the Sum, Max and sum-of-squares
+// reductions; exp, tanh, erf, exact and tanh-form GELU
 // (also the GEMM epilogue's); Softmax's exponentials; LayerNorm's moments and
 // affine pass; and, with the dot-product extension (SDOT), the int8 GEMM
 // micro-kernel (exact for all u8 x s8). Everything else uses the generic
@@ -57,6 +58,18 @@ func subNEON(dst, a, b *float32, n int)
 func mulNEON(dst, a, b *float32, n int)
 
 //go:noescape
+func divNEON(dst, a, b *float32, n int)
+
+//go:noescape
+func sumNEON(x *float32, n int) float32
+
+//go:noescape
+func maxNEON(x *float32, n int) float32
+
+//go:noescape
+func sumSqNEON(x *float32, n int, mean float32) float32
+
+//go:noescape
 func addScalarNEON(dst, a *float32, n int, s float32)
 
 //go:noescape
@@ -78,6 +91,34 @@ func registerArch() {
 		add:       binaryNEON(addNEON, addGeneric),
 		sub:       binaryNEON(subNEON, subGeneric),
 		mul:       binaryNEON(mulNEON, mulGeneric),
+		div:       binaryNEON(divNEON, divGeneric),
+		sum: func(x []float32) float32 {
+			m := len(x) &^ 7
+			var s float32
+			if m > 0 {
+				s = sumNEON(&x[0], m)
+			}
+			return s + sumGeneric(x[m:])
+		},
+		max: func(x []float32) float32 {
+			m := len(x) &^ 7
+			if m == 0 {
+				return maxGeneric(x)
+			}
+			r, t := maxNEON(&x[0], m), maxGeneric(x[m:])
+			if t > r || t != t {
+				r = t
+			}
+			return r
+		},
+		sumSq: func(x []float32, mean float32) float32 {
+			m := len(x) &^ 7
+			var s float32
+			if m > 0 {
+				s = sumSqNEON(&x[0], m, mean)
+			}
+			return s + sumSqGeneric(x[m:], mean)
+		},
 		addScalar: scalarNEON(addScalarNEON, addScalarGeneric),
 		mulScalar: scalarNEON(mulScalarNEON, mulScalarGeneric),
 	})

@@ -1095,3 +1095,91 @@ DATA	·erfNEONConsts+340(SB)/4, $0x40800000 // 4
 DATA	·erfNEONConsts+344(SB)/4, $0x40800000 // 4
 DATA	·erfNEONConsts+348(SB)/4, $0x40800000 // 4
 GLOBL	·erfNEONConsts(SB), RODATA|NOPTR, $352
+
+// func divNEON(dst, a, b *float32, n int), n a multiple of 4.
+TEXT ·divNEON(SB), NOSPLIT, $0-32
+	MOVD	dst+0(FP), R0
+	MOVD	a+8(FP), R1
+	MOVD	b+16(FP), R2
+	MOVD	n+24(FP), R3
+	LSR	$2, R3
+	CBZ	R3, divNEON_done
+divNEON_loop:
+	VLD1.P	16(R1), [V0.S4]
+	VLD1.P	16(R2), [V1.S4]
+	WORD	$0x6e21fc02 // fdiv v2.4s, v0.4s, v1.4s
+	VST1.P	[V2.S4], 16(R0)
+	SUB	$1, R3
+	CBNZ	R3, divNEON_loop
+divNEON_done:
+	RET
+
+// func sumNEON(x *float32, n int) float32, n a multiple of 8: two
+// accumulators of four lanes, added pairwise at the end.
+TEXT ·sumNEON(SB), NOSPLIT, $0-20
+	MOVD	x+0(FP), R0
+	MOVD	n+8(FP), R1
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	LSR	$3, R1
+	CBZ	R1, sumNEON_done
+sumNEON_loop:
+	VLD1.P	32(R0), [V2.S4, V3.S4]
+	WORD	$0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD	$0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	SUB	$1, R1
+	CBNZ	R1, sumNEON_loop
+sumNEON_done:
+	WORD	$0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD	$0x6e20d400 // faddp v0.4s, v0.4s, v0.4s
+	WORD	$0x7e30d800 // faddp s0, v0.2s
+	FMOVS	F0, ret+16(FP)
+	RET
+
+// func maxNEON(x *float32, n int) float32, n a multiple of 8: two
+// accumulators from -Inf; FMAX and FMAXV propagate NaN, as maxGeneric does.
+TEXT ·maxNEON(SB), NOSPLIT, $0-20
+	MOVD	x+0(FP), R0
+	MOVD	n+8(FP), R1
+	MOVW	$0xff800000, R4
+	WORD	$0x4e040c80 // dup v0.4s, w4
+	WORD	$0x4ea01c01 // mov v1.16b, v0.16b
+	LSR	$3, R1
+	CBZ	R1, maxNEON_done
+maxNEON_loop:
+	VLD1.P	32(R0), [V2.S4, V3.S4]
+	WORD	$0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	WORD	$0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	SUB	$1, R1
+	CBNZ	R1, maxNEON_loop
+maxNEON_done:
+	WORD	$0x4e21f400 // fmax v0.4s, v0.4s, v1.4s
+	WORD	$0x6e30f800 // fmaxv s0, v0.4s
+	FMOVS	F0, ret+16(FP)
+	RET
+
+// func sumSqNEON(x *float32, n int, mean float32) float32, n a multiple of
+// 8: sum of (x-mean)^2 in two accumulators of four lanes.
+TEXT ·sumSqNEON(SB), NOSPLIT, $0-28
+	MOVD	x+0(FP), R0
+	MOVD	n+8(FP), R1
+	FMOVS	mean+16(FP), F4
+	WORD	$0x4e040484 // dup v4.4s, v4.s[0]
+	VEOR	V0.B16, V0.B16, V0.B16
+	VEOR	V1.B16, V1.B16, V1.B16
+	LSR	$3, R1
+	CBZ	R1, sumSqNEON_done
+sumSqNEON_loop:
+	VLD1.P	32(R0), [V2.S4, V3.S4]
+	WORD	$0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD	$0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD	$0x4e22cc40 // fmla v0.4s, v2.4s, v2.4s
+	WORD	$0x4e23cc61 // fmla v1.4s, v3.4s, v3.4s
+	SUB	$1, R1
+	CBNZ	R1, sumSqNEON_loop
+sumSqNEON_done:
+	WORD	$0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD	$0x6e20d400 // faddp v0.4s, v0.4s, v0.4s
+	WORD	$0x7e30d800 // faddp s0, v0.2s
+	FMOVS	F0, ret+24(FP)
+	RET

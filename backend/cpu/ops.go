@@ -120,8 +120,7 @@ func RowBroadcast(op BinaryOp, dst, a []float32, m, n int, row []float32) {
 // Sum returns sum_i x[i].
 func Sum(x []float32) float32 { return active.sum(x) }
 
-// Max returns max_i x[i] (-Inf for an empty slice; NaN if any x[i] is NaN on
-// the generic path).
+// Max returns max_i x[i] (-Inf for an empty slice; NaN if any x[i] is NaN).
 func Max(x []float32) float32 { return active.max(x) }
 
 // Mean returns sum_i x[i] / len(x).

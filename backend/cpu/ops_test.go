@@ -129,6 +129,22 @@ func TestReductions(t *testing.T) {
 			require.InDelta(t, s, float64(Sum(x)), 1e-5*float64(n))
 			require.InDelta(t, s/float64(n), float64(Mean(x)), 1e-5)
 			require.Equal(t, mx, Max(x))
+			var ss float64
+			for _, v := range x {
+				ss += (float64(v) - 0.25) * (float64(v) - 0.25)
+			}
+			require.InDelta(t, ss, float64(active.sumSq(x, 0.25)), 1e-5*ss+1e-5, "sumSq n=%d", n)
+			// NaN anywhere (vector body or tail) makes the max NaN; all -Inf gives -Inf
+			for _, at := range []int{0, n / 2, n - 1} {
+				y := append([]float32(nil), x...)
+				y[at] = float32(math.NaN())
+				require.True(t, math.IsNaN(float64(Max(y))), "Max with NaN at %d of %d", at, n)
+			}
+			inf := make([]float32, n)
+			for i := range inf {
+				inf[i] = float32(math.Inf(-1))
+			}
+			require.Equal(t, float32(math.Inf(-1)), Max(inf))
 		}
 		m, n := 7, 45
 		x := randSlice(r, m*n, -3, 3)

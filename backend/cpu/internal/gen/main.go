@@ -498,7 +498,8 @@ func hsum(y VecVirtual, add func(a, b, dst Op)) VecVirtual {
 
 // reduce emits a reduction func name(x *float32, n int, [extra]) float32 with 4
 // accumulators. step(v, acc) folds vector v into acc; combine(a,b,dst).
-func reduce(name, sig string, init Mem, pre func(), load func(m Mem, acc VecVirtual), combine func(a, b, dst Op)) {
+// post (may be nil) adjusts the reduced value (lane 0 of r) before it is returned.
+func reduce(name, sig string, init Mem, pre func(), load func(m Mem, acc VecVirtual), combine func(a, b, dst Op), post func(r VecVirtual)) {
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(name + " reduces n (a multiple of 8) floats.")
@@ -533,6 +534,9 @@ func reduce(name, sig string, init Mem, pre func(), load func(m Mem, acc VecVirt
 	combine(acc[3], acc[2], acc[2])
 	combine(acc[2], acc[0], acc[0])
 	r := hsum(acc[0], combine)
+	if post != nil {
+		post(r)
+	}
 	VZEROUPPER()
 	Store(r, ReturnIndex(0))
 	RET()
@@ -540,6 +544,7 @@ func reduce(name, sig string, init Mem, pre func(), load func(m Mem, acc VecVirt
 
 func vaddps(a, b, dst Op) { VADDPS(a, b, dst) }
 func vmaxps(a, b, dst Op) { VMAXPS(a, b, dst) }
+func vorps(a, b, dst Op)  { VORPS(a, b, dst) }
 
 // ---------------------------------------------------------------------------
 
@@ -873,9 +878,26 @@ func main() {
 	}
 
 	reduce("sumAVX2", "func(x *float32, n int) float32", c("zero"), nil,
-		func(m Mem, acc VecVirtual) { VADDPS(m, acc, acc) }, vaddps)
-	reduce("maxAVX2", "func(x *float32, n int) float32", c("neginf"), nil,
-		func(m Mem, acc VecVirtual) { VMAXPS(m, acc, acc) }, vmaxps)
+		func(m Mem, acc VecVirtual) { VADDPS(m, acc, acc) }, vaddps, nil)
+	{
+		// VMAXPS returns its second source when either is NaN, so a NaN is lost
+		// once a later number meets it: unordered lanes are OR-ed apart and an
+		// all-ones (NaN) result lane is forced when any was seen.
+		var nan VecVirtual
+		reduce("maxAVX2", "func(x *float32, n int) float32", c("neginf"),
+			func() {
+				nan = YMM()
+				VXORPS(nan, nan, nan)
+			},
+			func(m Mem, acc VecVirtual) {
+				t, u := YMM(), YMM()
+				VMOVUPS(m, t)
+				VCMPPS(U8(3), t, t, u) // UNORD_Q: NaN lanes
+				VORPS(u, nan, nan)
+				VMAXPS(t, acc, acc)
+			}, vmaxps,
+			func(r VecVirtual) { VORPS(hsum(nan, vorps), r, r) })
+	}
 	{
 		var mean VecVirtual
 		reduce("sumSqAVX2", "func(x *float32, n int, mean float32) float32", c("zero"),
@@ -889,7 +911,7 @@ func main() {
 				VMOVUPS(m, d)
 				VSUBPS(mean, d, d)
 				VFMADD231PS(d, d, acc)
-			}, vaddps)
+			}, vaddps, nil)
 	}
 
 	// expSub: dst = exp(x - m), returns the sum; 3 vectors per iteration.
