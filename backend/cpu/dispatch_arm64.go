@@ -88,10 +88,10 @@ func registerArch() {
 			}
 			sgemmKernel6x16NEON(k, &a[0], &b[0], &c[0], ldc, acc)
 		},
-		add:       binaryNEON(addNEON, addGeneric),
-		sub:       binaryNEON(subNEON, subGeneric),
-		mul:       binaryNEON(mulNEON, mulGeneric),
-		div:       binaryNEON(divNEON, divGeneric),
+		add: binaryNEON(addNEON, addGeneric),
+		sub: binaryNEON(subNEON, subGeneric),
+		mul: binaryNEON(mulNEON, mulGeneric),
+		div: binaryNEON(divNEON, divGeneric),
 		sum: func(x []float32) float32 {
 			m := len(x) &^ 7
 			var s float32
