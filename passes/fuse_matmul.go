@@ -5,7 +5,9 @@ import "github.com/llmc/llmc/ir"
 // The fuse-matmul pass absorbs a weight MatMul into the fused op that consumes it, giving llmc's
 // own ops (domain "llmc", ir/ops_llmc.go):
 //
-//	Add(MatMul(A, W), bias)                    → llmc::MatMulBias(A, W, bias)   (any rank; 2-D became Gemm in fuse)
+//	Add(MatMul(A, W), bias), A and W 2-D       → Gemm(A, W, bias)
+//	Add(MatMul(A, W), bias), A of rank > 2     → llmc::MatMulBias(A, W, bias)
+//	MatMul(Transpose(A), B) (last two axes)    → com.microsoft::FusedMatMul(A, B) {transA=1} (or transB)
 //	BiasGelu(MatMul(A, W), bias)               → llmc::MatMulBiasGelu(A, W, bias)
 //	FastGelu(MatMul(A, W)[, bias])             → llmc::MatMulFastGelu(A, W, bias)
 //	SkipLayerNormalization(MatMul(A, W), skip, gamma[, beta][, bias])
@@ -24,13 +26,14 @@ import "github.com/llmc/llmc/ir"
 
 var matmulRules = []Rule{
 	{Name: "matmul-bias", Op: "Add", Match: matchMatMulBias, Rewrite: rewriteMatMulInto},
+	{Name: "transpose-into-matmul", Op: "MatMul", Match: matchTransposedMatMul, Rewrite: rewriteTransposedMatMul},
 	{Name: "matmul-bias-gelu", Domain: MSDomain, Op: "BiasGelu", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
 	{Name: "matmul-fast-gelu", Domain: MSDomain, Op: "FastGelu", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
 	{Name: "matmul-skip-layernorm", Domain: MSDomain, Op: "SkipLayerNormalization", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
 }
 
 func init() {
-	Register(Pass{Name: "fuse-matmul", Doc: "absorb weight MatMuls into their BiasGelu/FastGelu/SkipLayerNormalization consumer (llmc-domain ops, exported as ONNX model-local functions)", Run: func(c *Context, g *ir.Graph) error {
+	Register(Pass{Name: "fuse-matmul", Doc: "absorb weight MatMuls into their bias Add (Gemm for 2-D) and BiasGelu/FastGelu/SkipLayerNormalization consumers (llmc-domain ops, exported as ONNX model-local functions); fold last-axes Transposes into MatMul (FusedMatMul)", Run: func(c *Context, g *ir.Graph) error {
 		_, err := RunRules(c, g, matmulRules)
 		return err
 	}})
@@ -117,6 +120,19 @@ func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 	op := "MatMul" + m.cons.Op
 	if m.cons.Op == "Add" {
 		op = "MatMulBias"
+		if rankOf(m.mm.Inputs[0]) == 2 {
+			// plain ONNX: Gemm(A, W, bias)
+			bias := m.cons.Inputs[1]
+			if m.swap {
+				bias = m.cons.Inputs[0]
+			}
+			n, err := rc.G.AddNode(rc.Names, "", "Gemm", []*ir.Value{m.mm.Inputs[0], m.mm.Inputs[1], bias}, 1)
+			if err != nil {
+				return err
+			}
+			rc.G.ReplaceUses(m.cons.Outputs[0], n.Outputs[0])
+			return nil
+		}
 	}
 	if m.swap {
 		rest = append([]*ir.Value{m.cons.Inputs[0]}, m.cons.Inputs[2:]...)
@@ -138,5 +154,75 @@ func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 		return err
 	}
 	rc.G.ReplaceUses(m.cons.Outputs[0], n.Outputs[0])
+	return nil
+}
+
+type transposedMatMul struct {
+	mm           *ir.Node
+	a, b         *ir.Value
+	transA, trnB bool
+}
+
+// lastAxesTranspose returns x's producer when it is a Transpose that swaps only the last two
+// axes (rank >= 2) and only one node reads its result.
+func lastAxesTranspose(rc *RewriteContext, x *ir.Value) *ir.Node {
+	t := producer(x, "Transpose")
+	if t == nil || rc.Users.Count(x) != 1 {
+		return nil
+	}
+	r := rankOf(t.Inputs[0])
+	if r < 2 {
+		return nil
+	}
+	perm := t.AttrInts("perm", nil)
+	if len(perm) != r {
+		return nil
+	}
+	for i := 0; i < r-2; i++ {
+		if perm[i] != int64(i) {
+			return nil
+		}
+	}
+	if perm[r-2] != int64(r-1) || perm[r-1] != int64(r-2) {
+		return nil
+	}
+	return t
+}
+
+// matchTransposedMatMul: MatMul whose A or B is a Transpose of the last two axes (K·Qᵀ-style
+// products of unfused attention); the float32 result becomes FusedMatMul with trans flags.
+func matchTransposedMatMul(rc *RewriteContext, n *ir.Node) (any, string) {
+	ta, tb := lastAxesTranspose(rc, n.Inputs[0]), lastAxesTranspose(rc, n.Inputs[1])
+	if ta == nil && tb == nil {
+		return nil, ""
+	}
+	if n.Outputs[0].Type.DType != ir.Float32 {
+		return nil, "FusedMatMul is float-only here"
+	}
+	m := &transposedMatMul{mm: n, a: n.Inputs[0], b: n.Inputs[1]}
+	if ta != nil {
+		m.a, m.transA = ta.Inputs[0], true
+	}
+	if tb != nil {
+		m.b, m.trnB = tb.Inputs[0], true
+	}
+	return m, ""
+}
+
+func rewriteTransposedMatMul(rc *RewriteContext, mm any) error {
+	m := mm.(*transposedMatMul)
+	useMS(rc.G)
+	var attrs []ir.Attr
+	if m.transA {
+		attrs = append(attrs, ir.AInt("transA", 1))
+	}
+	if m.trnB {
+		attrs = append(attrs, ir.AInt("transB", 1))
+	}
+	n, err := rc.G.AddNode(rc.Names, MSDomain, "FusedMatMul", []*ir.Value{m.a, m.b}, 1, attrs...)
+	if err != nil {
+		return err
+	}
+	rc.G.ReplaceUses(m.mm.Outputs[0], n.Outputs[0])
 	return nil
 }

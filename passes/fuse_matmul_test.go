@@ -85,3 +85,27 @@ graph g(%x: f32[b,3], %r: f32[b,2]) -> (%y) {
 }
 `, []string{"fuse-matmul", "dce"}, "NOT llmc::")
 }
+
+// A 2-D linear layer becomes plain Gemm; a Transpose of the last two axes folds into
+// FusedMatMul (unfused attention's Q·Kᵀ), on either side; other permutations stay.
+func TestFuseGemmAndTransposedMatMul(t *testing.T) {
+	m := checkPasses(t, `model opsets{"": 17}
+graph g(%x: f32[n,3]) -> (%y) {
+  %w: f32[3,2] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1]
+  %bias: f32[2] = const [0.1, -0.2]
+  %t: f32[n,2] = MatMul(%x, %w)
+  %y: f32[n,2] = Add(%bias, %t)
+}
+`, []string{"fuse-matmul", "dce"}, "Gemm(%x, %w, %bias)", "NOT MatMul(", "NOT llmc::")
+	require.Len(t, m.Graph.Nodes, 1)
+	checkPasses(t, `model opsets{"": 17}
+graph g(%q: f32[b,h,5,4], %k: f32[b,h,5,4], %v: f32[b,h,4,5], %x: f32[b,h,4,3], %p: f32[h,b,5,4]) -> (%s, %u, %w) {
+  %kt: f32[b,h,4,5] = Transpose(%k) {perm=[0, 1, 3, 2]}
+  %s: f32[b,h,5,5] = MatMul(%q, %kt)
+  %vt: f32[b,h,5,4] = Transpose(%v) {perm=[0, 1, 3, 2]}
+  %u: f32[b,h,5,3] = MatMul(%vt, %x)
+  %pp: f32[b,h,5,4] = Transpose(%p) {perm=[1, 0, 2, 3]}
+  %w: f32[b,h,5,3] = MatMul(%pp, %x)
+}
+`, []string{"fuse-matmul", "dce"}, "MatMul(%pp, %x)", "com.microsoft::FusedMatMul(%q, %k) {transB=1}", "com.microsoft::FusedMatMul(%v, %x) {transA=1}")
+}

@@ -231,6 +231,10 @@ func (b *builder) node(n *ir.Node) error {
 			if b.embedLayerNorm(n) {
 				return nil
 			}
+		case "FusedMatMul":
+			if b.fusedMatMul(n) {
+				return nil
+			}
 		case "BiasGelu", "FastGelu", "Gelu":
 			if b.gelu(n) {
 				return nil
@@ -409,9 +413,15 @@ func (b *builder) matmul(n *ir.Node) bool {
 		})
 		return true
 	}
-	// batched product of two activations with equal leading dims
-	wd := b.dims(w)
-	if len(ad) < 2 || len(ad) != len(wd) {
+	return b.batchedMatMul(n, false, false, 1)
+}
+
+// batchedMatMul runs n (MatMul or FusedMatMul) as a batched product of two activations with
+// equal leading dims, C_g = alpha·op(A_g)·op(B_g), op transposing the last two axes when asked.
+func (b *builder) batchedMatMul(n *ir.Node, transA, transB bool, alpha float32) bool {
+	a, w, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
+	ad, wd := b.dims(a), b.dims(w)
+	if !b.isF32(a, w, y) || len(ad) < 2 || len(ad) != len(wd) {
 		return false
 	}
 	batch := 1
@@ -421,17 +431,53 @@ func (b *builder) matmul(n *ir.Node) bool {
 		}
 		batch *= int(ad[i])
 	}
-	mm, k, nn := int(ad[len(ad)-2]), int(ad[len(ad)-1]), int(wd[len(wd)-1])
-	if int(wd[len(wd)-2]) != k {
+	r := len(ad)
+	mm, k := int(ad[r-2]), int(ad[r-1])
+	if transA {
+		mm, k = k, mm
+	}
+	kb, nn := int(wd[r-2]), int(wd[r-1])
+	if transB {
+		kb, nn = nn, kb
+	}
+	if kb != k {
 		return false
 	}
+	lda, ldb := int(ad[r-1]), int(wd[r-1])
 	pool := b.m.pool
 	b.add(n, "sgemm-batched", 2*int64(batch*mm*nn*k), []*ir.Value{a, w}, []*ir.Value{y}, func(e *env) error {
-		cpu.SgemmBatched(pool, batch, 1, false, false, mm, nn, k, 1, e.f32(a), k, cpu.BatchStrides{Batch: mm * k},
-			e.f32(w), nn, cpu.BatchStrides{Batch: k * nn}, 0, e.f32(y), nn, cpu.BatchStrides{Batch: mm * nn})
+		cpu.SgemmBatched(pool, batch, 1, transA, transB, mm, nn, k, alpha, e.f32(a), lda, cpu.BatchStrides{Batch: mm * k},
+			e.f32(w), ldb, cpu.BatchStrides{Batch: k * nn}, 0, e.f32(y), nn, cpu.BatchStrides{Batch: mm * nn})
 		return nil
 	})
 	return true
+}
+
+// fusedMatMul runs com.microsoft FusedMatMul (alpha·op(A)·op(B); ONNX Runtime's optimizer and
+// llmc's transpose-into-matmul rule make it): a constant 2-D B goes through the pre-packed GEMM,
+// two activations through the batched one. transBatchA/B are left to the reference hook.
+func (b *builder) fusedMatMul(n *ir.Node) bool {
+	if n.AttrInt("transBatchA", 0) != 0 || n.AttrInt("transBatchB", 0) != 0 {
+		return false
+	}
+	transA, transB := n.AttrInt("transA", 0) != 0, n.AttrInt("transB", 0) != 0
+	alpha := n.AttrFloat("alpha", 1)
+	a, w, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
+	if wt := b.constant(w); wt != nil && len(wt.Shape) == 2 && !transA && b.isF32(a, w, y) && len(b.dims(a)) >= 2 {
+		pb := b.packed(w, transB)
+		k, nn := pb.K, pb.N
+		if ad := b.dims(a); int(ad[len(ad)-1]) != k {
+			return false
+		}
+		mm := b.numel(a) / k
+		pool := b.m.pool
+		b.add(n, "sgemm", 2*int64(mm)*int64(nn)*int64(k), []*ir.Value{a}, []*ir.Value{y}, func(e *env) error {
+			cpu.SgemmPacked(pool, false, mm, alpha, e.f32(a), k, pb, 0, e.f32(y), nn, nil)
+			return nil
+		})
+		return true
+	}
+	return b.batchedMatMul(n, transA, transB, alpha)
 }
 
 func (b *builder) gemm(n *ir.Node) bool {

@@ -78,3 +78,52 @@ graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3) {
 		require.Equal(t, map[string]int{"sgemm+Bias": 1, "sgemm+BiasGelu": 1, "sgemm+FastGelu": 1, "sgemm+SkipLayerNorm": 1}, st.Kernels)
 	}
 }
+
+// com.microsoft FusedMatMul (from ONNX Runtime's optimizer or llmc's transpose-into-matmul):
+// batched activations with each transpose flag and alpha, and a constant transposed weight, on
+// the CPU GEMMs, agreeing with the reference interpreter.
+func TestFusedMatMul(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	consts := func(n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%.4f", rng.NormFloat64())
+		}
+		return b.String()
+	}
+	src := fmt.Sprintf(`model opsets{"": 17, "com.microsoft": 1}
+graph g(%%q: f32[2,3,5,4], %%k: f32[2,3,5,4], %%x: f32[6,7]) -> (%%s, %%u, %%z) {
+  %%w: f32[9,7] = const [%s]
+  %%s: f32[2,3,5,5] = com.microsoft::FusedMatMul(%%q, %%k) {alpha=0.5, transB=1}
+  %%u: f32[2,3,4,4] = com.microsoft::FusedMatMul(%%q, %%k) {transA=1}
+  %%z: f32[6,9] = com.microsoft::FusedMatMul(%%x, %%w) {alpha=2.0, transB=1}
+}
+`, consts(63))
+	m, err := ir.ParseModel(src)
+	require.NoError(t, err)
+	rnd := func(dims ...int64) *ir.Tensor {
+		tt := ir.MustTensor(ir.Float32, dims...)
+		for i := range tt.Float32s() {
+			tt.Float32s()[i] = float32(rng.NormFloat64())
+		}
+		return tt
+	}
+	in := map[string]*ir.Tensor{"q": rnd(2, 3, 5, 4), "k": rnd(2, 3, 5, 4), "x": rnd(6, 7)}
+	want, err := ref.Run(m.Graph, map[string]ir.Datum{"q": in["q"], "k": in["k"], "x": in["x"]}, ref.Options{})
+	require.NoError(t, err)
+	for _, threads := range []int{1, 2} {
+		model, err := New(m.Graph, Options{Threads: threads})
+		require.NoError(t, err)
+		got, err := model.Run(in)
+		require.NoError(t, err)
+		for i := range want {
+			requireClose(t, got[i], want[i].(*ir.Tensor), 1e-5, fmt.Sprintf("threads %d output %d", threads, i))
+		}
+		p, err := model.PlanFor(in)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"sgemm-batched": 2, "sgemm": 1}, p.Stats().Kernels)
+	}
+}
