@@ -685,7 +685,7 @@ func (c *gen) llmcMatMul(n *ir.Node) (string, bool, error) {
 		default:
 			epExpr = fmt.Sprintf("&cpu.Epilogue{Bias: %s, Act: cpu.ActGELUTanh}", bias)
 		}
-	case "MatMulSkipLayerNormalization":
+	case "MatMulSkipLayerNormalization", "MatMulSkipLayerNormalizationSum":
 		skip = n.Inputs[2]
 		if !isF32(skip) || c.numel(skip) != c.numel(y) {
 			return "", false, nil
@@ -710,11 +710,26 @@ func (c *gen) llmcMatMul(n *ir.Node) (string, bool, error) {
 		}
 		c.use(skip)
 	}
+	rows := c.prodExpr(a.Type.Shape, 0, len(a.Type.Shape)-1)
+	if sumOut := n.Output(1); sumOut != nil {
+		// pre-LN: the GEMM (with bias) writes the residual sum, the skip is added in place and
+		// the normalized copy goes to y
+		code, sumr, err := c.sgemmPacked(a, sumOut, pb, k, nn, c.epField(epExpr))
+		if err != nil {
+			return "", false, err
+		}
+		decl, err := c.def(y)
+		if err != nil {
+			return "", false, err
+		}
+		yr, _ := c.ref(y)
+		code += decl + fmt.Sprintf("cpu.Add(%s, %s, %s)\ncpu.LayerNorm(m.pool, %s, %s, %s, %d, %s, %s, %s)\n", sumr, sumr, sr, yr, sumr, rows, nn, gamma, beta, f32lit(n.AttrFloat("epsilon", 1e-12)))
+		return code, true, nil
+	}
 	code, yr, err := c.sgemmPacked(a, y, pb, k, nn, c.epField(epExpr))
 	if err != nil || skip == nil {
 		return code, err == nil, err
 	}
-	rows := c.prodExpr(a.Type.Shape, 0, len(a.Type.Shape)-1)
 	code += fmt.Sprintf("cpu.SkipLayerNorm(m.pool, %s, %s, %s, nil, %s, %d, %s, %s, %s)\n", yr, yr, sr, rows, nn, gamma, beta, f32lit(n.AttrFloat("epsilon", 1e-12)))
 	return code, true, nil
 }

@@ -69,8 +69,10 @@ func (f *Function) Instantiate(n *Node) (nodes []*Node, ins, outs []*Value) {
 			b.Inputs = append(b.Inputs, get(s))
 		}
 		for _, s := range fn.Outputs {
-			v := get(s)
-			v.Def = b
+			v := get(s) // nil for an output the body leaves unused ("")
+			if v != nil {
+				v.Def = b
+			}
 			b.Outputs = append(b.Outputs, v)
 		}
 		for to, from := range fn.AttrRefs {
@@ -118,7 +120,9 @@ func inferFunction(c *InferContext) ([]Type, error) {
 			return nil, fmt.Errorf("body %s: %w", b.QualifiedOp(), err)
 		}
 		for i, v := range b.Outputs {
-			v.Type = ts[i]
+			if v != nil {
+				v.Type = ts[i]
+			}
 		}
 	}
 	out := make([]Type, len(c.Node.Outputs))
@@ -186,5 +190,19 @@ func init() {
 				{Op: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"AB"}},
 				{Domain: MSDomain, Op: "SkipLayerNormalization", Inputs: []string{"AB", "skip", "gamma", "beta", "bias"},
 					Outputs: []string{"output"}, AttrRefs: map[string]string{"epsilon": "epsilon"}},
+			}}})
+	RegisterOp(&OpSchema{Domain: LLMCDomain, Name: "MatMulSkipLayerNormalizationSum", Since: 1, Category: "fused",
+		Doc: "MatMulSkipLayerNormalization that also returns the normalized sum A·B + bias + skip " +
+			"(SkipLayerNormalization's input_skip_bias_sum: the residual stream of pre-LN blocks)",
+		MinIn: 6, MaxIn: 6, MinOut: 2, MaxOut: 2,
+		Attrs: []AttrSpec{optFloat("epsilon", 1e-12)},
+		Infer: inferLLMCMatMul,
+		Function: &Function{Inputs: []string{"A", "B", "skip", "gamma", "beta", "bias"},
+			Outputs: []string{"output", "input_skip_bias_sum"},
+			Attrs:   []string{"epsilon"}, Opsets: llmcBodyOpsets,
+			Nodes: []FunctionNode{
+				{Op: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"AB"}},
+				{Domain: MSDomain, Op: "SkipLayerNormalization", Inputs: []string{"AB", "skip", "gamma", "beta", "bias"},
+					Outputs: []string{"output", "", "", "input_skip_bias_sum"}, AttrRefs: map[string]string{"epsilon": "epsilon"}},
 			}}})
 }

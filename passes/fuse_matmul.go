@@ -13,9 +13,10 @@ import "github.com/llmc/llmc/ir"
 //	SkipLayerNormalization(MatMul(A, W), skip, gamma[, beta][, bias])
 //	                                           → llmc::MatMulSkipLayerNormalization(A, W, skip, gamma, beta, bias)
 //
-// (an absent bias or beta becomes a zero vector: the llmc ops have fixed arity). A
-// SkipLayerNormalization whose mean, inv_std_var or input_skip_bias_sum output is used (training
-// graphs, pre-LN residuals) keeps its MatMul.
+// (an absent bias or beta becomes a zero vector: the llmc ops have fixed arity). Where the
+// residual sum (input_skip_bias_sum) is read, as in pre-LN blocks, the op is
+// llmc::MatMulSkipLayerNormalizationSum with the sum as second output. A SkipLayerNormalization
+// whose mean or inv_std_var is used (training graphs) keeps its MatMul.
 //
 // That is exactly what the CPU backend runs as one kernel (a pre-packed GEMM whose epilogue adds
 // the bias and applies GELU, or adds bias and residual before the row normalization), so after
@@ -68,9 +69,9 @@ func matchMatMulInto(rc *RewriteContext, n *ir.Node) (any, string) {
 	if len(n.Inputs) == 0 {
 		return nil, ""
 	}
-	for _, o := range n.Outputs[1:] {
-		if o != nil && rc.Users.Count(o) > 0 {
-			return nil, "an output other than the first is used (mean, inv_std_var or the residual sum)"
+	for i, o := range n.Outputs[1:] {
+		if o != nil && rc.Users.Count(o) > 0 && i+1 != 3 {
+			return nil, "mean or inv_std_var is used"
 		}
 	}
 	mm, why := weightMatMul(rc, n.Inputs[0])
@@ -118,6 +119,11 @@ func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 	}
 	rest := m.cons.Inputs[1:]
 	op := "MatMul" + m.cons.Op
+	outs := []*ir.Value{m.cons.Outputs[0]}
+	if sum := m.cons.Output(3); m.cons.Op == "SkipLayerNormalization" && sum != nil && rc.Users.Count(sum) > 0 {
+		op = "MatMulSkipLayerNormalizationSum" // pre-LN: the sum is the residual stream
+		outs = append(outs, sum)
+	}
 	if m.cons.Op == "Add" {
 		op = "MatMulBias"
 		if rankOf(m.mm.Inputs[0]) == 2 {
@@ -149,11 +155,13 @@ func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 			ins[i] = rc.G.AddConst(rc.Names, "matmul_zeros", filled(ir.Float32, w[1].Value, 0))
 		}
 	}
-	n, err := rc.G.AddNode(rc.Names, ir.LLMCDomain, op, ins, 1, m.cons.Attrs...)
+	n, err := rc.G.AddNode(rc.Names, ir.LLMCDomain, op, ins, len(outs), m.cons.Attrs...)
 	if err != nil {
 		return err
 	}
-	rc.G.ReplaceUses(m.cons.Outputs[0], n.Outputs[0])
+	for i, o := range outs {
+		rc.G.ReplaceUses(o, n.Outputs[i])
+	}
 	return nil
 }
 

@@ -39,9 +39,9 @@ graph g(%x: f32[b,s,3], %r: f32[b,s,4]) -> (%y) {
 }
 `, []string{"fuse-matmul", "dce"}, "llmc::MatMulSkipLayerNormalization(%x, %w, %r, %gamma, %matmul_zeros", "{epsilon=1e-05}", "NOT com.microsoft::SkipLayerNormalization")
 
-	// refused: the MatMul result has a second reader; the residual sum output is used
+	// refused: the MatMul result has a second reader; SkipLayerNormalization's mean is used
 	checkPasses(t, `model opsets{"": 17, "com.microsoft": 1}
-graph g(%x: f32[b,3], %r: f32[b,4]) -> (%y, %t, %z, %sum) {
+graph g(%x: f32[b,3], %r: f32[b,4]) -> (%y, %t, %z, %m) {
   %w: f32[3,4] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1, -0.3, 0.7, -2.0, 0.4, 0.9, -0.6]
   %bias: f32[4] = const [0.1, 0.2, 0.3, 0.4]
   %gamma: f32[4] = const [1.0, 0.5, 2.0, 1.5]
@@ -49,9 +49,21 @@ graph g(%x: f32[b,3], %r: f32[b,4]) -> (%y, %t, %z, %sum) {
   %t: f32[b,4] = MatMul(%x, %w)
   %y: f32[b,4] = com.microsoft::BiasGelu(%t, %bias)
   %u: f32[b,4] = MatMul(%x, %w)
-  %z: f32[b,4], %m: f32[b,1], %v: f32[b,1], %sum: f32[b,4] = com.microsoft::SkipLayerNormalization(%u, %r, %gamma, %beta, %bias)
+  %z: f32[b,4], %m: f32[b,1] = com.microsoft::SkipLayerNormalization(%u, %r, %gamma, %beta, %bias)
 }
 `, []string{"fuse-matmul", "dce"}, "NOT llmc::")
+
+	// pre-LN: the residual sum is read, so the op also returns it
+	checkPasses(t, `model opsets{"": 17, "com.microsoft": 1}
+graph g(%x: f32[b,3], %r: f32[b,4]) -> (%z, %sum) {
+  %w: f32[3,4] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1, -0.3, 0.7, -2.0, 0.4, 0.9, -0.6]
+  %bias: f32[4] = const [0.1, 0.2, 0.3, 0.4]
+  %gamma: f32[4] = const [1.0, 0.5, 2.0, 1.5]
+  %beta: f32[4] = const [0.0, 0.1, -0.1, 0.2]
+  %u: f32[b,4] = MatMul(%x, %w)
+  %z: f32[b,4], %m: f32[b,1], %v: f32[b,1], %sum: f32[b,4] = com.microsoft::SkipLayerNormalization(%u, %r, %gamma, %beta, %bias)
+}
+`, []string{"fuse-matmul", "dce"}, "llmc::MatMulSkipLayerNormalizationSum(%x, %w, %r, %gamma, %beta, %bias)", "NOT com.microsoft::SkipLayerNormalization")
 
 	// refused: the weight is not a constant
 	checkPasses(t, `model opsets{"": 17, "com.microsoft": 1}

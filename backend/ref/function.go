@@ -36,14 +36,18 @@ func evalFunction(ctx ir.EvalContext, n *ir.Node, args []ir.Datum) ([]ir.Datum, 
 			return nil, fmt.Errorf("body: %w", err)
 		}
 		for i, v := range b.Outputs {
-			v.Type = ts[i]
+			if v != nil {
+				v.Type = ts[i]
+			}
 		}
 		res, err := in.in.evalNode(g, fr, b)
 		if err != nil {
 			return nil, err
 		}
 		for i, v := range b.Outputs {
-			fr.vals[v] = res[i]
+			if v != nil {
+				fr.vals[v] = res[i]
+			}
 		}
 	}
 	res := make([]ir.Datum, len(n.Outputs))

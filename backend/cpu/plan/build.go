@@ -270,7 +270,7 @@ func (b *builder) llmcMatMul(n *ir.Node) bool {
 		if n.Op == "MatMulFastGelu" {
 			ep.Act = cpu.ActGELUTanh
 		}
-	case "MatMulSkipLayerNormalization":
+	case "MatMulSkipLayerNormalization", "MatMulSkipLayerNormalizationSum":
 		skip = n.Inputs[2]
 		gamma, beta, ep.Bias = b.vector(n.Inputs[3], nn), b.vector(n.Inputs[4], nn), b.vector(n.Inputs[5], nn)
 		if gamma == nil || beta == nil || !b.isF32(skip) || b.numel(skip) != mm*nn {
@@ -293,6 +293,18 @@ func (b *builder) llmcMatMul(n *ir.Node) bool {
 		return true
 	}
 	eps := n.AttrFloat("epsilon", 1e-12)
+	if sumOut := n.Output(1); sumOut != nil {
+		// pre-LN: the GEMM (with bias) writes the residual sum, the skip is added in place and
+		// the normalized copy goes to y
+		b.add(n, "sgemm+SkipLayerNorm", flops, []*ir.Value{a, skip}, []*ir.Value{y, sumOut}, func(e *env) error {
+			sum := e.f32(sumOut)
+			cpu.SgemmPacked(pool, false, mm, 1, e.f32(a), k, pb, 0, sum, nn, ep)
+			cpu.Add(sum, sum, e.f32(skip))
+			cpu.LayerNorm(pool, e.f32(y), sum, mm, nn, gamma, beta, eps)
+			return nil
+		})
+		return true
+	}
 	b.add(n, "sgemm+SkipLayerNorm", flops, []*ir.Value{a, skip}, []*ir.Value{y}, func(e *env) error {
 		out := e.f32(y)
 		cpu.SgemmPacked(pool, false, mm, 1, e.f32(a), k, pb, 0, out, nn, ep)

@@ -32,7 +32,7 @@ func TestLLMCMatMulOps(t *testing.T) {
 		return b.String()
 	}
 	src := fmt.Sprintf(`model opsets{"": 17, "com.microsoft": 1, "llmc": 1}
-graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3) {
+graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3, %%y4, %%s4) {
   %%w: f32[%[1]d,%[2]d] = const [%[3]s]
   %%bias: f32[%[2]d] = const [%[4]s]
   %%gamma: f32[%[2]d] = const [%[5]s]
@@ -41,6 +41,7 @@ graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3) {
   %%y1: f32[b,s,%[2]d] = llmc::MatMulBiasGelu(%%x, %%w, %%bias)
   %%y2: f32[b,s,%[2]d] = llmc::MatMulFastGelu(%%x, %%w, %%bias)
   %%y3: f32[b,s,%[2]d] = llmc::MatMulSkipLayerNormalization(%%x, %%w, %%r, %%gamma, %%beta, %%bias) {epsilon=1e-05}
+  %%y4: f32[b,s,%[2]d], %%s4: f32[b,s,%[2]d] = llmc::MatMulSkipLayerNormalizationSum(%%x, %%w, %%r, %%gamma, %%beta, %%bias) {epsilon=1e-05}
 }
 `, k, n, vec(k*n, 0.25), vec(n, 1), vec(n, 1), vec(n, 1))
 	m, err := ir.ParseModel(src)
@@ -75,7 +76,7 @@ graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3) {
 		for kind := range st.Kernels {
 			require.False(t, strings.HasPrefix(kind, "ref:"), "%v", st.Kernels)
 		}
-		require.Equal(t, map[string]int{"sgemm+Bias": 1, "sgemm+BiasGelu": 1, "sgemm+FastGelu": 1, "sgemm+SkipLayerNorm": 1}, st.Kernels)
+		require.Equal(t, map[string]int{"sgemm+Bias": 1, "sgemm+BiasGelu": 1, "sgemm+FastGelu": 1, "sgemm+SkipLayerNorm": 2}, st.Kernels)
 	}
 }
 
