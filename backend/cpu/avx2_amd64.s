@@ -800,6 +800,24 @@ peak512_loop:
 	VZEROUPPER
 	RET
 
+// func prefetchRange(p *float32, n int)
+// Requires: MMX+
+TEXT ·prefetchRange(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	SHLQ $0x02, CX
+	ADDQ AX, CX
+
+prefetch_loop:
+	CMPQ       AX, CX
+	JAE        prefetch_done
+	PREFETCHT0 (AX)
+	ADDQ       $0x40, AX
+	JMP        prefetch_loop
+
+prefetch_done:
+	RET
+
 // func sgemmKernel6x16(k int, a *float32, b *float32, c *float32, ldc int, acc int, pf *float32)
 // Requires: AVX, FMA3, MMX+
 TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-56

@@ -8,6 +8,11 @@ func peakFMA(n int)
 // peakFMA512 runs n iterations of 24 independent 512-bit VFMADD231PS (768 FLOP each).
 func peakFMA512(n int)
 
+// prefetchRange prefetches (PREFETCHT0) the cache lines of the n floats at p.
+//
+//go:noescape
+func prefetchRange(p *float32, n int)
+
 // sgemmKernel6x16 computes a 6x16 tile c (row stride ldc) from packed panels:
 // c[i][j] (+)= sum_p a[p*6+i]*b[p*16+j]; accumulate into c if acc != 0.
 // pf is streamed into L2 (one line per 4 k steps): the driver points it at the

@@ -66,6 +66,9 @@ type kernelTable struct {
 	expSub  func(dst, x []float32, m float32) float32 // dst=exp(x-m), returns sum(dst)
 	// normAffine: dst[i] = (x[i]-mean)*rstd*gamma[i] + beta[i]
 	normAffine func(dst, x, gamma, beta []float32, mean, rstd float32)
+	// prefetch (optional, may be nil): prefetches x into cache (a hint; returns
+	// at once).
+	prefetch func(x []float32)
 	// packA6 (optional, may be nil): packs a full 6-row A panel, kc a multiple
 	// of 8: dst[q*6+i] = alpha*a[i*lda+q].
 	packA6 func(dst, a []float32, lda, kc int, alpha float32)

@@ -106,6 +106,11 @@ func registerArch() {
 			}
 			normAffineGeneric(dst[m:], x[m:], gamma[m:], beta[m:], mean, rstd)
 		},
+		prefetch: func(x []float32) {
+			if len(x) > 0 {
+				prefetchRange(&x[0], len(x))
+			}
+		},
 		packA6: func(dst, a []float32, lda, kc int, alpha float32) {
 			_ = dst[kc*gemmMR-1]
 			_ = a[5*lda+kc-1]

@@ -569,6 +569,27 @@ func peakFMA() {
 
 // peakFMA512 is peakFMA with 24 independent zmm FMAs (768 FLOP per iteration): the AVX-512
 // FP32 peak of one core.
+// prefetchRange emits func prefetchRange(p *float32, n int): PREFETCHT0 of
+// every cache line of the n floats at p (for B panels the GEMM needs next when
+// too few row tiles are left to spread the prefetches over).
+func prefetchRange() {
+	TEXT("prefetchRange", NOSPLIT, "func(p *float32, n int)")
+	Pragma("noescape")
+	Doc("prefetchRange prefetches (PREFETCHT0) the cache lines of the n floats at p.")
+	p := Load(Param("p"), GP64())
+	n := Load(Param("n"), GP64())
+	SHLQ(U8(2), n)
+	ADDQ(p, n)
+	Label("prefetch_loop")
+	CMPQ(p, n)
+	JAE(LabelRef("prefetch_done"))
+	PREFETCHT0(Mem{Base: p})
+	ADDQ(U8(64), p)
+	JMP(LabelRef("prefetch_loop"))
+	Label("prefetch_done")
+	RET()
+}
+
 func peakFMA512() {
 	TEXT("peakFMA512", NOSPLIT, "func(n int)")
 	Doc("peakFMA512 runs n iterations of 24 independent 512-bit VFMADD231PS (768 FLOP each).")
@@ -827,6 +848,7 @@ func main() {
 	defineConsts()
 	peakFMA()
 	peakFMA512()
+	prefetchRange()
 	sgemmKernel()
 	for rows := 12; rows >= 2; rows -= 2 {
 		sgemmKernel512(rows)
