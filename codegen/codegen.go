@@ -8,7 +8,6 @@ package codegen
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"go/format"
 	"math"
@@ -78,7 +77,7 @@ type gen struct {
 	last         []int
 	steps        []string // Go statements per step
 	stepOf       int
-	blob         bytes.Buffer
+	blob         *blobFile
 	fields       []string // model struct fields
 	loads        []string // statements in New
 	users        map[*ir.Value][]*ir.Node
@@ -89,7 +88,7 @@ type gen struct {
 }
 
 // Generate writes the package for g (normally optimized at -O2) into dir.
-func Generate(g *ir.Graph, dir string, opts Options) (*Result, error) {
+func Generate(g *ir.Graph, dir string, opts Options) (res *Result, err error) {
 	if opts.Package == "" {
 		opts.Package = goPackageName(filepath.Base(dir))
 	}
@@ -111,6 +110,22 @@ func Generate(g *ir.Graph, dir string, opts Options) (*Result, error) {
 	if err := c.prepare(); err != nil {
 		return nil, err
 	}
+	if _, statErr := os.Stat(dir); os.IsNotExist(statErr) {
+		defer func() {
+			if err != nil {
+				os.Remove(dir) // the directory this call made (only if still empty)
+			}
+		}()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	blob, err := newBlobFile(filepath.Join(dir, "weights.bin.tmp"))
+	if err != nil {
+		return nil, err
+	}
+	defer blob.abort()
+	c.blob = blob
 	for _, n := range g.Nodes {
 		if c.fused[n] {
 			continue
@@ -120,14 +135,11 @@ func Generate(g *ir.Graph, dir string, opts Options) (*Result, error) {
 		}
 	}
 	c.finish()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	src, err := c.source()
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{WeightBytes: c.blob.Len(), Steps: len(c.steps), Buffers: len(c.bufs)}
+	res = &Result{WeightBytes: c.blob.Len(), Steps: len(c.steps), Buffers: len(c.bufs)}
 	write := func(name string, data []byte) error {
 		res.Files = append(res.Files, name)
 		return os.WriteFile(filepath.Join(dir, name), data, 0o644)
@@ -135,7 +147,8 @@ func Generate(g *ir.Graph, dir string, opts Options) (*Result, error) {
 	if err := write("model.go", src); err != nil {
 		return nil, err
 	}
-	if err := write("weights.bin", c.blob.Bytes()); err != nil {
+	res.Files = append(res.Files, "weights.bin")
+	if err := blob.commit(filepath.Join(dir, "weights.bin")); err != nil {
 		return nil, err
 	}
 	if opts.TestInputs != nil {
@@ -321,9 +334,7 @@ func constant(v *ir.Value) *ir.Tensor {
 
 // addBlob appends data to the weights blob (64-byte aligned) and returns its offset.
 func (c *gen) addBlob(raw []byte) int {
-	for c.blob.Len()%64 != 0 {
-		c.blob.WriteByte(0)
-	}
+	c.blob.Align()
 	off := c.blob.Len()
 	c.blob.Write(raw)
 	return off
@@ -369,16 +380,14 @@ func (c *gen) packed(v *ir.Value, transB bool) (string, int, int) {
 	}
 	pb := cpu.PackB(nil, transB, k, n, t.Float32s(), ld)
 	data := pb.Data()
-	raw := make([]byte, 4*len(data))
-	for i, f := range data {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(f))
-	}
-	off := c.addBlob(raw)
+	c.blob.Align()
+	off := c.blob.Len()
+	c.blob.WriteF32s(data)
 	name := fmt.Sprintf("p%d", c.nconst)
 	c.nconst++
 	c.fields = append(c.fields, fmt.Sprintf("%s *cpu.PackedB // %s packed, op(B) %dx%d", name, v.Name, k, n))
 	c.packedNames = append(c.packedNames, name)
-	c.packedRanges = append(c.packedRanges, [2]int{off, len(raw)})
+	c.packedRanges = append(c.packedRanges, [2]int{off, 4 * len(data)})
 	c.loads = append(c.loads, fmt.Sprintf("if m.%s, err = cpu.PackedBFromData(%d, %d, blob.F32(%d, %d)); err != nil {\nreturn nil, err\n}", name, k, n, off, len(data)))
 	return name, k, n
 }

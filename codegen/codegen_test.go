@@ -144,3 +144,26 @@ func TestGeneratedKernelsMatchInterpreter(t *testing.T) {
 	out, err := exec.Command(gobin, "test", "-count=1", "./"+filepath.ToSlash(dir)).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 }
+
+// A model llmc compile cannot generate (here: an op without a compiled kernel after a packed
+// GEMM whose weights were already streamed out) leaves no partial package behind: no
+// weights.bin(.tmp) in an existing directory, and no directory it had to create.
+func TestGenerateFailureLeavesNothing(t *testing.T) {
+	b := ir.NewBuilder("bad", map[string]int64{"": 17})
+	x := b.Input("x", ir.TensorType(ir.Float32, ir.Shape{ir.D(2), ir.D(3)}))
+	w := ir.MustTensor(ir.Float32, 3, 4)
+	mm := b.Op("MatMul", []*ir.Value{x, b.Const("w", w)})
+	b.Output(b.Op("Sin", []*ir.Value{mm}))
+	g := b.MustGraph()
+	fresh := filepath.Join(t.TempDir(), "pkg")
+	_, err := Generate(g, fresh, Options{})
+	require.ErrorContains(t, err, "Sin")
+	_, statErr := os.Stat(fresh)
+	require.True(t, os.IsNotExist(statErr), "the directory Generate created must be removed")
+	existing := t.TempDir()
+	_, err = Generate(g, existing, Options{})
+	require.Error(t, err)
+	entries, err := os.ReadDir(existing)
+	require.NoError(t, err)
+	require.Empty(t, entries)
+}
