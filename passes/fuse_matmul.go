@@ -94,29 +94,26 @@ func matchMatMulBias(rc *RewriteContext, n *ir.Node) (any, string) {
 	if len(n.Inputs) != 2 {
 		return nil, ""
 	}
+	why := ""
 	for i := 0; i < 2; i++ {
-		mm, why := weightMatMul(rc, n.Inputs[i])
+		mm, w := weightMatMul(rc, n.Inputs[i])
 		if mm == nil {
-			if why != "" {
-				return nil, why
+			if w != "" {
+				why = w
 			}
 			continue
 		}
-		b := constOf(n.Inputs[1-i])
-		w := constOf(mm.Inputs[1])
-		if b == nil || b.DType != ir.Float32 || len(b.Shape) != 1 || b.Shape[0] != w.Shape[1] {
+		b, wt := constOf(n.Inputs[1-i]), constOf(mm.Inputs[1])
+		if b == nil || b.DType != ir.Float32 || len(b.Shape) != 1 || b.Shape[0] != wt.Shape[1] {
 			return nil, "the added value is not a constant float32 [N] bias"
 		}
 		return &matmulIntoMatch{mm: mm, cons: n, swap: i == 1}, ""
 	}
-	return nil, ""
+	return nil, why
 }
 
 func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 	m := mm.(*matmulIntoMatch)
-	if _, ok := rc.G.Opsets[ir.LLMCDomain]; !ok {
-		rc.G.Opsets[ir.LLMCDomain] = 1
-	}
 	rest := m.cons.Inputs[1:]
 	op := "MatMul" + m.cons.Op
 	outs := []*ir.Value{m.cons.Outputs[0]}
@@ -139,6 +136,9 @@ func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 			rc.G.ReplaceUses(m.cons.Outputs[0], n.Outputs[0])
 			return nil
 		}
+	}
+	if _, ok := rc.G.Opsets[ir.LLMCDomain]; !ok {
+		rc.G.Opsets[ir.LLMCDomain] = 1
 	}
 	if m.swap {
 		rest = append([]*ir.Value{m.cons.Inputs[0]}, m.cons.Inputs[2:]...)
@@ -166,9 +166,9 @@ func rewriteMatMulInto(rc *RewriteContext, mm any) error {
 }
 
 type transposedMatMul struct {
-	mm           *ir.Node
-	a, b         *ir.Value
-	transA, trnB bool
+	mm             *ir.Node
+	a, b           *ir.Value
+	transA, transB bool
 }
 
 // lastAxesTranspose returns x's producer when it is a Transpose that swaps only the last two
@@ -212,7 +212,7 @@ func matchTransposedMatMul(rc *RewriteContext, n *ir.Node) (any, string) {
 		m.a, m.transA = ta.Inputs[0], true
 	}
 	if tb != nil {
-		m.b, m.trnB = tb.Inputs[0], true
+		m.b, m.transB = tb.Inputs[0], true
 	}
 	return m, ""
 }
@@ -224,7 +224,7 @@ func rewriteTransposedMatMul(rc *RewriteContext, mm any) error {
 	if m.transA {
 		attrs = append(attrs, ir.AInt("transA", 1))
 	}
-	if m.trnB {
+	if m.transB {
 		attrs = append(attrs, ir.AInt("transB", 1))
 	}
 	n, err := rc.G.AddNode(rc.Names, MSDomain, "FusedMatMul", []*ir.Value{m.a, m.b}, 1, attrs...)

@@ -110,6 +110,7 @@ graph g(%x: f32[n,3]) -> (%y) {
 }
 `, []string{"fuse-matmul", "dce"}, "Gemm(%x, %w, %bias)", "NOT MatMul(", "NOT llmc::")
 	require.Len(t, m.Graph.Nodes, 1)
+	require.NotContains(t, m.Graph.Opsets, "llmc", "plain ONNX needs no llmc opset import")
 	checkPasses(t, `model opsets{"": 17}
 graph g(%q: f32[b,h,5,4], %k: f32[b,h,5,4], %v: f32[b,h,4,5], %x: f32[b,h,4,3], %p: f32[h,b,5,4]) -> (%s, %u, %w) {
   %kt: f32[b,h,4,5] = Transpose(%k) {perm=[0, 1, 3, 2]}
