@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/llmc/llmc/frontend/onnx/onnxpb"
 	"github.com/llmc/llmc/ir"
@@ -82,7 +83,8 @@ func functionProto(s *ir.OpSchema, opsets map[string]int64) (*onnxpb.FunctionPro
 
 // isOwnFunction reports whether a model-local function is the definition of an op of llmc's
 // table with the same domain and name (as the exporter writes it), so calls to it can stay
-// native: same formal parameters, same body ops.
+// native: the same body ops wired the same way to the same formal parameters, whatever the
+// names.
 func isOwnFunction(f *onnxpb.FunctionProto) bool {
 	s := ir.LookupOp(f.GetDomain(), f.GetName())
 	if s == nil || s.Function == nil {
@@ -92,10 +94,63 @@ func isOwnFunction(f *onnxpb.FunctionProto) bool {
 	if len(f.GetInput()) != len(d.Inputs) || len(f.GetOutput()) != len(d.Outputs) || len(f.GetNode()) != len(d.Nodes) {
 		return false
 	}
-	for i, n := range f.GetNode() {
-		if n.GetOpType() != d.Nodes[i].Op || n.GetDomain() != d.Nodes[i].Domain {
-			return false
+	var nodes [][4][]string // per body node: domain/op, inputs, outputs, attribute refs
+	for _, n := range f.GetNode() {
+		var refs []string
+		for _, a := range n.GetAttribute() {
+			refs = append(refs, a.GetName()+"="+a.GetRefAttrName())
 		}
+		nodes = append(nodes, [4][]string{{n.GetDomain(), n.GetOpType()}, n.GetInput(), n.GetOutput(), refs})
 	}
-	return true
+	var own [][4][]string
+	for _, n := range d.Nodes {
+		var refs []string
+		for to, from := range n.AttrRefs {
+			refs = append(refs, to+"="+from)
+		}
+		own = append(own, [4][]string{{n.Domain, n.Op}, n.Inputs, n.Outputs, refs})
+	}
+	return canonicalBody(f.GetInput(), f.GetOutput(), nodes) == canonicalBody(d.Inputs, d.Outputs, own)
+}
+
+// canonicalBody renders a function body with every value named by its role (formal input i,
+// formal output i, output k of body node j, or absent), so bodies that differ only in names
+// compare equal.
+func canonicalBody(ins, outs []string, nodes [][4][]string) string {
+	role := map[string]string{"": "-"}
+	for i, n := range ins {
+		role[n] = fmt.Sprintf("in%d", i)
+	}
+	formalOut := map[string]int{}
+	for i, n := range outs {
+		formalOut[n] = i
+	}
+	var b strings.Builder
+	for j, n := range nodes {
+		fmt.Fprintf(&b, "%s::%s(", n[0][0], n[0][1])
+		for _, in := range n[1] {
+			r, ok := role[in]
+			if !ok {
+				r = "?" + in // read before being defined
+			}
+			b.WriteString(r + ",")
+		}
+		b.WriteString(")->(")
+		for k, out := range n[2] {
+			r := fmt.Sprintf("n%d.%d", j, k)
+			if i, ok := formalOut[out]; ok {
+				r = fmt.Sprintf("out%d", i)
+			}
+			if out == "" {
+				r = "-"
+			} else {
+				role[out] = r
+			}
+			b.WriteString(r + ",")
+		}
+		refs := append([]string(nil), n[3]...)
+		sort.Strings(refs)
+		fmt.Fprintf(&b, ")%v;", refs)
+	}
+	return b.String()
 }

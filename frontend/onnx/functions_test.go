@@ -87,9 +87,38 @@ func TestForeignFunctionWithLLMCName(t *testing.T) {
 	mp, err := ToProto(m)
 	require.NoError(t, err)
 	for _, f := range mp.GetFunctions() {
-		if f.GetName() == "MatMulBiasGelu" {
+		switch f.GetName() {
+		case "MatMulBiasGelu": // another op in the body
 			f.Node[1] = &onnxpb.NodeProto{OpType: proto.String("FastGelu"), Domain: proto.String(ir.MSDomain), Input: []string{"AB", "bias"}, Output: []string{"Y"}}
 			require.False(t, isOwnFunction(f))
+		case "MatMulSkipLayerNormalization": // the same ops, wired differently (skip and gamma swapped)
+			g := proto.Clone(f).(*onnxpb.FunctionProto)
+			in := g.Node[1].Input
+			in[1], in[2] = in[2], in[1]
+			require.False(t, isOwnFunction(g))
+			// renaming every value keeps it llmc's own definition
+			r := proto.Clone(f).(*onnxpb.FunctionProto)
+			rename := func(s string) string {
+				if s == "" {
+					return s
+				}
+				return "x_" + s
+			}
+			for i := range r.Input {
+				r.Input[i] = rename(r.Input[i])
+			}
+			for i := range r.Output {
+				r.Output[i] = rename(r.Output[i])
+			}
+			for _, n := range r.Node {
+				for i := range n.Input {
+					n.Input[i] = rename(n.Input[i])
+				}
+				for i := range n.Output {
+					n.Output[i] = rename(n.Output[i])
+				}
+			}
+			require.True(t, isOwnFunction(r))
 		}
 	}
 	data, err := proto.Marshal(mp)
