@@ -2,7 +2,9 @@ package onnx
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -113,13 +115,27 @@ func writeModel(path string, mp *onnxpb.ModelProto) (err error) {
 		parts[i] = p
 		graphLen += protowire.SizeTag(fieldGraphInitializer) + protowire.SizeBytes(p.size)
 	}
-	f, err := os.Create(path)
+	// written beside the target and renamed at the end, so a failed save leaves no torn model
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // name the file asked for, not the temporary one
+		}
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer func() {
 		if cerr := f.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(f.Name(), 0o644)
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
 		}
 	}()
 	w := bufio.NewWriterSize(f, 1<<20)
