@@ -939,10 +939,18 @@ func (c *gen) layerNorm(n *ir.Node) (string, bool, error) {
 }
 
 func (c *gen) embed(n *ir.Node) (string, bool, error) {
-	if len(n.Inputs) > 7 && n.Inputs[7] != nil || len(n.Inputs) > 8 && n.Inputs[8] != nil {
+	if n.Input(8) != nil { // explicit position ids
 		return "", false, nil
 	}
-	if o := n.Output(1); o != nil && len(c.users[o]) > 0 || c.outs[n.Output(1)] {
+	mask := n.Input(7) // ONNX Runtime's optimizer feeds the mask here for mask_index
+	if mask != nil && mask.Type.DType != ir.Int32 {
+		return "", false, nil
+	}
+	maskOut := n.Output(1)
+	if maskOut != nil && len(c.users[maskOut]) == 0 && !c.outs[maskOut] {
+		maskOut = nil
+	}
+	if maskOut != nil && maskOut.Type.DType != ir.Int32 {
 		return "", false, nil
 	}
 	ids, seg, y := n.Inputs[0], n.Input(1), n.Outputs[0]
@@ -984,6 +992,23 @@ func (c *gen) embed(n *ir.Node) (string, bool, error) {
 	c.needErr = true
 	B, S := c.dimExpr(ids.Type.Shape[0]), c.dimExpr(ids.Type.Shape[1])
 	eps := f32lit(n.AttrFloat("epsilon", 1e-12))
+	if maskOut != nil {
+		// mask_index[b]: the number of ones in mask[b] (zeros without a mask)
+		mdecl, err := c.def(maskOut)
+		if err != nil {
+			return "", false, err
+		}
+		mir, _ := c.ref(maskOut)
+		decl += mdecl + fmt.Sprintf("clear(%s)\n", mir)
+		if mask != nil {
+			mr, err := c.ref(mask)
+			if err != nil {
+				return "", false, err
+			}
+			c.use(mask)
+			decl += fmt.Sprintf("for r, v := range %s[:(%s)*(%s)] {\nif v == 1 {\n%s[r/(%s)]++\n}\n}\n", mr, B, S, mir, S)
+		}
+	}
 	if so := n.Output(2); so != nil && (len(c.users[so]) > 0 || c.outs[so]) {
 		// pre-LN: embedding_sum feeds the first residual
 		sdecl, err := c.def(so)

@@ -125,24 +125,67 @@ func TestGeneratedKernelsMatchInterpreter(t *testing.T) {
 	b.Output(rs, cf, gt, lb, fg, sk)
 	g := b.MustGraph()
 	inputs := map[string]*ir.Tensor{"x": randT(6, 8), "ids": ir.FromInt64s([]int64{6}, []int64{1, 2, 3, 4, 5, 6})}
+	// tight enough to tell GELU's tanh form from the exact one (they differ by up to 5e-4)
+	generateAndTest(t, gobin, g, inputs, "kernels", 1e-4, 1e-4)
+}
+
+// generateAndTest compiles g into testdata/gen/NAME with outputs recorded from the reference
+// interpreter on inputs, and runs the generated package's tests with the go tool.
+func generateAndTest(t *testing.T, gobin string, g *ir.Graph, inputs map[string]*ir.Tensor, name string, atol, rtol float64) {
+	t.Helper()
 	ds := map[string]ir.Datum{}
 	for k, v := range inputs {
 		ds[k] = v
 	}
 	want, err := ref.Run(g, ds, ref.Options{})
 	require.NoError(t, err)
-	// tight enough to tell GELU's tanh form from the exact one (they differ by up to 5e-4)
-	opts := Options{Source: "kernels", TestInputs: inputs, ATol: 1e-4, RTol: 1e-4}
+	opts := Options{Source: name, TestInputs: inputs, ATol: atol, RTol: rtol}
 	for _, d := range want {
 		opts.TestOutputs = append(opts.TestOutputs, d.(*ir.Tensor))
 	}
-	dir := filepath.Join("testdata", "gen", "kernels")
+	dir := filepath.Join("testdata", "gen", name)
 	require.NoError(t, os.RemoveAll(dir))
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	_, err = Generate(g, dir, opts)
 	require.NoError(t, err)
 	out, err := exec.Command(gobin, "test", "-count=1", "./"+filepath.ToSlash(dir)).CombinedOutput()
 	require.NoError(t, err, "%s", out)
+}
+
+// EmbedLayerNormalization as ONNX Runtime's optimizer writes it (mask input, mask_index output
+// read downstream) compiles, and mask_index counts each sequence's ones.
+func TestGeneratedEmbedWithMask(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated package")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go tool not on PATH")
+	}
+	rng := rand.New(rand.NewSource(6))
+	randT := func(dims ...int64) *ir.Tensor {
+		t := ir.MustTensor(ir.Float32, dims...)
+		for i := range t.Float32s() {
+			t.Float32s()[i] = float32(rng.NormFloat64())
+		}
+		return t
+	}
+	b := ir.NewBuilder("embed", map[string]int64{"": 17, "com.microsoft": 1})
+	i32 := func(name string) *ir.Value {
+		return b.Input(name, ir.TensorType(ir.Int32, ir.Shape{ir.Sym("batch"), ir.Sym("seq")}))
+	}
+	ids, seg, mask := i32("ids"), i32("seg"), i32("mask")
+	outs := b.OpD("com.microsoft", "EmbedLayerNormalization", 2, []*ir.Value{ids, seg, b.Const("word", randT(9, 4)),
+		b.Const("pos", randT(8, 4)), b.Const("segt", randT(2, 4)), b.Const("gamma", randT(4)), b.Const("beta", randT(4)), mask},
+		ir.AFloat("epsilon", 1e-5))
+	b.Output(outs[0], outs[1])
+	g := b.MustGraph()
+	inputs := map[string]*ir.Tensor{
+		"ids":  ir.FromInt32s([]int64{2, 5}, []int32{1, 8, 0, 3, 2, 5, 5, 4, 0, 1}),
+		"seg":  ir.FromInt32s([]int64{2, 5}, []int32{0, 0, 1, 1, 1, 0, 1, 0, 1, 0}),
+		"mask": ir.FromInt32s([]int64{2, 5}, []int32{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}),
+	}
+	generateAndTest(t, gobin, g, inputs, "embed", 1e-5, 1e-5)
 }
 
 // A model llmc compile cannot generate (here: an op without a compiled kernel after a packed

@@ -627,7 +627,11 @@ func (b *builder) skipLayerNorm(n *ir.Node) bool {
 }
 
 func (b *builder) embedLayerNorm(n *ir.Node) bool {
-	if len(n.Inputs) > 7 && n.Inputs[7] != nil || len(n.Inputs) > 8 && n.Inputs[8] != nil {
+	if n.Input(8) != nil { // explicit position ids go to the reference hook
+		return false
+	}
+	mask := n.Input(7) // ONNX Runtime's optimizer feeds the mask here for mask_index
+	if mask != nil && b.p.types[mask].DType != ir.Int32 {
 		return false
 	}
 	ids, seg := n.Inputs[0], n.Input(1)
@@ -654,9 +658,14 @@ func (b *builder) embedLayerNorm(n *ir.Node) bool {
 	eps := n.AttrFloat("epsilon", 1e-12)
 	maskOut, sumOut := n.Output(1), n.Output(2)
 	pool := b.m.pool
+	if mask != nil && !sameDims(b.dims(mask), idd) {
+		return false
+	}
 	reads := []*ir.Value{ids}
-	if seg != nil {
-		reads = append(reads, seg)
+	for _, v := range []*ir.Value{seg, mask} {
+		if v != nil {
+			reads = append(reads, v)
+		}
 	}
 	b.add(n, "embedlayernorm", 0, reads, []*ir.Value{y, maskOut, sumOut}, func(e *env) error {
 		var segIDs []int32
@@ -664,7 +673,17 @@ func (b *builder) embedLayerNorm(n *ir.Node) bool {
 			segIDs = e.tensor(seg).Int32s()
 		}
 		if maskOut != nil {
-			clear(e.raw(maskOut)) // no mask input: mask_index is all zeros
+			// mask_index[b]: the number of ones in mask[b] (zeros without a mask)
+			mi := e.i32(maskOut)
+			clear(mi)
+			if mask != nil {
+				mv := e.tensor(mask).Int32s()
+				for r, v := range mv {
+					if v == 1 {
+						mi[r/S]++
+					}
+				}
+			}
 		}
 		if sumOut != nil { // pre-LN: the sum feeds the first residual
 			sum := e.f32(sumOut)

@@ -128,3 +128,53 @@ graph g(%%q: f32[2,3,5,4], %%k: f32[2,3,5,4], %%x: f32[6,7]) -> (%%s, %%u, %%z) 
 		require.Equal(t, map[string]int{"sgemm-batched": 2, "sgemm": 1}, p.Stats().Kernels)
 	}
 }
+
+// EmbedLayerNormalization as ONNX Runtime's optimizer writes it, with the mask input and the
+// mask_index output (the count of ones per sequence), runs on the CPU kernel.
+func TestEmbedLayerNormWithMask(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	vals := func(n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%.4f", rng.NormFloat64())
+		}
+		return b.String()
+	}
+	src := fmt.Sprintf(`model opsets{"": 17, "com.microsoft": 1}
+graph g(%%ids: i32[2,5], %%seg: i32[2,5], %%mask: i32[2,5]) -> (%%y, %%mi, %%sum) {
+  %%word: f32[7,4] = const [%s]
+  %%pos: f32[6,4] = const [%s]
+  %%segt: f32[2,4] = const [%s]
+  %%gamma: f32[4] = const [%s]
+  %%beta: f32[4] = const [%s]
+  %%y: f32[2,5,4], %%mi: i32[2], %%sum: f32[2,5,4] = com.microsoft::EmbedLayerNormalization(%%ids, %%seg, %%word, %%pos, %%segt, %%gamma, %%beta, %%mask) {epsilon=1e-05}
+}
+`, vals(28), vals(24), vals(8), vals(4), vals(4))
+	m, err := ir.ParseModel(src)
+	require.NoError(t, err)
+	in := map[string]*ir.Tensor{
+		"ids":  ir.FromInt32s([]int64{2, 5}, []int32{1, 6, 0, 3, 2, 5, 5, 4, 0, 1}),
+		"seg":  ir.FromInt32s([]int64{2, 5}, []int32{0, 0, 1, 1, 1, 0, 1, 0, 1, 0}),
+		"mask": ir.FromInt32s([]int64{2, 5}, []int32{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}),
+	}
+	ds := map[string]ir.Datum{}
+	for k, v := range in {
+		ds[k] = v
+	}
+	want, err := ref.Run(m.Graph, ds, ref.Options{})
+	require.NoError(t, err)
+	require.Equal(t, []int32{3, 5}, want[1].(*ir.Tensor).Int32s())
+	model, err := New(m.Graph, Options{Threads: 2})
+	require.NoError(t, err)
+	got, err := model.Run(in)
+	require.NoError(t, err)
+	requireClose(t, got[0], want[0].(*ir.Tensor), 1e-5, "output")
+	require.Equal(t, want[1].(*ir.Tensor).Int32s(), got[1].Int32s(), "mask_index")
+	requireClose(t, got[2], want[2].(*ir.Tensor), 1e-6, "embedding_sum")
+	p, err := model.PlanFor(in)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"embedlayernorm": 1}, p.Stats().Kernels)
+}

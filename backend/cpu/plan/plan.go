@@ -253,6 +253,15 @@ func f32(b []byte) []float32 {
 
 func (e *env) f32(v *ir.Value) []float32 { return f32(e.raw(v)) }
 
+// i32 views v's storage as int32s (for writing: arena buffers are 64-byte aligned).
+func (e *env) i32(v *ir.Value) []int32 {
+	b := e.raw(v)
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(&b[0])), len(b)/4)
+}
+
 // tensor returns v as an ir.Tensor viewing its storage.
 func (e *env) tensor(v *ir.Value) *ir.Tensor {
 	if t := e.inputs[v]; t != nil {
