@@ -17,11 +17,11 @@ func AttentionScratch(batch, seq, hidden, heads int) int {
 // QKV weights, as a plain loop:
 //
 //	qkv[b,s,:] = x[b,s,:]·W + bias                     (W: in x 3·hidden, pre-packed)
-//	for each head h: scores = scale·Q_h·K_hᵀ (+ filter where mask[b,t] == 0)
+//	for each head h: scores = scale·Q_h·K_hᵀ (+ filter where mask[b,t] <= 0)
 //	probs = softmax over keys;  y[b,s,h·d:(h+1)·d] = probs·V_h
 //
-// x is [batch, seq, in]; y is [batch, seq, hidden]; mask (may be nil) is a [batch, seq] 0/1 key
-// mask; scratch holds AttentionScratch floats; qkvBias (may be nil) is the QKV projection's
+// x is [batch, seq, in]; y is [batch, seq, hidden]; mask (may be nil) is a [batch, seq] key
+// mask (keys whose value is above 0 are attended, as in ONNX Runtime); scratch holds AttentionScratch floats; qkvBias (may be nil) is the QKV projection's
 // epilogue, normally &Epilogue{Bias: bias} built once by the caller so a run allocates nothing.
 // Heads are read in place from the packed QKV rows.
 func Attention(p *Pool, y, x []float32, batch, seq, in, hidden, heads int, w *PackedB, qkvBias *Epilogue,
@@ -53,7 +53,7 @@ func AttentionCore(p *Pool, y []float32, batch, seq, hidden, heads int, mask []i
 		t.madd = scratch[n*3*hidden+batch*heads*seq*seq : AttentionScratch(batch, seq, hidden, heads)]
 		for i := range t.madd {
 			t.madd[i] = 0
-			if mask[i] == 0 {
+			if mask[i] <= 0 { // as ONNX Runtime: keys with a mask value above 0 are kept
 				t.madd[i] = filter
 			}
 		}

@@ -24,7 +24,7 @@ func TestAttentionMatchesDefinition(t *testing.T) {
 		return x
 	}
 	x, w, bias := rnd(batch*seq*in), rnd(in*3*hidden), rnd(3*hidden)
-	mask := []int32{1, 1, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+	mask := []int32{1, 1, 0, 1, 2, 1, -1, 0, 0, 0, 0, 0, 0, 0} // > 0 attends
 	const scale, filter = 0.4, -10000
 	// reference
 	want := make([]float64, batch*seq*hidden)
@@ -49,7 +49,7 @@ func TestAttentionMatchesDefinition(t *testing.T) {
 						s += qkv[(b*seq+i)*3*hidden+h*d+e] * qkv[(b*seq+j)*3*hidden+hidden+h*d+e]
 					}
 					s *= scale
-					if mask[b*seq+j] == 0 {
+					if mask[b*seq+j] <= 0 {
 						// in float32, as the kernels (and ONNX Runtime) add the filter:
 						// near -10000 the sum keeps only ~1e-3 of the score
 						s = float64(float32(s) + filter)
