@@ -801,8 +801,17 @@ func (c *gen) attention(n *ir.Node) (string, bool, error) {
 		wt == nil || len(wt.Shape) != 2 || wt.Shape[1]%3 != 0 || len(x.Type.Shape) != 3 || !x.Type.Shape[2].IsConcrete() {
 		return "", false, nil
 	}
-	if mask != nil && (mask.Type.DType != ir.Int32 || len(mask.Type.Shape) != 2) {
-		return "", false, nil
+	oneD := false // ONNX Runtime's optimizer's mask_index: [B] end (and start) positions
+	if mask != nil {
+		switch sh := mask.Type.Shape; {
+		case mask.Type.DType != ir.Int32:
+			return "", false, nil
+		case len(sh) == 2:
+		case len(sh) == 1:
+			oneD = true
+		default:
+			return "", false, nil
+		}
 	}
 	hid := wt.Shape[1] / 3
 	heads := n.AttrInt("num_heads", 1)
@@ -840,6 +849,16 @@ func (c *gen) attention(n *ir.Node) (string, bool, error) {
 	B, S := c.dimExpr(x.Type.Shape[0]), c.dimExpr(x.Type.Shape[1])
 	scr := c.scratch(fmt.Sprintf("cpu.AttentionScratch(%s, %s, %d, %d)", B, S, hid, heads))
 	si := len(c.bufs) - 1
+	if oneD {
+		km := &ir.Value{Name: n.Name + "_key_mask", Type: ir.TensorType(ir.Int32, ir.Shape{x.Type.Shape[0], x.Type.Shape[1]})}
+		kdecl, err := c.def(km)
+		if err != nil {
+			return "", false, err
+		}
+		kr, _ := c.ref(km)
+		scr += kdecl + fmt.Sprintf("cpu.KeyMaskFromIndex(%s, %s, %s, %s)\n", kr, mv, B, S)
+		mv = kr
+	}
 	decl, err := c.def(y)
 	if err != nil {
 		return "", false, err

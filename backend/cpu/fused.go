@@ -30,6 +30,33 @@ func Attention(p *Pool, y, x []float32, batch, seq, in, hidden, heads int, w *Pa
 	AttentionCore(p, y, batch, seq, hidden, heads, mask, scale, filter, scratch)
 }
 
+// KeyMaskFromIndex expands ONNX Runtime's 1-D mask_index forms into the [batch, seq] key mask
+// Attention takes: index holds batch end positions (keys t < end[b] attended), or 2·batch values,
+// the ends followed by start positions (start[b] <= t < end[b]); positions are clamped to
+// [0, seq].
+func KeyMaskFromIndex(dst, index []int32, batch, seq int) {
+	if len(index) != batch && len(index) != 2*batch {
+		panic(fmt.Sprintf("cpu.KeyMaskFromIndex: index has %d values, want %d or %d", len(index), batch, 2*batch))
+	}
+	if len(dst) < batch*seq {
+		panic(fmt.Sprintf("cpu.KeyMaskFromIndex: dst has %d values, want %d", len(dst), batch*seq))
+	}
+	clamp := func(v int32) int { return int(min(max(v, 0), int32(seq))) }
+	for b := 0; b < batch; b++ {
+		end, start := clamp(index[b]), 0
+		if len(index) == 2*batch {
+			start = clamp(index[batch+b])
+		}
+		row := dst[b*seq : (b+1)*seq]
+		for t := range row {
+			row[t] = 0
+			if t >= start && t < end {
+				row[t] = 1
+			}
+		}
+	}
+}
+
 // AttentionQKV is Attention's first half, the packed Q/K/V projection into the
 // start of scratch (callers that time the halves separately run it, then
 // AttentionCore on the same scratch).

@@ -86,3 +86,12 @@ func TestAttentionMatchesDefinition(t *testing.T) {
 		}
 	})
 }
+
+func TestKeyMaskFromIndex(t *testing.T) {
+	dst := make([]int32, 3*4)
+	KeyMaskFromIndex(dst, []int32{2, 9, -1}, 3, 4)
+	require.Equal(t, []int32{1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0}, dst)
+	KeyMaskFromIndex(dst, []int32{3, 4, 4, 1, 0, 9}, 3, 4) // ends, then starts
+	require.Equal(t, []int32{0, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0}, dst)
+	require.Panics(t, func() { KeyMaskFromIndex(dst, []int32{1, 2}, 3, 4) })
+}

@@ -722,9 +722,19 @@ func (b *builder) attention(n *ir.Node) bool {
 			return false
 		}
 	}
+	var keyMask *ir.Value // the [B, S] key mask built from a 1-D mask_index
 	if mask != nil {
 		md := b.dims(mask)
-		if len(md) != 2 || int(md[0]) != B || int(md[1]) != S || b.p.types[mask].DType != ir.Int32 {
+		if b.p.types[mask].DType != ir.Int32 {
+			return false
+		}
+		switch {
+		case len(md) == 2 && int(md[0]) == B && int(md[1]) == S:
+		case len(md) == 2 && md[1] == 1 && (md[0] == 1 || int(md[0]) == B) && S != 1:
+			mask = nil // ONNX Runtime's dummy mask: the same as none
+		case len(md) == 1 && (int(md[0]) == B || int(md[0]) == 2*B):
+			keyMask = b.scratch(n, 4*int64(B*S)) // end (and start) positions, ONNX Runtime's optimizer's form
+		default:
 			return false
 		}
 	}
@@ -750,10 +760,15 @@ func (b *builder) attention(n *ir.Node) bool {
 	if mask != nil {
 		reads = append(reads, mask)
 	}
-	b.add(n, "attention.core", 4*int64(B*heads)*int64(S*S*d), reads, []*ir.Value{y, scratch}, func(e *env) error {
+	b.add(n, "attention.core", 4*int64(B*heads)*int64(S*S*d), reads, []*ir.Value{y, scratch, keyMask}, func(e *env) error {
 		var mv []int32
 		if mask != nil {
 			mv = e.tensor(mask).Int32s()
+		}
+		if keyMask != nil {
+			km := e.i32(keyMask)
+			cpu.KeyMaskFromIndex(km, mv, B, S)
+			mv = km
 		}
 		cpu.AttentionCore(pool, e.f32(y), B, S, hid, heads, mv, scale, filter, f32(e.raw(scratch)))
 		return nil

@@ -178,3 +178,52 @@ graph g(%%ids: i32[2,5], %%seg: i32[2,5], %%mask: i32[2,5]) -> (%%y, %%mi, %%sum
 	require.NoError(t, err)
 	require.Equal(t, map[string]int{"embedlayernorm": 1}, p.Stats().Kernels)
 }
+
+// Attention with ONNX Runtime's other mask_index forms: [B] end positions, [2B] ends and starts,
+// and the [B, 1] dummy; all on the CPU kernel, agreeing with the reference interpreter.
+func TestAttentionMaskIndexForms(t *testing.T) {
+	rng := rand.New(rand.NewSource(12))
+	vals := func(n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%.4f", 0.5*rng.NormFloat64())
+		}
+		return b.String()
+	}
+	for _, c := range []struct {
+		shape string
+		mask  *ir.Tensor
+	}{
+		{"[2]", ir.FromInt32s([]int64{2}, []int32{3, 5})},
+		{"[4]", ir.FromInt32s([]int64{4}, []int32{4, 5, 1, 2})},
+		{"[2,1]", ir.FromInt32s([]int64{2, 1}, []int32{1, 1})},
+	} {
+		src := fmt.Sprintf(`model opsets{"": 17, "com.microsoft": 1}
+graph g(%%x: f32[2,5,8], %%mask: i32%s) -> (%%y) {
+  %%w: f32[8,24] = const [%s]
+  %%bias: f32[24] = const [%s]
+  %%y: f32[2,5,8] = com.microsoft::Attention(%%x, %%w, %%bias, %%mask) {num_heads=2}
+}
+`, c.shape, vals(8*24), vals(24))
+		m, err := ir.ParseModel(src)
+		require.NoError(t, err)
+		x := ir.MustTensor(ir.Float32, 2, 5, 8)
+		for i := range x.Float32s() {
+			x.Float32s()[i] = float32(rng.NormFloat64())
+		}
+		want, err := ref.Run(m.Graph, map[string]ir.Datum{"x": x, "mask": c.mask}, ref.Options{})
+		require.NoError(t, err)
+		model, err := New(m.Graph, Options{Threads: 2})
+		require.NoError(t, err)
+		in := map[string]*ir.Tensor{"x": x, "mask": c.mask}
+		got, err := model.Run(in)
+		require.NoError(t, err)
+		requireClose(t, got[0], want[0].(*ir.Tensor), 1e-5, "mask "+c.shape)
+		p, err := model.PlanFor(in)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"attention.qkv": 1, "attention.core": 1}, p.Stats().Kernels, c.shape)
+	}
+}
