@@ -31,7 +31,7 @@ if [ $# -gt 0 ]; then
   models=("$@")
 else
   models=()
-  for m in bert-tiny-opset14 bert-tiny-opset17 bert-mini-opset14-s7 bert-mini-opset17-s7 idioms/tanh-gelu idioms/pre-ln bert-base bert-base-opset17; do
+  for m in bert-tiny-opset14 bert-tiny-opset17 bert-mini-opset14-s7 bert-mini-opset17-s7 idioms/tanh-gelu idioms/pre-ln idioms/ort-optimized bert-base bert-base-opset17; do
     d=testdata/models/$m
     case $m in
       bert-base*) [ -f "$d/model.onnx" ] || { echo "note: $d not present (make models), skipped"; continue; } ;;

@@ -508,7 +508,7 @@ func (c *gen) node(n *ir.Node) error {
 	switch {
 	case n.Domain == "" && n.Op == "MatMul":
 		code, ok, err = c.matmul(n)
-	case n.Domain == "" && n.Op == "Gemm":
+	case n.Domain == "" && n.Op == "Gemm", n.Domain == ir.MSDomain && n.Op == "FusedGemm":
 		code, ok, err = c.gemm(n)
 	case n.Domain == "com.microsoft" && n.Op == "Attention":
 		code, ok, err = c.attention(n)
@@ -743,9 +743,18 @@ func (c *gen) llmcMatMul(n *ir.Node) (string, bool, error) {
 	return code, true, nil
 }
 
+// gemm emits Gemm, and com.microsoft FusedGemm with a Tanh or Relu activation.
 func (c *gen) gemm(n *ir.Node) (string, bool, error) {
 	a, w, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
 	if !isF32(a, w, y) || constant(w) == nil || len(a.Type.Shape) != 2 {
+		return "", false, nil
+	}
+	post := ""
+	switch act := n.AttrString("activation", ""); {
+	case n.Domain == "" || act == "":
+	case act == "Tanh", act == "Relu":
+		post = "cpu." + act
+	default:
 		return "", false, nil
 	}
 	transA, transB := n.AttrInt("transA", 0) != 0, n.AttrInt("transB", 0) != 0
@@ -783,7 +792,11 @@ func (c *gen) gemm(n *ir.Node) (string, bool, error) {
 	if transA {
 		m = c.dimExpr(a.Type.Shape[1])
 	}
-	return decl + fmt.Sprintf("cpu.SgemmPacked(m.pool, %t, %s, %s, %s, %s, m.%s, 0, %s, %d, %s)\n", transA, m, f32lit(alpha), ar, lda, pb, yr, nn, ep), true, nil
+	code := decl + fmt.Sprintf("cpu.SgemmPacked(m.pool, %t, %s, %s, %s, %s, m.%s, 0, %s, %d, %s)\n", transA, m, f32lit(alpha), ar, lda, pb, yr, nn, ep)
+	if post != "" {
+		code += fmt.Sprintf("%s(%s, %s)\n", post, yr, yr)
+	}
+	return code, true, nil
 }
 
 func f32lit(f float32) string {

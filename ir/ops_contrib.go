@@ -347,6 +347,12 @@ func init() {
 		MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
 		Attrs: []AttrSpec{optFloat("alpha", 1.702)},
 		Infer: InferSameAsInput})
+	RegisterOp(&OpSchema{Domain: MSDomain, Name: "FusedGemm", Since: 1, Category: "fused",
+		Doc:   "Gemm followed by an activation (Relu, Tanh, Sigmoid, LeakyRelu, HardSigmoid; ONNX Runtime's optimizer makes it, e.g. BERT's pooler)",
+		MinIn: 2, MaxIn: 3, MinOut: 1, MaxOut: 1,
+		Attrs: []AttrSpec{optFloat("alpha", 1), optFloat("beta", 1), optInt("transA", 0), optInt("transB", 0),
+			optString("activation", ""), optFloat("activation_alpha", 0), optFloat("activation_beta", 0), optFloat("activation_gamma", 0)},
+		Infer: nnInferGemm, Cost: nnGemmCost})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "BiasAdd", Since: 1, Category: "fused", Flags: Elementwise,
 		Doc:   "X + bias + skip, with X and skip [N, S, C] and bias [C]",
 		MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,

@@ -98,8 +98,12 @@ func init() {
 		MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
 		Attrs: []AttrSpec{optFloat("epsilon", 1e-5), opt("consumed_inputs", AttrInts)},
 		Infer: nnInferFirstSame})
-	RegisterOp(&OpSchema{Name: "LayerNormalization", Since: 17, Category: "nn",
-		Doc:   "y = (x-mean)/sqrt(var+epsilon)*scale+B, statistics over dims [axis,rank); optional Mean and InvStdDev outputs",
+	// ONNX added LayerNormalization at opset 17; ONNX Runtime has registered the same op in the
+	// default domain from opset 1 (as it does SimplifiedLayerNormalization), and the models its
+	// optimizer saves use it at older opsets, so it is accepted at any opset. llmc's own fusion
+	// raises the model to opset 17 (passes/fuse_opset.go), so the graphs it writes stay valid ONNX.
+	RegisterOp(&OpSchema{Name: "LayerNormalization", Since: 1, Category: "nn",
+		Doc:   "y = (x-mean)/sqrt(var+epsilon)*scale+B, statistics over dims [axis,rank); optional Mean and InvStdDev outputs (ONNX opset 17; ONNX Runtime's default-domain contrib op before)",
 		MinIn: 2, MaxIn: 3, MinOut: 1, MaxOut: 3,
 		Attrs: []AttrSpec{optInt("axis", -1), optFloat("epsilon", 1e-5), optInt("stash_type", 1)},
 		Infer: nnInferLayerNorm})

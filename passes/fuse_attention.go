@@ -314,15 +314,34 @@ func matchAttention(rc *RewriteContext, root *ir.Node) (any, string) {
 	}
 	scores, sc := scaled(scores)
 	m.scale *= sc
-	qk := producer(scores, "MatMul")
-	if qk == nil {
+	var qIn, k *ir.Value
+	var h2, d2 int64
+	var ok2 bool
+	if qk := producer(scores, "MatMul"); qk != nil {
+		var sk float64
+		qIn = qk.Inputs[0]
+		k, h2, d2, sk, ok2 = keyHeads(qk.Inputs[1])
+		m.scale *= sk
+	} else if f := scores.Def; f != nil && f.Domain == MSDomain && f.Op == "FusedMatMul" && f.AttrInt("transA", 0) == 0 &&
+		f.AttrInt("transBatchA", 0) == 0 && f.AttrInt("transBatchB", 0) == 0 {
+		// ONNX Runtime's optimizer already folded the scale (and maybe Kᵀ) into FusedMatMul
+		var sk float64
+		qIn = f.Inputs[0]
+		m.scale *= float64(f.AttrFloat("alpha", 1))
+		if f.AttrInt("transB", 0) != 0 {
+			var kh *ir.Value
+			kh, sk = scaled(f.Inputs[1])
+			k, h2, d2, ok2 = headsOf(kh, []int64{0, 2, 1, 3})
+		} else {
+			k, h2, d2, sk, ok2 = keyHeads(f.Inputs[1])
+		}
+		m.scale *= sk
+	} else {
 		return nil, "scores are not Q·Kᵀ"
 	}
-	qh, sq := scaled(qk.Inputs[0])
+	qh, sq := scaled(qIn)
 	m.scale *= sq
 	q, h1, d1, ok1 := headsOf(qh, []int64{0, 2, 1, 3})
-	k, h2, d2, sk, ok2 := keyHeads(qk.Inputs[1])
-	m.scale *= sk
 	v, h3, d3, ok3 := headsOf(pv.Inputs[1], []int64{0, 2, 1, 3})
 	if !ok1 || !ok2 || !ok3 {
 		return nil, "Q, K or V is not a head split (Reshape to [B,S,H,D] + Transpose)"

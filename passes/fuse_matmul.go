@@ -8,6 +8,7 @@ import "github.com/llmc/llmc/ir"
 //	Add(MatMul(A, W), bias), A and W 2-D       → Gemm(A, W, bias)
 //	Add(MatMul(A, W), bias), A of rank > 2     → llmc::MatMulBias(A, W, bias)
 //	MatMul(Transpose(A), B) (last two axes)    → com.microsoft::FusedMatMul(A, B) {transA=1} (or transB)
+//	Tanh or Relu(Gemm(A, W, C))                → com.microsoft::FusedGemm(A, W, C) {activation} (BERT's pooler)
 //	BiasGelu(MatMul(A, W), bias)               → llmc::MatMulBiasGelu(A, W, bias)
 //	FastGelu(MatMul(A, W)[, bias])             → llmc::MatMulFastGelu(A, W, bias)
 //	SkipLayerNormalization(MatMul(A, W), skip, gamma[, beta][, bias])
@@ -28,13 +29,15 @@ import "github.com/llmc/llmc/ir"
 var matmulRules = []Rule{
 	{Name: "matmul-bias", Op: "Add", Match: matchMatMulBias, Rewrite: rewriteMatMulInto},
 	{Name: "transpose-into-matmul", Op: "MatMul", Match: matchTransposedMatMul, Rewrite: rewriteTransposedMatMul},
+	{Name: "gemm-activation", Op: "Tanh", Match: matchGemmActivation, Rewrite: rewriteGemmActivation},
+	{Name: "gemm-activation", Op: "Relu", Match: matchGemmActivation, Rewrite: rewriteGemmActivation},
 	{Name: "matmul-bias-gelu", Domain: MSDomain, Op: "BiasGelu", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
 	{Name: "matmul-fast-gelu", Domain: MSDomain, Op: "FastGelu", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
 	{Name: "matmul-skip-layernorm", Domain: MSDomain, Op: "SkipLayerNormalization", Match: matchMatMulInto, Rewrite: rewriteMatMulInto},
 }
 
 func init() {
-	Register(Pass{Name: "fuse-matmul", Doc: "absorb weight MatMuls into their bias Add (Gemm for 2-D) and BiasGelu/FastGelu/SkipLayerNormalization consumers (llmc-domain ops, exported as ONNX model-local functions); fold last-axes Transposes into MatMul (FusedMatMul)", Run: func(c *Context, g *ir.Graph) error {
+	Register(Pass{Name: "fuse-matmul", Doc: "absorb weight MatMuls into their bias Add (Gemm for 2-D) and BiasGelu/FastGelu/SkipLayerNormalization consumers (llmc-domain ops, exported as ONNX model-local functions); fold last-axes Transposes into MatMul (FusedMatMul) and Tanh/Relu into Gemm (FusedGemm)", Run: func(c *Context, g *ir.Graph) error {
 		_, err := RunRules(c, g, matmulRules)
 		return err
 	}})
@@ -232,5 +235,33 @@ func rewriteTransposedMatMul(rc *RewriteContext, mm any) error {
 		return err
 	}
 	rc.G.ReplaceUses(m.mm.Outputs[0], n.Outputs[0])
+	return nil
+}
+
+// matchGemmActivation: Tanh or Relu of a float32 Gemm whose result nothing else reads.
+func matchGemmActivation(rc *RewriteContext, n *ir.Node) (any, string) {
+	g := producer(n.Inputs[0], "Gemm")
+	if g == nil {
+		return nil, ""
+	}
+	if rc.Users.Count(n.Inputs[0]) != 1 {
+		return nil, "the Gemm result has other users"
+	}
+	if n.Inputs[0].Type.DType != ir.Float32 {
+		return nil, "FusedGemm is float-only here"
+	}
+	return [2]*ir.Node{g, n}, ""
+}
+
+func rewriteGemmActivation(rc *RewriteContext, mm any) error {
+	m := mm.([2]*ir.Node)
+	g, act := m[0], m[1]
+	useMS(rc.G)
+	attrs := append([]ir.Attr{ir.AString("activation", act.Op)}, g.Attrs...)
+	n, err := rc.G.AddNode(rc.Names, MSDomain, "FusedGemm", g.Inputs, 1, attrs...)
+	if err != nil {
+		return err
+	}
+	rc.G.ReplaceUses(act.Outputs[0], n.Outputs[0])
 	return nil
 }

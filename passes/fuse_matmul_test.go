@@ -122,3 +122,24 @@ graph g(%q: f32[b,h,5,4], %k: f32[b,h,5,4], %v: f32[b,h,4,5], %x: f32[b,h,4,3], 
 }
 `, []string{"fuse-matmul", "dce"}, "MatMul(%pp, %x)", "com.microsoft::FusedMatMul(%q, %k) {transB=1}", "com.microsoft::FusedMatMul(%v, %x) {transA=1}")
 }
+
+// Tanh or Relu of a Gemm becomes com.microsoft FusedGemm (ONNX Runtime's CPU op); another
+// activation, or a Gemm read elsewhere, stays.
+func TestFuseGemmActivation(t *testing.T) {
+	checkPasses(t, `model opsets{"": 17}
+graph g(%x: f32[n,3]) -> (%y, %r, %s, %g2, %z) {
+  %w: f32[3,2] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1]
+  %c: f32[2] = const [0.1, -0.2]
+  %g: f32[n,2] = Gemm(%x, %w, %c) {alpha=0.5}
+  %y: f32[n,2] = Tanh(%g)
+  %h: f32[n,2] = Gemm(%x, %w, %c) {beta=2.0}
+  %r: f32[n,2] = Relu(%h)
+  %k: f32[n,2] = Gemm(%x, %w)
+  %s: f32[n,2] = Sigmoid(%k)
+  %g2: f32[n,2] = Gemm(%x, %w, %c) {transA=0}
+  %z: f32[n,2] = Tanh(%g2)
+}
+`, []string{"fuse-matmul"}, "Sigmoid(%k)", "%g2: f32[n,2] = Gemm(%x, %w, %c)", "= Tanh(%g2)",
+		`com.microsoft::FusedGemm(%x, %w, %c) {activation="Tanh", alpha=0.5}`,
+		`com.microsoft::FusedGemm(%x, %w, %c) {activation="Relu", beta=2.0}`, "NOT Tanh(%g)")
+}

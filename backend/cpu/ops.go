@@ -26,6 +26,18 @@ func Exp(dst, src []float32) { checkLen("Exp", len(dst), src); active.exp(dst, s
 // avx2: odd/even rational approximation, max error 4.5 ulp over [-10, 10].
 func Tanh(dst, src []float32) { checkLen("Tanh", len(dst), src); active.tanh(dst, src) }
 
+// Relu sets dst[i] = max(src[i], 0) for i < len(dst) (NaN stays NaN).
+func Relu(dst, src []float32) {
+	checkLen("Relu", len(dst), src)
+	src = src[:len(dst)]
+	for i, v := range src {
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
 // Erf sets dst[i] = erf(src[i]) for i < len(dst).
 // avx2: rational approximation for |x| < 1, 1-erfc(|x|) (Chebyshev-fitted
 // erfc, fractional error < 1.2e-7) above; max error 3.2 ulp over [-5, 5].

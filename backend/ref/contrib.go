@@ -22,6 +22,7 @@ func init() {
 	SetEval(ms, "FastGelu", contribBiased(contribGeluTanh, false))
 	SetEval(ms, "QuickGelu", evalQuickGelu)
 	SetEval(ms, "BiasAdd", evalBiasAdd)
+	SetEval(ms, "FusedGemm", evalFusedGemm)
 	SetEval(ms, "FusedMatMul", evalFusedMatMul)
 	SetEval(ms, "DynamicQuantizeMatMul", evalDynamicQuantizeMatMul)
 	SetEval(ms, "MatMulIntegerToFloat", evalMatMulIntegerToFloat)
@@ -981,4 +982,53 @@ func contribOpt(in []*ir.Tensor, i int) *ir.Tensor {
 		return in[i]
 	}
 	return nil
+}
+
+// FusedActivation returns ONNX Runtime's fused activation named by a FusedGemm/FusedConv node's
+// "activation" attribute (with its activation_alpha/beta), or an error for one it does not know.
+func FusedActivation(n *ir.Node) (func(float64) float64, error) {
+	alpha, beta := float64(n.AttrFloat("activation_alpha", 0)), float64(n.AttrFloat("activation_beta", 0))
+	switch act := n.AttrString("activation", ""); act {
+	case "":
+		return func(x float64) float64 { return x }, nil
+	case "Relu":
+		return func(x float64) float64 { return math.Max(x, 0) }, nil
+	case "Tanh":
+		return math.Tanh, nil
+	case "Sigmoid":
+		return func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, nil
+	case "LeakyRelu":
+		return func(x float64) float64 {
+			if x < 0 {
+				return alpha * x
+			}
+			return x
+		}, nil
+	case "HardSigmoid":
+		return func(x float64) float64 { return math.Max(0, math.Min(1, alpha*x+beta)) }, nil
+	default:
+		return nil, Unsupportedf("fused activation %q", act)
+	}
+}
+
+// evalFusedGemm: Gemm, then the activation elementwise.
+func evalFusedGemm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	f, err := FusedActivation(n)
+	if err != nil {
+		return nil, err
+	}
+	out, err := nnEvalGemm(ctx, n, in)
+	if err != nil {
+		return nil, err
+	}
+	y := out[0]
+	if !contribFloat(y.DType) {
+		return nil, Unsupportedf("FusedGemm of %s", y.DType)
+	}
+	v := F64s(y)
+	for i := range v {
+		v[i] = f(v[i])
+	}
+	SetF64s(y, v)
+	return out, nil
 }

@@ -235,6 +235,10 @@ func (b *builder) node(n *ir.Node) error {
 			if b.fusedMatMul(n) {
 				return nil
 			}
+		case "FusedGemm":
+			if b.gemm(n) {
+				return nil
+			}
 		case "BiasGelu", "FastGelu", "Gelu":
 			if b.gelu(n) {
 				return nil
@@ -492,9 +496,15 @@ func (b *builder) fusedMatMul(n *ir.Node) bool {
 	return b.batchedMatMul(n, transA, transB, alpha)
 }
 
+// gemm runs Gemm, and com.microsoft FusedGemm with a Tanh or Relu activation applied to the
+// GEMM's output (other activations go to the reference hook).
 func (b *builder) gemm(n *ir.Node) bool {
 	a, w, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
 	if !b.isF32(a, w, y) || b.constant(w) == nil || len(b.dims(a)) != 2 {
+		return false
+	}
+	act := n.AttrString("activation", "")
+	if n.Domain == ir.MSDomain && act != "" && act != "Tanh" && act != "Relu" {
 		return false
 	}
 	transA, transB := n.AttrInt("transA", 0) != 0, n.AttrInt("transB", 0) != 0
@@ -525,7 +535,14 @@ func (b *builder) gemm(n *ir.Node) bool {
 		if transA {
 			lda = mm
 		}
-		cpu.SgemmPacked(pool, transA, mm, alpha, e.f32(a), lda, pb, 0, e.f32(y), nn, ep)
+		out := e.f32(y)
+		cpu.SgemmPacked(pool, transA, mm, alpha, e.f32(a), lda, pb, 0, out, nn, ep)
+		switch act {
+		case "Tanh":
+			cpu.Tanh(out, out)
+		case "Relu":
+			cpu.Relu(out, out)
+		}
 		return nil
 	})
 	return true

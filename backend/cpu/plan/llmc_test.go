@@ -227,3 +227,33 @@ graph g(%%x: f32[2,5,8], %%mask: i32%s) -> (%%y) {
 		require.Equal(t, map[string]int{"attention.qkv": 1, "attention.core": 1}, p.Stats().Kernels, c.shape)
 	}
 }
+
+// com.microsoft FusedGemm with Tanh and Relu on the packed GEMM; another activation goes to the
+// reference hook; all agree with the interpreter.
+func TestFusedGemm(t *testing.T) {
+	src := `model opsets{"": 17, "com.microsoft": 1}
+graph g(%x: f32[3,4]) -> (%a, %b, %c) {
+  %w: f32[4,2] = const [0.5, -1.0, 0.25, 2.0, 1.5, 0.1, -0.7, 0.3]
+  %bias: f32[2] = const [0.1, -0.2]
+  %a: f32[3,2] = com.microsoft::FusedGemm(%x, %w, %bias) {activation="Tanh", alpha=0.5}
+  %b: f32[3,2] = com.microsoft::FusedGemm(%x, %w, %bias) {activation="Relu", beta=2.0}
+  %c: f32[3,2] = com.microsoft::FusedGemm(%x, %w, %bias) {activation="LeakyRelu", activation_alpha=0.1}
+}
+`
+	m, err := ir.ParseModel(src)
+	require.NoError(t, err)
+	x := ir.FromFloat32s([]int64{3, 4}, []float32{1, -2, 0.5, 3, -1, 0.25, 2, -0.5, 0.3, 0.7, -1.5, 1})
+	want, err := ref.Run(m.Graph, map[string]ir.Datum{"x": x}, ref.Options{})
+	require.NoError(t, err)
+	model, err := New(m.Graph, Options{Threads: 1})
+	require.NoError(t, err)
+	in := map[string]*ir.Tensor{"x": x}
+	got, err := model.Run(in)
+	require.NoError(t, err)
+	for i := range want {
+		requireClose(t, got[i], want[i].(*ir.Tensor), 1e-6, fmt.Sprintf("output %d", i))
+	}
+	p, err := model.PlanFor(in)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"sgemm": 2, "ref:FusedGemm": 1}, p.Stats().Kernels)
+}

@@ -24,13 +24,14 @@ func tensors(t *testing.T, in map[string]ir.Datum) map[string]*ir.Tensor {
 	return out
 }
 
-// TestCommittedModels runs every committed BERT (and the tanh-GELU and pre-LN idiom models) on
-// the CPU plan, as imported (-O0: reference fallbacks for most ops) and optimized (-O2: fused
-// kernels), against PyTorch's outputs.
+// TestCommittedModels runs every committed BERT (and the tanh-GELU, pre-LN and ORT-optimized
+// idiom models) on the CPU plan, as imported (-O0: reference fallbacks for most ops) and
+// optimized (-O2: fused kernels), against PyTorch's outputs.
 func TestCommittedModels(t *testing.T) {
 	paths, _ := filepath.Glob("../../../testdata/models/bert-*/model.onnx")
 	require.NotEmpty(t, paths)
-	paths = append(paths, "../../../testdata/models/idioms/tanh-gelu/model.onnx", "../../../testdata/models/idioms/pre-ln/model.onnx")
+	paths = append(paths, "../../../testdata/models/idioms/tanh-gelu/model.onnx", "../../../testdata/models/idioms/pre-ln/model.onnx",
+		"../../../testdata/models/idioms/ort-optimized/model.onnx")
 	for _, path := range paths {
 		name := filepath.Base(filepath.Dir(path))
 		if name == "bert-base" || name == "bert-base-opset17" {
@@ -60,7 +61,7 @@ func TestCommittedModels(t *testing.T) {
 				st := p.Stats()
 				require.LessOrEqual(t, st.ArenaBytes, st.IntermediateBytes+64*int64(st.Steps))
 				if level == 2 {
-					for _, op := range []string{"Attention", "SkipLayerNormalization", "EmbedLayerNormalization", "BiasGelu", "FastGelu"} {
+					for _, op := range []string{"Attention", "SkipLayerNormalization", "EmbedLayerNormalization", "BiasGelu", "FastGelu", "FusedGemm"} {
 						require.Zero(t, st.Kernels["ref:"+op], "fused ops must run on CPU kernels: %v", st.Kernels)
 					}
 					require.Greater(t, st.Kernels["attention.core"], 0, "%v", st.Kernels)

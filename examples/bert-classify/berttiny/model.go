@@ -264,7 +264,7 @@ func (m *Model) Precision() string {
 	return "fp32"
 }
 
-const numBuffers = 18
+const numBuffers = 17
 
 type layout struct {
 	dims [2]int
@@ -272,8 +272,8 @@ type layout struct {
 	size int
 }
 
-var bufFirst = [numBuffers]int{0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15}
-var bufLast = [numBuffers]int{8, 3, 3, 5, 4, 5, 7, 7, 9, 8, 9, 11, 11, 16, 13, 14, 15, 16}
+var bufFirst = [numBuffers]int{0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, 13, 14}
+var bufLast = [numBuffers]int{8, 3, 3, 5, 4, 5, 7, 7, 9, 8, 9, 11, 11, 15, 13, 14, 15}
 
 func (m *Model) layoutFor(d [2]int) *layout {
 	if l := m.layout.Load(); l != nil && l.dims == d {
@@ -282,7 +282,7 @@ func (m *Model) layoutFor(d [2]int) *layout {
 	Batch := d[0]
 	Sequence := d[1]
 	_ = []int{Batch, Sequence}
-	size := []int{4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * Batch * 128, 4 * Batch * 128, 4 * Batch * 128, 4 * Batch * 2}
+	size := []int{4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * Batch * 128, 4 * Batch * 128, 4 * Batch * 2}
 	off, total := rt.Allocate(size, bufFirst[:], bufLast[:])
 	l := &layout{dims: d, size: total}
 	copy(l.off[:], off)
@@ -371,21 +371,19 @@ func (m *Model) Run(ctx context.Context, in Inputs) (Outputs, error) {
 	if err := rt.GatherRows(rt.Bytes32(b14), rt.Bytes32(b13), Batch, Sequence, 4*128, m.c37); err != nil {
 		return Outputs{}, err
 	}
-	// Gemm /bert/pooler/dense/Gemm
+	// com.microsoft::FusedGemm FusedGemm
 	b15 := rt.F32(ar, lay.off[15], Batch*128)
 	cpu.SgemmPacked(m.pool, false, Batch, 1, b14, 128, m.p38, 0, b15, 128, m.ep40)
-	// Tanh /bert/pooler/activation/Tanh
-	b16 := rt.F32(ar, lay.off[16], Batch*128)
-	cpu.Tanh(b16, b15)
+	cpu.Tanh(b15, b15)
 	// Gemm /classifier/Gemm
-	b17 := rt.F32(ar, lay.off[17], Batch*2)
-	cpu.SgemmPacked(m.pool, false, Batch, 1, b16, 128, m.p41, 0, b17, 2, m.ep43)
+	b16 := rt.F32(ar, lay.off[16], Batch*2)
+	cpu.SgemmPacked(m.pool, false, Batch, 1, b15, 128, m.p41, 0, b16, 2, m.ep43)
 	ob := m.outs.Get().(*outBuf)
 	if cap(ob.o0) < in.Batch*2 {
 		ob.o0 = make([]float32, in.Batch*2)
 	}
 	ob.o0 = ob.o0[:in.Batch*2]
-	copy(ob.o0, b17)
+	copy(ob.o0, b16)
 	if cap(ob.o1) < in.Batch*in.Sequence*128 {
 		ob.o1 = make([]float32, in.Batch*in.Sequence*128)
 	}
