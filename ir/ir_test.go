@@ -85,7 +85,7 @@ func TestVerifier(t *testing.T) {
 	verifyErr(t, `model opsets{"": 17} graph g(%x: f32[2]) -> (%y) { %w: f32[2] = const [1.0, 2.0]
   %y: f32[2] = Add(%x, %q) }`, "used before it is defined")
 	verifyErr(t, `model opsets{"": 16} graph g(%x: f32[2,2]) -> (%y) { %s: f32[2] = const [1.0, 1.0]
-  %y: f32[2,2] = LayerNormalization(%x, %s) }`, "exists from opset 17")
+  %y: f32[2,2] = STFT(%x, %s) }`, "exists from opset 17")
 	// a subgraph may read outer values; the outer graph may not read the subgraph's values
 	_, err := ParseModel(`model opsets{"": 17}
 graph g(%c: bool[], %x: f32[2]) -> (%r) {
