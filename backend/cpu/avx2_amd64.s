@@ -4845,6 +4845,78 @@ sbf_done:
 	VZEROUPPER
 	RET
 
+// func i8Kernel4x16VNNI(k4 int, a *uint8, b *int8, c *int32, ldc int)
+// Requires: AVX, AVX512F, AVX512VNNI
+TEXT ·i8Kernel4x16VNNI(SB), NOSPLIT, $0-40
+	MOVQ   k4+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+i8v_loop2:
+	CMPQ         AX, $0x02
+	JL           i8v_tail
+	VMOVDQU32    (DX), Z8
+	VMOVDQU32    64(DX), Z9
+	VPBROADCASTD (CX), Z10
+	VPDPBUSD     Z8, Z10, Z0
+	VPBROADCASTD 4(CX), Z11
+	VPDPBUSD     Z8, Z11, Z1
+	VPBROADCASTD 8(CX), Z12
+	VPDPBUSD     Z8, Z12, Z2
+	VPBROADCASTD 12(CX), Z13
+	VPDPBUSD     Z8, Z13, Z3
+	VPBROADCASTD 16(CX), Z14
+	VPDPBUSD     Z9, Z14, Z4
+	VPBROADCASTD 20(CX), Z15
+	VPDPBUSD     Z9, Z15, Z5
+	VPBROADCASTD 24(CX), Z16
+	VPDPBUSD     Z9, Z16, Z6
+	VPBROADCASTD 28(CX), Z17
+	VPDPBUSD     Z9, Z17, Z7
+	ADDQ         $0x20, CX
+	ADDQ         $0x80, DX
+	SUBQ         $0x02, AX
+	JMP          i8v_loop2
+
+i8v_tail:
+	TESTQ        AX, AX
+	JZ           i8v_store
+	VMOVDQU32    (DX), Z8
+	VPBROADCASTD (CX), Z10
+	VPDPBUSD     Z8, Z10, Z0
+	VPBROADCASTD 4(CX), Z11
+	VPDPBUSD     Z8, Z11, Z1
+	VPBROADCASTD 8(CX), Z12
+	VPDPBUSD     Z8, Z12, Z2
+	VPBROADCASTD 12(CX), Z13
+	VPDPBUSD     Z8, Z13, Z3
+
+i8v_store:
+	MOVQ      c+24(FP), AX
+	MOVQ      ldc+32(FP), CX
+	SHLQ      $0x02, CX
+	VPADDD    Z4, Z0, Z0
+	VMOVDQU32 Z0, (AX)
+	ADDQ      CX, AX
+	VPADDD    Z5, Z1, Z1
+	VMOVDQU32 Z1, (AX)
+	ADDQ      CX, AX
+	VPADDD    Z6, Z2, Z2
+	VMOVDQU32 Z2, (AX)
+	ADDQ      CX, AX
+	VPADDD    Z7, Z3, Z3
+	VMOVDQU32 Z3, (AX)
+	VZEROUPPER
+	RET
+
 // func addAVX2(dst *float32, a *float32, b *float32, n int)
 // Requires: AVX
 TEXT ·addAVX2(SB), NOSPLIT, $0-32

@@ -137,6 +137,12 @@ func softmaxAVX512(dst *float32, x *float32, mask *float32, m int, n int, hasMas
 //go:noescape
 func splitBF16AVX512(hi *uint16, lo *uint16, x *float32, n int, alpha float32)
 
+// i8Kernel4x16VNNI computes a 4x16 int32 tile from packed u8 (A) and s8 (B) panels,
+// K consumed in groups of 4, with VPDPBUSD (AVX512-VNNI): exact for all inputs.
+//
+//go:noescape
+func i8Kernel4x16VNNI(k4 int, a *uint8, b *int8, c *int32, ldc int)
+
 // addAVX2 is an elementwise binary op over n (a multiple of 8) floats.
 //
 //go:noescape

@@ -2,6 +2,8 @@
 
 package cpu
 
+import "github.com/klauspost/cpuid/v2"
+
 func registerArch() {
 	avx2 := withGenericFallback(&kernelTable{
 		name: PathAVX2,
@@ -195,6 +197,17 @@ func registerArch() {
 			acc = 1
 		}
 		wideKernels[rows/2-1](k, &a0[0], &a1[0], &b0[0], &b1[0], &c[0], ldc, acc, &pf[0])
+	}
+	if cpuid.CPU.Supports(cpuid.AVX512VNNI) {
+		// VPDPBUSD accumulates u8 x s8 products in int32: exact for all inputs, so GemmU8S8
+		// needs no 7-bit scan of A
+		avx512.i8Kernel = func(k4 int, a []uint8, b []int8, c []int32, ldc int) {
+			_ = a[k4*16-1]
+			_ = b[k4*64-1]
+			_ = c[(i8MR-1)*ldc+i8NR-1]
+			i8Kernel4x16VNNI(k4, &a[0], &b[0], &c[0], ldc)
+		}
+		avx512.i8Exact = true
 	}
 	avx512.gelu = unaryAVX512(geluAVX512)
 	avx512.geluTanh = unaryAVX512(geluTanhAVX512)

@@ -626,6 +626,65 @@ func avx512Math() {
 	epilogue512()
 	softmax512()
 	splitBF16()
+	i8KernelVNNI()
+}
+
+// i8KernelVNNI emits the AVX-512 VNNI form of i8Kernel4x16: per group of 4 along K,
+// VPDPBUSD adds the four u8 x s8 products of each column straight into int32 (no int16
+// intermediate, so no saturation: exact for every u8 x s8 input). One zmm holds a row's 16
+// column sums; a row's 4 A bytes are broadcast to all lanes.
+func i8KernelVNNI() {
+	TEXT("i8Kernel4x16VNNI", NOSPLIT, "func(k4 int, a *uint8, b *int8, c *int32, ldc int)")
+	Pragma("noescape")
+	Doc("i8Kernel4x16VNNI computes a 4x16 int32 tile from packed u8 (A) and s8 (B) panels,",
+		"K consumed in groups of 4, with VPDPBUSD (AVX512-VNNI): exact for all inputs.")
+	k := Load(Param("k4"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	// two sets of row accumulators (even and odd K groups) hide VPDPBUSD's latency
+	acc := [2][4]Register{{Z0, Z1, Z2, Z3}, {Z4, Z5, Z6, Z7}}
+	for s := range acc {
+		for i := range acc[s] {
+			VPXORD(acc[s][i], acc[s][i], acc[s][i])
+		}
+	}
+	Label("i8v_loop2")
+	CMPQ(k, U8(2))
+	JL(LabelRef("i8v_tail"))
+	for s := 0; s < 2; s++ {
+		VMOVDQU32(Mem{Base: b, Disp: 64 * s}, Z(8+s))
+	}
+	for s := 0; s < 2; s++ {
+		for i := 0; i < 4; i++ {
+			VPBROADCASTD(Mem{Base: a, Disp: 16*s + 4*i}, Z(10+4*s+i))
+			VPDPBUSD(Z(8+s), Z(10+4*s+i), acc[s][i]) // acc += dot4(u8 a, s8 b) per lane
+		}
+	}
+	ADDQ(U8(32), a)
+	ADDQ(U8(128), b)
+	SUBQ(U8(2), k)
+	JMP(LabelRef("i8v_loop2"))
+	Label("i8v_tail")
+	TESTQ(k, k)
+	JZ(LabelRef("i8v_store"))
+	VMOVDQU32(Mem{Base: b}, Z8)
+	for i := 0; i < 4; i++ {
+		VPBROADCASTD(Mem{Base: a, Disp: 4 * i}, Z(10+i))
+		VPDPBUSD(Z8, Z(10+i), acc[0][i])
+	}
+	Label("i8v_store")
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	for i := 0; i < 4; i++ {
+		VPADDD(acc[1][i], acc[0][i], acc[0][i])
+		VMOVDQU32(acc[0][i], Mem{Base: cp})
+		if i < 3 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
 }
 
 // splitBF16 emits func splitBF16AVX512(hi, lo *uint16, x *float32, n int, alpha float32):
