@@ -2,15 +2,17 @@ package ir
 
 import "fmt"
 
-// llmc's own fused ops (domain "llmc"). Each one is a MatMul with constant-shaped weights whose
-// consumer the CPU backend runs as the GEMM's epilogue, so the graph shows one node per kernel.
-// Each has a Function: its definition as a body of ONNX and com.microsoft ops.
-// Their arity is fixed (no optional inputs or outputs) because ONNX Runtime's function inlining
-// wants a call to bind every formal parameter; the optimizer supplies zero vectors where the
-// consumer had no bias or beta. The ONNX exporter
+// llmc's own fused ops (domain "llmc"). Each is a MatMul by a 2-D weight together with the op
+// that consumes its result (bias Add, BiasGelu, FastGelu, SkipLayerNormalization), which the CPU
+// backend runs as one kernel: the pre-packed GEMM with that consumer as its epilogue. So the graph
+// shows one node per kernel.
+//
+// Each has a Function: its definition as a body of ONNX and com.microsoft ops. The ONNX exporter
 // writes that body into the model as a model-local function, so other runtimes (ONNX Runtime
 // inlines model-local functions) run llmc's optimized graphs unchanged, and the reference
-// interpreter evaluates the op by running the body.
+// interpreter evaluates the op by running the body. Their arity is fixed (no optional inputs or
+// outputs) because ONNX Runtime's function inlining wants a call to bind every formal parameter;
+// the optimizer supplies zero vectors where the consumer had no bias or beta.
 
 // LLMCDomain is the domain of llmc's fused ops.
 const LLMCDomain = "llmc"
