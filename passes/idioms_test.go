@@ -1,6 +1,7 @@
 package passes
 
 import (
+	"math/rand"
 	"os"
 	"path/filepath"
 	"sort"
@@ -127,6 +128,22 @@ func TestFusedModels(t *testing.T) {
 			before := len(m.Graph.Nodes)
 			_, err = Optimize(m, 2, Options{VerifyEach: true})
 			require.NoError(t, err)
+
+			// optimized vs original on random inputs (ids, token types and mask bits 0/1,
+			// batch and sequence 5, so masks include fully masked rows)
+			orig, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+			require.NoError(t, err)
+			rng := rand.New(rand.NewSource(int64(len(name))))
+			for trial := 0; trial < 2; trial++ {
+				in := randomInputs(t, orig.Graph, rng, 5)
+				want, err := ref.Run(orig.Graph, in, ref.Options{})
+				require.NoError(t, err)
+				got, err := ref.Run(m.Graph, in, ref.Options{})
+				require.NoError(t, err)
+				for i := range want {
+					require.Empty(t, conformance.Compare(got[i], want[i], 1e-4, 1e-4), "%s: random inputs, output %d", name, i)
+				}
+			}
 
 			ds, err := onnx.ReadTestDataSet(filepath.Join(dir, "test_data_set_0"), m.Graph)
 			require.NoError(t, err)
