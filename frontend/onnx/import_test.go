@@ -152,6 +152,14 @@ func TestHostileModels(t *testing.T) {
 		}, "cycle"},
 		{"short initializer", func(mp *onnxpb.ModelProto) { mp.Graph.Initializer[0].RawData = []byte{0, 0, 128} }, `initializer "w": raw data has 3 bytes`},
 		{"huge dims", func(mp *onnxpb.ModelProto) { mp.Graph.Initializer[0].Dims = []int64{1 << 40, 1 << 30} }, "2^62"},
+		{"huge dims, few typed values", func(mp *onnxpb.ModelProto) { // must not allocate for the shape (found by FuzzImport)
+			init := mp.Graph.Initializer[0]
+			init.RawData, init.FloatData, init.Dims = nil, []float32{1, 2}, []int64{1 << 19, 1 << 19}
+		}, "has 2 values, but shape [524288 524288] needs 274877906944"},
+		{"odd complex parts", func(mp *onnxpb.ModelProto) {
+			init := mp.Graph.Initializer[0]
+			init.RawData, init.FloatData, init.Dims, init.DataType = nil, []float32{1, 2, 3}, []int64{1}, ptr(int32(ir.Complex64))
+		}, "odd number (3) of parts"},
 		{"huge dims with little data", func(mp *onnxpb.ModelProto) { mp.Graph.Initializer[0].Dims = []int64{1 << 20, 1 << 20} }, "needs"},
 		{"negative dim", func(mp *onnxpb.ModelProto) { mp.Graph.Initializer[0].Dims = []int64{-2} }, "negative"},
 		{"bad dtype", func(mp *onnxpb.ModelProto) { mp.Graph.Initializer[0].DataType = ptr(int32(99)) }, "unknown element type 99"},

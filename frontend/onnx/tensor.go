@@ -99,21 +99,28 @@ func typedData(tp *onnxpb.TensorProto, dt ir.DType, n, want int64, what string) 
 		}
 		return nil
 	}
-	raw := make([]byte, want)
+	// raw is allocated only once the typed field is known to hold exactly the shape's values:
+	// a hostile shape must not size an allocation by itself
+	var raw []byte
 	switch dt {
 	case ir.Float32:
 		d := tp.GetFloatData()
 		if err := count(len(d)); err != nil {
 			return nil, err
 		}
+		raw = make([]byte, want)
 		for i, v := range d {
 			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 		}
 	case ir.Complex64:
 		d := tp.GetFloatData()
+		if len(d)%2 != 0 {
+			return nil, fmt.Errorf("%s: complex tensor has an odd number (%d) of parts", what, len(d))
+		}
 		if err := count(len(d) / 2); err != nil {
 			return nil, err
 		}
+		raw = make([]byte, want)
 		for i, v := range d {
 			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 		}
@@ -122,14 +129,19 @@ func typedData(tp *onnxpb.TensorProto, dt ir.DType, n, want int64, what string) 
 		if err := count(len(d)); err != nil {
 			return nil, err
 		}
+		raw = make([]byte, want)
 		for i, v := range d {
 			binary.LittleEndian.PutUint64(raw[8*i:], math.Float64bits(v))
 		}
 	case ir.Complex128:
 		d := tp.GetDoubleData()
+		if len(d)%2 != 0 {
+			return nil, fmt.Errorf("%s: complex tensor has an odd number (%d) of parts", what, len(d))
+		}
 		if err := count(len(d) / 2); err != nil {
 			return nil, err
 		}
+		raw = make([]byte, want)
 		for i, v := range d {
 			binary.LittleEndian.PutUint64(raw[8*i:], math.Float64bits(v))
 		}
@@ -138,6 +150,7 @@ func typedData(tp *onnxpb.TensorProto, dt ir.DType, n, want int64, what string) 
 		if err := count(len(d)); err != nil {
 			return nil, err
 		}
+		raw = make([]byte, want)
 		for i, v := range d {
 			binary.LittleEndian.PutUint64(raw[8*i:], uint64(v))
 		}
@@ -146,6 +159,7 @@ func typedData(tp *onnxpb.TensorProto, dt ir.DType, n, want int64, what string) 
 		if err := count(len(d)); err != nil {
 			return nil, err
 		}
+		raw = make([]byte, want)
 		for i, v := range d {
 			if dt == ir.Uint32 {
 				binary.LittleEndian.PutUint32(raw[4*i:], uint32(v))
@@ -159,6 +173,7 @@ func typedData(tp *onnxpb.TensorProto, dt ir.DType, n, want int64, what string) 
 		if err := count(len(d)); err != nil {
 			return nil, err
 		}
+		raw = make([]byte, want)
 		size := dt.Size()
 		for i, v := range d {
 			switch size {
@@ -176,6 +191,7 @@ func typedData(tp *onnxpb.TensorProto, dt ir.DType, n, want int64, what string) 
 		if int64(len(d)) != want {
 			return nil, fmt.Errorf("%s: has %d packed values, but shape %v needs %d", what, len(d), tp.GetDims(), want)
 		}
+		raw = make([]byte, want)
 		for i, v := range d {
 			raw[i] = byte(v)
 		}
