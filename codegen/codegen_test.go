@@ -37,10 +37,10 @@ func compileModel(t *testing.T, name, dir string, external bool) *Result {
 	return res
 }
 
-// TestGeneratedPackagesPass compiles models into packages inside this module (under the
-// git-ignored testdata/gen) and runs their generated tests with the go tool: recorded PyTorch
-// outputs must match.
-func TestGeneratedPackagesPass(t *testing.T) {
+// goTool returns the go command for tests that build generated packages, skipping them under
+// -short or without one.
+func goTool(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds generated packages")
 	}
@@ -48,6 +48,23 @@ func TestGeneratedPackagesPass(t *testing.T) {
 	if err != nil {
 		t.Skip("go tool not on PATH")
 	}
+	return gobin
+}
+
+// randTensor returns a float32 tensor of normal(0, 1) values.
+func randTensor(rng *rand.Rand, dims ...int64) *ir.Tensor {
+	t := ir.MustTensor(ir.Float32, dims...)
+	for i := range t.Float32s() {
+		t.Float32s()[i] = float32(rng.NormFloat64())
+	}
+	return t
+}
+
+// TestGeneratedPackagesPass compiles models into packages inside this module (under the
+// git-ignored testdata/gen) and runs their generated tests with the go tool: recorded PyTorch
+// outputs must match.
+func TestGeneratedPackagesPass(t *testing.T) {
+	gobin := goTool(t)
 	base := filepath.Join("testdata", "gen")
 	require.NoError(t, os.RemoveAll(base))
 	t.Cleanup(func() { os.RemoveAll(base) })
@@ -80,21 +97,9 @@ func TestGeneratedPackagesPass(t *testing.T) {
 // ops, views, casts, Gather)
 // and checks the generated package against the reference interpreter's outputs.
 func TestGeneratedKernelsMatchInterpreter(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a generated package")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not on PATH")
-	}
+	gobin := goTool(t)
 	rng := rand.New(rand.NewSource(3))
-	randT := func(dims ...int64) *ir.Tensor {
-		t := ir.MustTensor(ir.Float32, dims...)
-		for i := range t.Float32s() {
-			t.Float32s()[i] = float32(rng.NormFloat64())
-		}
-		return t
-	}
+	randT := func(dims ...int64) *ir.Tensor { return randTensor(rng, dims...) }
 	b := ir.NewBuilder("kernels", map[string]int64{"": 17, "com.microsoft": 1, "llmc": 1})
 	x := b.Input("x", ir.TensorType(ir.Float32, ir.Shape{ir.Sym("n"), ir.D(8)}))
 	ids := b.Input("ids", ir.TensorType(ir.Int64, ir.Shape{ir.Sym("n")}))
@@ -156,21 +161,9 @@ func generateAndTest(t *testing.T, gobin string, g *ir.Graph, inputs map[string]
 // read downstream by Attention as end positions) compiles, and mask_index counts each
 // sequence's ones.
 func TestGeneratedEmbedWithMask(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a generated package")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not on PATH")
-	}
+	gobin := goTool(t)
 	rng := rand.New(rand.NewSource(6))
-	randT := func(dims ...int64) *ir.Tensor {
-		t := ir.MustTensor(ir.Float32, dims...)
-		for i := range t.Float32s() {
-			t.Float32s()[i] = float32(rng.NormFloat64())
-		}
-		return t
-	}
+	randT := func(dims ...int64) *ir.Tensor { return randTensor(rng, dims...) }
 	b := ir.NewBuilder("embed", map[string]int64{"": 17, "com.microsoft": 1})
 	i32 := func(name string) *ir.Value {
 		return b.Input(name, ir.TensorType(ir.Int32, ir.Shape{ir.Sym("batch"), ir.Sym("seq")}))

@@ -984,9 +984,9 @@ func contribOpt(in []*ir.Tensor, i int) *ir.Tensor {
 	return nil
 }
 
-// FusedActivation returns ONNX Runtime's fused activation named by a FusedGemm/FusedConv node's
+// fusedActivation returns ONNX Runtime's fused activation named by a FusedGemm/FusedConv node's
 // "activation" attribute (with its activation_alpha/beta), or an error for one it does not know.
-func FusedActivation(n *ir.Node) (func(float64) float64, error) {
+func fusedActivation(n *ir.Node) (func(float64) float64, error) {
 	alpha, beta := float64(n.AttrFloat("activation_alpha", 0)), float64(n.AttrFloat("activation_beta", 0))
 	switch act := n.AttrString("activation", ""); act {
 	case "":
@@ -1013,7 +1013,7 @@ func FusedActivation(n *ir.Node) (func(float64) float64, error) {
 
 // evalFusedGemm: Gemm, then the activation elementwise.
 func evalFusedGemm(ctx ir.EvalContext, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
-	f, err := FusedActivation(n)
+	f, err := fusedActivation(n)
 	if err != nil {
 		return nil, err
 	}

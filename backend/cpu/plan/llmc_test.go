@@ -13,6 +13,28 @@ import (
 	"github.com/llmc/llmc/ir"
 )
 
+// randConsts renders n normal(0, scale) values as a textual-IR constant's element list; the
+// rounding to 5 decimals is what the plan and the reference interpreter both see.
+func randConsts(rng *rand.Rand, n int, scale float64) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%.5f", scale*rng.NormFloat64())
+	}
+	return b.String()
+}
+
+// randTensor returns a float32 tensor of normal(0, 1) values.
+func randTensor(rng *rand.Rand, dims ...int64) *ir.Tensor {
+	t := ir.MustTensor(ir.Float32, dims...)
+	for i := range t.Float32s() {
+		t.Float32s()[i] = float32(rng.NormFloat64())
+	}
+	return t
+}
+
 // llmc's fused MatMul ops run on the packed GEMM with their epilogue (and, for
 // MatMulSkipLayerNormalization, the in-place normalization), and agree with the reference
 // interpreter, which runs their function bodies. Ragged sizes: K=37, N=45 are not multiples of
@@ -20,17 +42,7 @@ import (
 func TestLLMCMatMulOps(t *testing.T) {
 	const k, n = 37, 45
 	rng := rand.New(rand.NewSource(5))
-	// scale keeps the GELU arguments near [-3, 3], where its exact and tanh forms differ
-	vec := func(m int, scale float64) string {
-		var b strings.Builder
-		for i := 0; i < m; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%.5f", scale*rng.NormFloat64())
-		}
-		return b.String()
-	}
+	// W's scale keeps the GELU arguments near [-3, 3], where its exact and tanh forms differ
 	src := fmt.Sprintf(`model opsets{"": 17, "com.microsoft": 1, "llmc": 1}
 graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3, %%y4, %%s4) {
   %%w: f32[%[1]d,%[2]d] = const [%[3]s]
@@ -43,17 +55,10 @@ graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3, %%
   %%y3: f32[b,s,%[2]d] = llmc::MatMulSkipLayerNormalization(%%x, %%w, %%r, %%gamma, %%beta, %%bias) {epsilon=1e-05}
   %%y4: f32[b,s,%[2]d], %%s4: f32[b,s,%[2]d] = llmc::MatMulSkipLayerNormalizationSum(%%x, %%w, %%r, %%gamma, %%beta, %%bias) {epsilon=1e-05}
 }
-`, k, n, vec(k*n, 0.25), vec(n, 1), vec(n, 1), vec(n, 1))
+`, k, n, randConsts(rng, k*n, 0.25), randConsts(rng, n, 1), randConsts(rng, n, 1), randConsts(rng, n, 1))
 	m, err := ir.ParseModel(src)
 	require.NoError(t, err)
-	x, r := make([]float32, 3*7*k), make([]float32, 3*7*n)
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
-	for i := range r {
-		r[i] = float32(rng.NormFloat64())
-	}
-	in := map[string]*ir.Tensor{"x": ir.FromFloat32s([]int64{3, 7, k}, x), "r": ir.FromFloat32s([]int64{3, 7, n}, r)}
+	in := map[string]*ir.Tensor{"x": randTensor(rng, 3, 7, k), "r": randTensor(rng, 3, 7, n)}
 	want, err := ref.Run(m.Graph, map[string]ir.Datum{"x": in["x"], "r": in["r"]}, ref.Options{})
 	require.NoError(t, err)
 	for _, threads := range []int{1, 2} {
@@ -85,16 +90,6 @@ graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3, %%
 // the CPU GEMMs, agreeing with the reference interpreter.
 func TestFusedMatMul(t *testing.T) {
 	rng := rand.New(rand.NewSource(9))
-	consts := func(n int) string {
-		var b strings.Builder
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%.4f", rng.NormFloat64())
-		}
-		return b.String()
-	}
 	src := fmt.Sprintf(`model opsets{"": 17, "com.microsoft": 1}
 graph g(%%q: f32[2,3,5,4], %%k: f32[2,3,5,4], %%x: f32[6,7]) -> (%%s, %%u, %%z) {
   %%w: f32[9,7] = const [%s]
@@ -102,17 +97,10 @@ graph g(%%q: f32[2,3,5,4], %%k: f32[2,3,5,4], %%x: f32[6,7]) -> (%%s, %%u, %%z) 
   %%u: f32[2,3,4,4] = com.microsoft::FusedMatMul(%%q, %%k) {transA=1}
   %%z: f32[6,9] = com.microsoft::FusedMatMul(%%x, %%w) {alpha=2.0, transB=1}
 }
-`, consts(63))
+`, randConsts(rng, 63, 1))
 	m, err := ir.ParseModel(src)
 	require.NoError(t, err)
-	rnd := func(dims ...int64) *ir.Tensor {
-		tt := ir.MustTensor(ir.Float32, dims...)
-		for i := range tt.Float32s() {
-			tt.Float32s()[i] = float32(rng.NormFloat64())
-		}
-		return tt
-	}
-	in := map[string]*ir.Tensor{"q": rnd(2, 3, 5, 4), "k": rnd(2, 3, 5, 4), "x": rnd(6, 7)}
+	in := map[string]*ir.Tensor{"q": randTensor(rng, 2, 3, 5, 4), "k": randTensor(rng, 2, 3, 5, 4), "x": randTensor(rng, 6, 7)}
 	want, err := ref.Run(m.Graph, map[string]ir.Datum{"q": in["q"], "k": in["k"], "x": in["x"]}, ref.Options{})
 	require.NoError(t, err)
 	for _, threads := range []int{1, 2} {
@@ -133,16 +121,7 @@ graph g(%%q: f32[2,3,5,4], %%k: f32[2,3,5,4], %%x: f32[6,7]) -> (%%s, %%u, %%z) 
 // mask_index output (the count of ones per sequence), runs on the CPU kernel.
 func TestEmbedLayerNormWithMask(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
-	vals := func(n int) string {
-		var b strings.Builder
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%.4f", rng.NormFloat64())
-		}
-		return b.String()
-	}
+	vals := func(n int) string { return randConsts(rng, n, 1) }
 	src := fmt.Sprintf(`model opsets{"": 17, "com.microsoft": 1}
 graph g(%%ids: i32[2,5], %%seg: i32[2,5], %%mask: i32[2,5]) -> (%%y, %%mi, %%sum) {
   %%word: f32[7,4] = const [%s]
@@ -183,16 +162,7 @@ graph g(%%ids: i32[2,5], %%seg: i32[2,5], %%mask: i32[2,5]) -> (%%y, %%mi, %%sum
 // and the [B, 1] dummy; all on the CPU kernel, agreeing with the reference interpreter.
 func TestAttentionMaskIndexForms(t *testing.T) {
 	rng := rand.New(rand.NewSource(12))
-	vals := func(n int) string {
-		var b strings.Builder
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%.4f", 0.5*rng.NormFloat64())
-		}
-		return b.String()
-	}
+	vals := func(n int) string { return randConsts(rng, n, 0.5) }
 	for _, c := range []struct {
 		shape string
 		mask  *ir.Tensor
@@ -210,10 +180,7 @@ graph g(%%x: f32[2,5,8], %%mask: i32%s) -> (%%y) {
 `, c.shape, vals(8*24), vals(24))
 		m, err := ir.ParseModel(src)
 		require.NoError(t, err)
-		x := ir.MustTensor(ir.Float32, 2, 5, 8)
-		for i := range x.Float32s() {
-			x.Float32s()[i] = float32(rng.NormFloat64())
-		}
+		x := randTensor(rng, 2, 5, 8)
 		want, err := ref.Run(m.Graph, map[string]ir.Datum{"x": x, "mask": c.mask}, ref.Options{})
 		require.NoError(t, err)
 		model, err := New(m.Graph, Options{Threads: 2})
