@@ -34,8 +34,9 @@ type Options struct {
 	// ATol and RTol are the generated test's absolute and relative tolerances (defaults 1e-4 and
 	// 1e-3): |got - want| <= ATol + RTol·|want|.
 	ATol, RTol float64
-	// Precision is the generated package's default GEMM precision, "fp32"
-	// (default) or "bf16x3" (AMX-BF16 where the CPU has it); WithPrecision
+	// Precision is the generated package's default GEMM precision: "bf16x6"
+	// (default; AMX-BF16 tiles at float32-class accuracy where the CPU has
+	// them, float32 kernels elsewhere), "fp32" or "bf16x3"; WithPrecision
 	// overrides it at New.
 	Precision string
 }
@@ -94,10 +95,10 @@ func Generate(g *ir.Graph, dir string, opts Options) (res *Result, err error) {
 	}
 	switch opts.Precision {
 	case "":
-		opts.Precision = "fp32"
-	case "fp32", "bf16x3":
+		opts.Precision = "bf16x6"
+	case "fp32", "bf16x6", "bf16x3":
 	default:
-		return nil, fmt.Errorf("codegen: unknown precision %q (want fp32 or bf16x3)", opts.Precision)
+		return nil, fmt.Errorf("codegen: unknown precision %q (want bf16x6, fp32 or bf16x3)", opts.Precision)
 	}
 	if opts.RTol == 0 {
 		opts.RTol = 1e-3
@@ -1273,17 +1274,17 @@ func (c *gen) source() ([]byte, error) {
 	p("}\n\n")
 	p("// Release returns the outputs' memory to the model; the slices must not be used afterwards.\nfunc (o *Outputs) Release() {\nif o.buf != nil {\no.buf.m.outs.Put(o.buf)\n*o = Outputs{}\n}\n}\n\n")
 	// Model
-	p("// Model is the compiled model. It is safe for concurrent use.\ntype Model struct {\npool *cpu.Pool\nblob *rt.Blob\nbf16x3 bool\nlayout atomic.Pointer[layout]\narenas rt.ArenaPool\nouts sync.Pool\n")
+	p("// Model is the compiled model. It is safe for concurrent use.\ntype Model struct {\npool *cpu.Pool\nblob *rt.Blob\nprecision string\nlayout atomic.Pointer[layout]\narenas rt.ArenaPool\nouts sync.Pool\n")
 	for _, f := range c.fields {
 		p("%s\n", f)
 	}
 	p("}\n\n")
 	p("type config struct {\nthreads int\nweights string\nprecision string\n}\n\n// Option configures New.\ntype Option func(*config)\n\n")
 	p("// DefaultPrecision is the GEMM precision New uses without WithPrecision.\nconst DefaultPrecision = %q\n\n", c.opts.Precision)
-	p("// WithPrecision sets the GEMM precision: \"fp32\", or \"bf16x3\" (AMX-BF16 tiles with a hi/lo\n// split of both operands, ~1e-5 relative error, several times faster; FP32 where the CPU has no\n// AMX-BF16; keeps a second copy of the packed weights). See Model.Precision.\nfunc WithPrecision(p string) Option { return func(c *config) { c.precision = p } }\n\n")
+	p("// WithPrecision sets the GEMM precision: \"bf16x6\" (AMX-BF16 tiles, each float32 split into\n// three bfloat16: float32-class accuracy, faster than the float32 FMA peak; the weights take 1.5\n// times the memory), \"bf16x3\" (two bfloat16, ~1e-5 relative error, faster still; the same\n// memory as float32) or \"fp32\" (float32 FMA kernels). The AMX precisions run the float32 kernels\n// where the CPU has no AMX-BF16. See Model.Precision.\nfunc WithPrecision(p string) Option { return func(c *config) { c.precision = p } }\n\n")
 	p("// WithThreads sets the number of kernel threads (default GOMAXPROCS).\nfunc WithThreads(n int) Option { return func(c *config) { c.threads = n } }\n\n")
 	p("// WithWeightsFile loads weights.bin from path instead of the default location.\nfunc WithWeightsFile(path string) Option { return func(c *config) { c.weights = path } }\n\n")
-	p("// New loads the weights and prepares the model.\nfunc New(opts ...Option) (*Model, error) {\ncfg := config{precision: DefaultPrecision}\nfor _, o := range opts {\no(&cfg)\n}\nif cfg.precision != \"fp32\" && cfg.precision != \"bf16x3\" {\nreturn nil, fmt.Errorf(\"unknown precision %%q (want fp32 or bf16x3)\", cfg.precision)\n}\nm := &Model{}\n")
+	p("// New loads the weights and prepares the model.\nfunc New(opts ...Option) (*Model, error) {\ncfg := config{precision: DefaultPrecision}\nfor _, o := range opts {\no(&cfg)\n}\namx := cpu.BF16x6\nswitch cfg.precision {\ncase \"bf16x6\":\ncase \"bf16x3\":\namx = cpu.BF16x3\ncase \"fp32\":\ndefault:\nreturn nil, fmt.Errorf(\"unknown precision %%q (want bf16x6, bf16x3 or fp32)\", cfg.precision)\n}\n_ = amx\nm := &Model{precision: \"fp32\"}\n")
 	p("if cfg.threads > 0 {\nm.pool = cpu.NewPool(cfg.threads)\n} else {\nm.pool = cpu.DefaultPool()\n}\n")
 	if c.opts.ExternalWeights {
 		p("path := cfg.weights\nif path == \"\" {\nexe, err := os.Executable()\nif err != nil {\nreturn nil, err\n}\npath = filepath.Join(filepath.Dir(exe), \"weights.bin\")\n}\n")
@@ -1296,14 +1297,14 @@ func (c *gen) source() ([]byte, error) {
 	for _, l := range c.loads {
 		p("%s\n", l)
 	}
-	p("if cfg.precision == \"bf16x3\" && cpu.AMXAvailable() {\nm.bf16x3 = true\n")
+	p("if cfg.precision != \"fp32\" && cpu.AMXAvailable() {\nm.precision = cfg.precision\n")
 	for i, name := range c.packedNames {
-		// The float32 panels are not read again (they would be paged back in if they were).
-		p("m.%s.EnableBF16x3()\nblob.Drop(%d, %d)\n", name, c.packedRanges[i][0], c.packedRanges[i][1])
+		// The float32 panels are not read again (AMXOnly), so their pages are given back.
+		p("m.%s.EnableAMX(amx)\nm.%s.AMXOnly()\nblob.Drop(%d, %d)\n", name, name, c.packedRanges[i][0], c.packedRanges[i][1])
 	}
 	p("}\n")
 	p("m.outs.New = func() any { return &outBuf{m: m} }\n_ = err\nreturn m, nil\n}\n\n")
-	p("// Precision reports the GEMM precision in effect: \"bf16x3\" only when it was asked for and\n// the CPU has AMX-BF16.\nfunc (m *Model) Precision() string {\nif m.bf16x3 {\nreturn \"bf16x3\"\n}\nreturn \"fp32\"\n}\n\n")
+	p("// Precision reports the GEMM precision in effect: an AMX precision only when it was asked for\n// and the CPU has AMX-BF16.\nfunc (m *Model) Precision() string { return m.precision }\n\n")
 	// layout
 	nb := len(c.bufs)
 	p("const numBuffers = %d\n\n", nb)
@@ -1496,7 +1497,7 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 	if c.opts.ExternalWeights {
 		newCallP = `New(WithPrecision(prec), WithWeightsFile("weights.bin"))`
 	}
-	p("// TestRecordedOutputs checks the compiled model, at both GEMM precisions, against outputs\n// recorded when it was compiled (from the model's reference test data).\nfunc TestRecordedOutputs(t *testing.T) {\nfor _, prec := range []string{\"fp32\", \"bf16x3\"} {\nt.Run(prec, func(t *testing.T) {\nm, err := %s\n", newCallP)
+	p("// TestRecordedOutputs checks the compiled model, at every GEMM precision, against outputs\n// recorded when it was compiled (from the model's reference test data).\nfunc TestRecordedOutputs(t *testing.T) {\nfor _, prec := range []string{\"fp32\", \"bf16x6\", \"bf16x3\"} {\nt.Run(prec, func(t *testing.T) {\nm, err := %s\n", newCallP)
 	p("if err != nil {\nt.Fatal(err)\n}\nt.Logf(\"precision in effect: %%s\", m.Precision())\nout, err := m.Run(context.Background(), recordedInputs(t))\nif err != nil {\nt.Fatal(err)\n}\ndefer out.Release()\n")
 	for i, v := range c.g.Outputs {
 		if i >= len(c.opts.TestOutputs) || c.opts.TestOutputs[i] == nil {
@@ -1514,7 +1515,7 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 	if c.opts.ExternalWeights {
 		newCall1P = `New(WithThreads(1), WithPrecision(prec), WithWeightsFile("weights.bin"))`
 	}
-	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released),\n// at both GEMM precisions. The race detector makes sync.Pool drop items, so it is skipped there.\nfunc TestSteadyStateAllocations(t *testing.T) {\nif raceEnabled {\nt.Skip(\"allocation counts are meaningless under the race detector\")\n}\nfor _, prec := range []string{\"fp32\", \"bf16x3\"} {\nm, err := %s\n", newCall1P)
+	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released),\n// at every GEMM precision. The race detector makes sync.Pool drop items, so it is skipped there.\nfunc TestSteadyStateAllocations(t *testing.T) {\nif raceEnabled {\nt.Skip(\"allocation counts are meaningless under the race detector\")\n}\nfor _, prec := range []string{\"fp32\", \"bf16x6\", \"bf16x3\"} {\nm, err := %s\n", newCall1P)
 	p("if err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nctx := context.Background()\nfor i := 0; i < 3; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nt.Fatal(err)\n}\nout.Release()\n}\nallocs := testing.AllocsPerRun(10, func() {\nout, _ := m.Run(ctx, in)\nout.Release()\n})\nif allocs != 0 {\nt.Fatalf(\"%%s: Run allocates %%v times per call in steady state\", m.Precision(), allocs)\n}\n}\n}\n\n")
 	p("// TestConcurrentRuns runs the model from several goroutines at once; every result must equal\n// the single-threaded one.\nfunc TestConcurrentRuns(t *testing.T) {\nm, err := %s\nif err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nref, err := m.Run(context.Background(), in)\nif err != nil {\nt.Fatal(err)\n}\ndefer ref.Release()\nerrs := make(chan string, 8)\nvar wg sync.WaitGroup\nfor g := 0; g < 4; g++ {\nwg.Add(1)\ngo func() {\ndefer wg.Done()\nfor r := 0; r < 3; r++ {\nout, err := m.Run(context.Background(), in)\nif err != nil {\nerrs <- err.Error()\nreturn\n}\n", newCall)
 	for _, v := range c.g.Outputs {

@@ -5,49 +5,89 @@ import (
 	"sync"
 )
 
-// BF16x3: SGEMM on AMX tiles (Intel Advanced Matrix Extensions, BF16 dot
-// products with float32 accumulation). Each float32 x is split into two
-// bfloat16, hi = bf16(x) and lo = bf16(x - hi) (round to nearest even), which
-// together carry 16 significant bits; A*B is computed as
-// Ah*Bh + Al*Bh + Ah*Bl, dropping Al*Bl (relative weight 2^-16). The result
-// differs from a float32 GEMM by about 1e-5 of the row norm product (fp32:
-// ~1e-7), in exchange for several times the FMA peak. It is opt-in (see
-// PackedB.EnableBF16x3) and used only where the CPU has AMX-BF16.
+// SGEMM on AMX tiles (Intel Advanced Matrix Extensions: BF16 dot products
+// with float32 accumulation), in two precisions:
+//
+//   - BF16x3: each float32 x is split into two bfloat16, hi = bf16(x) and
+//     lo = bf16(x - hi) (round to nearest even), which together carry 16
+//     significant bits; A*B is computed as Ah*Bh + Al*Bh + Ah*Bl, dropping
+//     Al*Bl (relative weight 2^-16). The result differs from a float32 GEMM
+//     by about 1e-5 of the row norm product (float32: ~1e-7).
+//   - BF16x6: three terms, hi + mid + lo, which carry all 24 significant bits
+//     of a float32 (each difference is exact); the six products whose terms
+//     weigh 2^-16 or more of the leading one are summed and the rest (2^-24
+//     and less, float32's own unit roundoff) dropped, so the result is as
+//     accurate as a float32 GEMM's (checked against float64 in the tests).
+//
+// Both run where the CPU has AMX-BF16 (see PackedB.EnableAMX).
+//
+// The kernels' shape follows measurements on this project's Sapphire Rapids
+// VMs (one TDPBF16PS issues every ~7 ns, 16 cycles): twelve products into one
+// accumulator tile in a row ran at 7.2 ns each; the same products rotating
+// over two, four and six accumulators at 7.8, 9.1 and 17.4 ns; a loop of the
+// textbook 2x2 blocking (four loads, four products on four accumulators) at
+// 30 ns a product, as each load also waits for the products still reading
+// the tile it replaces. Hence a 16x32 block of C as two tiles that each take
+// all of a K step's products in a row, and operand orders that free early
+// the tiles the next loads overwrite: the bare kernels run at ~90% of the
+// tile unit's rate (BenchmarkAMXKernelOnly), against ~35% for the first
+// version, which alternated two accumulators.
 
-// amxTileConfig is the LDTILECFG block: palette 1; tmm0/1 (C halves), tmm4/5
-// (A hi/lo) and tmm6/7 (B) all 16 rows x 64 bytes.
+// amxTileConfig is the LDTILECFG block: palette 1; all eight tiles 16 rows x
+// 64 bytes (tmm0-3 accumulators, tmm4/5 A, tmm6/7 B).
 var amxTileConfig = func() [64]byte {
 	var c [64]byte
 	c[0] = 1
-	for _, t := range []int{0, 1, 4, 5, 6, 7} {
+	for t := range 8 {
 		c[16+2*t] = 64
 		c[48+t] = 16
 	}
 	return c
 }()
 
-// AMXAvailable reports whether BF16x3 GEMMs run on AMX: the CPU has AMX-BF16,
+// AMXAvailable reports whether GEMMs can run on AMX: the CPU has AMX-BF16,
 // Linux granted the tile state, and the avx512 kernel path is active (forcing
 // LLMC_CPU=avx2 or generic turns AMX off as well).
 func AMXAvailable() bool { return amxAvailable() && active.name == PathAVX512 }
 
 // packedBF16 is B in the AMX kernel's layout: for each 32-column block, for
-// each step of 32 along K, four 1 KiB VNNI tiles (Bh cols 0-15, Bh cols 16-31,
-// Bl cols 0-15, Bl cols 16-31); tile row r holds K pair (2r, 2r+1) for 16
-// columns: element (r, j, e) at r*32 + j*2 + e. Padding is zero.
+// each step of 32 along K, 2*terms VNNI tiles of 1 KiB (term 0 cols 0-15,
+// term 0 cols 16-31, term 1 cols 0-15, ...); tile row r holds K pair
+// (2r, 2r+1) for 16 columns: element (r, j, e) at r*32 + j*2 + e. Padding
+// is zero.
 type packedBF16 struct {
+	terms          int // 2: BF16x3, 3: BF16x6
 	ksteps, blocks int
 	data           []uint16
+}
+
+// step returns the B tiles of column block jb from K step s on.
+func (q *packedBF16) step(jb, s int) []uint16 {
+	n := q.terms * 1024
+	return q.data[(jb*q.ksteps+s)*n : (jb+1)*q.ksteps*n]
 }
 
 // splitBF16 returns x as hi + lo bfloat16 (round to nearest even; NaN stays
 // NaN, hi = x for infinities).
 func splitBF16(x float32) (hi, lo uint16) {
-	hi = roundBF16(x)
+	var t [2]uint16
+	splitBF16Terms(x, t[:])
+	return t[0], t[1]
+}
+
+// splitBF16Terms writes x as len(t) bfloat16 terms, each the rounding (to
+// nearest even) of what the previous ones leave; NaN gives a quiet NaN and
+// infinities themselves as the first term, the others zero.
+func splitBF16Terms(x float32, t []uint16) {
+	clear(t)
+	t[0] = roundBF16(x)
 	if math.IsInf(float64(x), 0) || x != x {
-		return hi, 0
+		return
 	}
-	return hi, roundBF16(x - math.Float32frombits(uint32(hi)<<16))
+	for i := 1; i < len(t); i++ {
+		x -= math.Float32frombits(uint32(t[i-1]) << 16)
+		t[i] = roundBF16(x)
+	}
 }
 
 func roundBF16(x float32) uint16 {
@@ -61,42 +101,109 @@ func roundBF16(x float32) uint16 {
 	return uint16((b + 0x7fff + (b>>16)&1) >> 16)
 }
 
-// EnableBF16x3 adds the AMX BF16x3 form of the packed weights (same size as
-// the float32 panels, kept beside them): SgemmPacked with transA == false and
-// beta == 0 then runs on AMX tiles. It returns false, changing nothing, when
-// AMX-BF16 is not available.
-func (pb *PackedB) EnableBF16x3() bool {
+// AMXPrecision names the AMX forms of packed weights: BF16x3 (16 significant
+// bits per operand, ~1e-5 relative error) and BF16x6 (float32 accuracy).
+type AMXPrecision int
+
+const (
+	BF16x3 AMXPrecision = 2 // two bfloat16 terms per float32
+	BF16x6 AMXPrecision = 3 // three terms
+)
+
+// EnableBF16x3 is EnableAMX(BF16x3).
+func (pb *PackedB) EnableBF16x3() bool { return pb.EnableAMX(BF16x3) }
+
+// amxMinRows is the fewest rows of A a GEMM runs on AMX with: below it
+// the GEMM streams its weights from memory faster from the float32 panels
+// (4 bytes a weight, against 6 at BF16x6).
+const amxMinRows = 64
+
+// EnableAMX adds the AMX form of the packed weights at the given precision
+// (BF16x3: the size of the float32 panels, BF16x6: 1.5 times it), kept
+// beside them: SgemmPacked with transA == false, beta == 0 and at least
+// amxMinRows rows then runs on AMX tiles. It returns false, changing
+// nothing, when AMX-BF16 is not available. Asking again for the precision
+// already built does nothing; for the other one, it replaces it.
+func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 	if !amxAvailable() {
 		return false
 	}
-	if pb.bf16 != nil {
+	terms := int(prec)
+	if terms != 2 && terms != 3 {
+		panic("cpu: EnableAMX: unknown precision")
+	}
+	if pb.amx == terms {
 		return true
 	}
 	ks, nb := (pb.K+31)/32, (pb.N+31)/32
-	q := &packedBF16{ksteps: ks, blocks: nb, data: make([]uint16, nb*ks*2048)}
+	step := terms * 1024
+	q := &packedBF16{terms: terms, ksteps: ks, blocks: nb, data: make([]uint16, nb*ks*step)}
 	for jb := 0; jb < nb; jb++ {
-		for s := 0; s < ks; s++ {
-			t := q.data[(jb*ks+s)*2048:]
-			for kk := 0; kk < 32; kk++ {
-				p := s*32 + kk
-				if p >= pb.K {
-					break
+		pb.amxConvert(terms, jb, 0, ks, q.data[jb*ks*step:(jb+1)*ks*step])
+	}
+	pb.amx, pb.bf16 = terms, q
+	return true
+}
+
+// AMXOnly promises that the float32 panels will not be needed again: GEMMs
+// with transA == false and beta == 0 then run on AMX tiles for every row
+// count (the float32 kernels are faster below amxMinRows rows), so a caller
+// may release the panels' memory (compiled packages drop their pages). It
+// does nothing without an AMX form (EnableAMX).
+func (pb *PackedB) AMXOnly() {
+	if pb.amx != 0 {
+		pb.amxOnly = true
+	}
+}
+
+// AMX reports the AMX precision the weights are used at, and false when
+// none.
+func (pb *PackedB) AMX() (AMXPrecision, bool) {
+	if pb.amx == 0 {
+		return 0, false
+	}
+	return AMXPrecision(pb.amx), true
+}
+
+// amxZeroPanel stands in for a missing 16-column panel (N's last block).
+var amxZeroPanel [32 * 16]float32
+
+// amxConvert writes the AMX form of column block jb, K steps [s0, s0+ns),
+// from the float32 panels into dst (ns*terms*1024 elements; the layout of
+// packedBF16.step).
+func (pb *PackedB) amxConvert(terms, jb, s0, ns int, dst []uint16) {
+	for s := s0; s < s0+ns; s++ {
+		d := dst[(s-s0)*terms*1024 : (s-s0+1)*terms*1024]
+		end := min(s*32+32, pb.K)
+		for p := s * 32; p < end; {
+			p0 := p / pb.kc * pb.kc
+			segEnd := min(p0+pb.kc, end)
+			src0 := pb.panel(p0, 2*jb)[(p-p0)*gemmNR:]
+			var src1 []float32
+			if 2*jb+1 < pb.panels {
+				src1 = pb.panel(p0, 2*jb+1)[(p-p0)*gemmNR:]
+			}
+			rows := segEnd - p
+			q := (p - s*32) / 2
+			amxPackPairs(terms, d[q*32:], src0, src1, rows/2)
+			if rows%2 == 1 { // K odd: the last row pairs with a zero row
+				var t0, t1 [32]float32
+				copy(t0[:16], src0[(rows-1)*gemmNR:rows*gemmNR])
+				var s1 []float32
+				if src1 != nil {
+					copy(t1[:16], src1[(rows-1)*gemmNR:rows*gemmNR])
+					s1 = t1[:]
 				}
-				for j := 0; j < 32; j++ {
-					col := jb*32 + j
-					if col >= pb.N {
-						break
-					}
-					hi, lo := splitBF16(pb.at(p, col))
-					off := (j/16)*512 + (kk/2)*32 + (j%16)*2 + kk%2
-					t[off] = hi
-					t[1024+off] = lo
-				}
+				amxPackPairs(terms, d[(q+rows/2)*32:], t0[:], s1, 1)
+			}
+			p = segEnd
+		}
+		if pairs := (end - s*32 + 1) / 2; pairs < 16 {
+			for t := range 2 * terms {
+				clear(d[t*512+pairs*32 : (t+1)*512])
 			}
 		}
 	}
-	pb.bf16 = q
-	return true
 }
 
 // at returns op(B)[p][j] from the float32 panels.
@@ -107,108 +214,151 @@ func (pb *PackedB) at(p, j int) float32 {
 
 var amxABufs = sync.Pool{New: func() any { s := make([]uint16, 0); return &s }}
 
-// sgemmAMX is SgemmPacked (transA false, beta 0) on the BF16x3 weights.
+// sgemmAMX is SgemmPacked (transA false, beta 0) on the AMX form of the weights.
 func sgemmAMX(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
-	q := pb.bf16
-	ks := q.ksteps
+	terms, ks := pb.amx, (pb.K+31)/32
 	kp := ks * 32
 	mb := (m + 15) / 16
+	n := terms * mb * 16 * kp
 	bufp := amxABufs.Get().(*[]uint16)
-	if cap(*bufp) < 2*mb*16*kp {
-		*bufp = make([]uint16, 2*mb*16*kp)
+	if cap(*bufp) < n {
+		*bufp = make([]uint16, n)
 	}
-	buf := (*bufp)[:2*mb*16*kp]
 	t := amxTasks.Get().(*amxTask)
-	*t = amxTask{m: m, alpha: alpha, a: a, lda: lda, pb: pb, c: c, ldc: ldc, ep: ep, ah: buf[:mb*16*kp], al: buf[mb*16*kp:], kp: kp}
-	// Split A into hi/lo rows (zero padded to 16-row blocks and K steps),
+	*t = amxTask{m: m, alpha: alpha, a: a, lda: lda, pb: pb, c: c, ldc: ldc, ep: ep, as: (*bufp)[:n]}
+	// Split A into its terms (zero padded to 16-row blocks and K steps),
 	// then the 16x32 tiles, column blocks claimed by the threads.
 	t.split = true
 	p.RunTask(mb*16, min(mb*16/8+1, 4*p.Threads()), t)
 	t.split = false
-	p.RunTask(q.blocks, min(q.blocks, 4*p.Threads()), t)
+	nb := (pb.N + 31) / 32
+	p.RunTask(nb, min(nb, 4*p.Threads()), t)
 	*t = amxTask{}
 	amxTasks.Put(t)
 	amxABufs.Put(bufp)
 }
 
 type amxTask struct {
-	split  bool
-	m      int
-	alpha  float32
-	a      []float32
-	lda    int
-	pb     *PackedB
-	c      []float32
-	ldc    int
-	ep     *Epilogue
-	ah, al []uint16
-	kp     int
+	split bool
+	m     int
+	alpha float32
+	a     []float32
+	lda   int
+	pb    *PackedB
+	c     []float32
+	ldc   int
+	ep    *Epilogue
+	as    []uint16 // A's terms, tile-major: ((row block*ksteps + step)*terms + term)*512
 }
 
 var amxTasks = sync.Pool{New: func() any { return new(amxTask) }}
 
 // Run implements Task: rows [lo, hi) of the split, or column blocks [lo, hi).
 func (t *amxTask) Run(lo, hi int) {
-	pb, kp := t.pb, t.kp
-	k, n := pb.K, pb.N
+	q := t.pb.bf16
+	k, n := t.pb.K, t.pb.N
+	terms, ks := t.pb.amx, (k+31)/32
+	tile := terms * 512 // A elements per row block and step
 	if t.split {
-		// Tile-major: row i, column k at ((i/16)*ksteps + k/32)*512 + (i%16)*32 + k%32, so
-		// that every 16x32 tile the kernel loads is one contiguous KiB.
-		ks := kp / 32
+		// Row i, column k, term e at ((i/16)*ksteps + k/32)*tile + e*512 + (i%16)*32 + k%32,
+		// so that every 16x32 tile the kernel loads is one contiguous KiB.
 		for i := lo; i < hi; i++ {
-			base := (i/16)*ks*512 + (i%16)*32
+			base := (i/16)*ks*tile + (i%16)*32
 			for s := 0; s < ks; s++ {
-				dh, dl := t.ah[base+s*512:base+s*512+32], t.al[base+s*512:base+s*512+32]
+				d := t.as[base+s*tile:]
 				w := 0
 				if i < t.m {
 					w = min(32, k-s*32)
-					splitRowBF16(dh[:w], dl[:w], t.a[i*t.lda+s*32:i*t.lda+s*32+w], t.alpha)
+					splitRowAMX(terms, d, t.a[i*t.lda+s*32:i*t.lda+s*32+w], t.alpha)
 				}
-				clear(dh[w:])
-				clear(dl[w:])
+				for e := range terms {
+					clear(d[e*512+w : e*512+32])
+				}
 			}
 		}
 		return
 	}
-	q := pb.bf16
 	var tmp [16 * 32]float32
+	// The partial sums of the row group's 16x32 blocks of C while K runs: C itself
+	// is read and written once per K block, not once per K chunk, as its rows
+	// (a model's activations, strided by a multiple of 1 KiB) would fall into a
+	// few L1 sets and evict each other.
+	var part [amxMG * 16 * 32]float32
 	epOn := t.ep.active()
 	amxBegin()
 	defer amxEnd()
 	mfull := t.m / 16 // row blocks without padding
-	// Full tiles: row blocks in groups of amxMG (their A, 16*amxMG rows, stays in L2),
-	// then each column block, K in chunks of amxKC steps: the chunk of the column
-	// block's B (32 KiB) stays in L1 while the group's A chunks stream from L2.
+	// Full tiles: row blocks in groups of amxMG, K in blocks of kb steps (the group's A
+	// block, 16*amxMG rows x 32*kb columns, 384 or 576 KiB, stays in L2), then each
+	// column block, K in chunks of kc steps: the chunk of the column block's B (32 or
+	// 24 KiB) stays in L1 while the group's A chunks stream from L2.
+	kc, kb := 8, 24
+	if terms == 3 {
+		kc = 4
+	}
 	for g0 := 0; g0 < mfull; g0 += amxMG {
 		g1 := min(g0+amxMG, mfull)
-		for jb := lo; jb < hi; jb++ {
-			c0, c1 := jb*32, min(jb*32+32, n)
-			if c1-c0 < 32 {
-				continue
-			}
-			bt := q.data[jb*q.ksteps*2048 : (jb+1)*q.ksteps*2048]
-			for s0 := 0; s0 < q.ksteps; s0 += amxKC {
-				ns := min(amxKC, q.ksteps-s0)
-				for ib := g0; ib < g1; ib++ {
-					r0 := ib * 16
-					amxKernel(ns, t.ah[(ib*q.ksteps+s0)*512:], t.al[(ib*q.ksteps+s0)*512:], bt[s0*2048:], t.c[r0*t.ldc+c0:], t.ldc, s0 > 0)
+		for k0 := 0; k0 < ks; k0 += kb {
+			k1 := min(k0+kb, ks)
+			for jb := lo; jb < hi; jb++ {
+				c0, c1 := jb*32, min(jb*32+32, n)
+				if c1-c0 < 32 {
+					continue
 				}
-			}
-			if epOn {
-				applyEpilogue(t.ep, t.c, t.ldc, n, g0*16, g1*16, c0, c1)
+				for s0 := k0; s0 < k1; s0 += kc {
+					ns := min(kc, k1-s0)
+					bt := q.step(jb, s0)
+					// The same chunk of the next column block (or of the next K block's
+					// first), fetched into L2 a column block ahead, a share per kernel call.
+					var pf []uint16
+					switch {
+					case jb+1 < hi && (jb+2)*32 <= n:
+						pf = q.step(jb+1, s0)[:ns*terms*1024]
+					case k1 < ks:
+						pf = q.step(lo, k1+s0-k0)[:min(ns, ks-(k1+s0-k0))*terms*1024]
+					}
+					pfn := (len(pf)/32 + (g1-g0)*ns - 1) / ((g1 - g0) * ns) // lines per kernel step
+					for ib := g0; ib < g1; ib++ {
+						cb := t.c[ib*16*t.ldc+c0:]
+						pp := part[(ib-g0)*512 : (ib-g0+1)*512]
+						cin, ldin := pp, 32
+						if s0 == k0 {
+							cin, ldin = nil, 0
+							if k0 > 0 {
+								cin, ldin = cb, t.ldc
+							}
+						}
+						cout, ldout := pp, 32
+						if s0+kc >= k1 {
+							cout, ldout = cb, t.ldc
+						}
+						amxKernel(terms, ns, t.as[(ib*ks+s0)*tile:], bt, cin, ldin, cout, ldout, pf, pfn)
+						pf = pf[min(len(pf), pfn*ns*32):]
+					}
+				}
+				if epOn && k1 == ks {
+					applyEpilogue(t.ep, t.c, t.ldc, n, g0*16, g1*16, c0, c1)
+				}
 			}
 		}
 	}
-	// Edge tiles (ragged rows or columns): all of K into a scratch tile.
+	// Edge tiles (ragged rows or columns): K in chunks into a scratch tile.
 	for jb := lo; jb < hi; jb++ {
-		bt := q.data[jb*q.ksteps*2048 : (jb+1)*q.ksteps*2048]
 		c0, c1 := jb*32, min(jb*32+32, n)
 		for ib := 0; ib*16 < t.m; ib++ {
 			r0, r1 := ib*16, min(ib*16+16, t.m)
 			if r1-r0 == 16 && c1-c0 == 32 {
 				continue
 			}
-			amxKernel(q.ksteps, t.ah[ib*q.ksteps*512:], t.al[ib*q.ksteps*512:], bt, tmp[:], 32, false)
+			for s0 := 0; s0 < ks; s0 += kc {
+				ns := min(kc, ks-s0)
+				bt := q.step(jb, s0)
+				var cin []float32
+				if s0 > 0 {
+					cin = tmp[:]
+				}
+				amxKernel(terms, ns, t.as[(ib*ks+s0)*tile:], bt, cin, 32, tmp[:], 32, nil, 0)
+			}
 			for i := r0; i < r1; i++ {
 				copy(t.c[i*t.ldc+c0:i*t.ldc+c1], tmp[(i-r0)*32:(i-r0)*32+c1-c0])
 			}
@@ -221,7 +371,3 @@ func (t *amxTask) Run(lo, hi int) {
 
 // amxMG is the row-block group of the AMX loop (128 rows).
 const amxMG = 8
-
-// amxKC is the K chunk of the AMX loop in steps of 32: 8 steps of a column
-// block's B are 32 KiB.
-const amxKC = 8

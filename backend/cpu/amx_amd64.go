@@ -16,7 +16,10 @@ func amxConfigure(cfg *byte)
 func amxRelease()
 
 //go:noescape
-func amxKernel16x32(ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int, acc int)
+func amxKernel3(ksteps int, a *uint16, b *uint16, cin *float32, ldcin int, cout *float32, ldcout int, pf *uint16, pfn int)
+
+//go:noescape
+func amxKernel6(ksteps int, a *uint16, b *uint16, cin *float32, ldcin int, cout *float32, ldcout int, pf *uint16, pfn int)
 
 var (
 	amxOnce sync.Once
@@ -48,26 +51,65 @@ func amxEnd() {
 	runtime.UnlockOSThread()
 }
 
-// amxKernel computes (acc: adds) a 16x32 tile of C from ksteps steps of 32
-// along K (see amx_amd64.s): A hi/lo tile-major (one contiguous 16x32 tile
-// per step), ldc in elements. Call it between amxBegin and amxEnd.
-func amxKernel(ksteps int, ah, al []uint16, b []uint16, c []float32, ldc int, acc bool) {
-	_ = ah[ksteps*512-1]
-	_ = al[ksteps*512-1]
-	_ = b[ksteps*2048-1]
-	_ = c[15*ldc+31]
-	a := 0
-	if acc {
-		a = 1
+// amxKernel computes a 16x32 block of C, cout (row stride ldcout elements),
+// as cin (row stride ldcin; zero when cin is nil) plus ksteps steps of 32
+// along K (see amx_amd64.s) with terms bfloat16 terms per float32 (2:
+// BF16x3, 3: BF16x6): a holds terms A tiles per step (tile-major), b terms x 2
+// B tiles per step. Each step prefetches pfn cache lines of pf (into L2), in
+// order. Call it between amxBegin and amxEnd.
+func amxKernel(terms, ksteps int, a []uint16, b []uint16, cin []float32, ldcin int, cout []float32, ldcout int, pf []uint16, pfn int) {
+	_ = a[ksteps*terms*512-1]
+	_ = b[ksteps*terms*1024-1]
+	_ = cout[15*ldcout+31]
+	var ci *float32
+	if cin != nil {
+		_ = cin[15*ldcin+31]
+		ci = &cin[0]
 	}
-	amxKernel16x32(ksteps, &ah[0], &al[0], 64, &b[0], &c[0], 4*ldc, a)
+	var p *uint16
+	if pfn = min(pfn, len(pf)/32/max(ksteps, 1)); pfn > 0 {
+		p = &pf[0]
+	} else {
+		pfn = 0
+	}
+	if terms == 3 {
+		amxKernel6(ksteps, &a[0], &b[0], ci, 4*ldcin, &cout[0], 4*ldcout, p, pfn)
+		return
+	}
+	amxKernel3(ksteps, &a[0], &b[0], ci, 4*ldcin, &cout[0], 4*ldcout, p, pfn)
 }
 
-// splitRowBF16 sets hi[i], lo[i] = splitBF16(alpha*x[i]) for i < len(x).
-func splitRowBF16(hi, lo []uint16, x []float32, alpha float32) {
+// amxPackPairs writes pairs K row pairs of two 16-column float32 panels
+// (src1 nil: zero columns) as terms bfloat16 VNNI tiles at dst (see
+// amxPackB2AVX512).
+func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
+	if pairs == 0 {
+		return
+	}
+	_ = dst[(2*terms-1)*512+pairs*32-1]
+	_ = src0[pairs*32-1]
+	if src1 == nil {
+		src1 = amxZeroPanel[:]
+	}
+	_ = src1[pairs*32-1]
+	if terms == 3 {
+		amxPackB3AVX512(&dst[0], &src0[0], &src1[0], pairs)
+		return
+	}
+	amxPackB2AVX512(&dst[0], &src0[0], &src1[0], pairs)
+}
+
+// splitRowAMX writes alpha*x[i], for i < len(x), as terms bfloat16 (see
+// splitBF16Terms) into t[i], t[512+i] and, for three terms, t[1024+i]: one
+// row of a step's A tiles.
+func splitRowAMX(terms int, t []uint16, x []float32, alpha float32) {
 	if len(x) == 0 {
 		return
 	}
-	_, _ = hi[len(x)-1], lo[len(x)-1]
-	splitBF16AVX512(&hi[0], &lo[0], &x[0], len(x), alpha)
+	_ = t[(terms-1)*512+len(x)-1]
+	if terms == 3 {
+		splitBF16x3AVX512(&t[0], &t[512], &t[1024], &x[0], len(x), alpha)
+		return
+	}
+	splitBF16AVX512(&t[0], &t[512], &x[0], len(x), alpha)
 }

@@ -1,64 +1,169 @@
 // Hand-written: Go's assembler has no AMX mnemonics, so each AMX instruction
 // is BYTE-encoded (encodings from llvm-mc -mattr=+amx-tile,+amx-bf16) with the
 // instruction in the comment beside it.
+//
+// Measured on Sapphire Rapids (BenchmarkAMXKernelOnly and the experiments
+// described in amx.go): a TDPBF16PS runs at the tile unit's full rate when it
+// accumulates into the same tile as the one before it, and at a fraction of
+// it when consecutive products alternate between accumulators; a tile load
+// waits for every earlier product reading the tile it overwrites. So both
+// kernels compute the 16x32 block of C as two 16x16 tiles, tmm0 then tmm1,
+// each receiving all of a K step's products in a row, and order the products
+// so that the operand a later load replaces is read early.
 
 #include "textflag.h"
 
-// func amxKernel16x32(ksteps int, ah, al *uint16, lda int, b *uint16, c *float32, ldc int, acc int)
+// func amxKernel3(ksteps int, a *uint16, b *uint16, cin *float32, ldcin int, cout *float32, ldcout int, pf *uint16, pfn int)
 //
-// C[16x32] = sum over ksteps of 32: Ah*Bh + Al*Bh + Ah*Bl (bf16 products,
-// float32 accumulation), where Ah/Al are 16 rows x 32 bf16 (row stride lda
-// bytes; one 1 KiB tile per step, tile-major) and b holds per step four 16x(16x2)
-// VNNI tiles of 1 KiB: Bh cols 0-15, Bh cols 16-31, Bl cols 0-15, Bl cols
-// 16-31. C (row stride ldc bytes) is overwritten, or accumulated into when
-// acc != 0. The tiles must be configured (amxConfigure) on this thread.
-// Tiles: tmm0/1 C halves, tmm4/5 Ah/Al, tmm6/7 B.
-TEXT ·amxKernel16x32(SB), NOSPLIT, $0-64
+// BF16x3: C[16x32] = sum over ksteps of 32: Ah*Bh + Al*Bh + Ah*Bl (bf16
+// products, float32 accumulation), where a holds per step two 16x32 tiles of
+// 1 KiB (Ah, Al) and b per step four 16x(16x2) VNNI tiles of 1 KiB: Bh cols
+// 0-15, Bh cols 16-31, Bl cols 0-15, Bl cols 16-31. The sum starts from the
+// 16x32 block at cin (row stride ldcin bytes), or from zero when cin is nil,
+// and is stored at cout (row stride ldcout bytes). The tiles must be
+// configured (amxConfigure) on this thread. Each step also prefetches (into
+// L2) pfn cache lines from pf on: B a column block ahead.
+// Tiles: tmm0/1 C halves, tmm2/3 Ah/Al, tmm4/5 Bh/Bl cols 0-15, tmm6/7 cols 16-31.
+TEXT ·amxKernel3(SB), NOSPLIT, $0-72
 	MOVQ ksteps+0(FP), AX
-	MOVQ ah+8(FP), SI
-	MOVQ al+16(FP), R8
-	MOVQ lda+24(FP), DX
-	MOVQ b+32(FP), R9
-	MOVQ c+40(FP), CX
-	MOVQ ldc+48(FP), BX
+	MOVQ pf+56(FP), R11
+	MOVQ pfn+64(FP), R8
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), R9
+	MOVQ cin+24(FP), CX
+	MOVQ ldcin+32(FP), BX
+	MOVQ cout+40(FP), R12
+	MOVQ ldcout+48(FP), R13
+	MOVQ $64, DX
 	MOVQ $64, R10
-	MOVQ acc+56(FP), DI
-	TESTQ DI, DI
-	JNZ loadc
+	TESTQ CX, CX
+	JNZ x3loadc
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // tilezero %tmm0
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // tilezero %tmm1
-	JMP start
+	JMP x3start
 
-loadc:
+x3loadc:
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x04; BYTE $0x19 // tileloadd (%rcx,%rbx), %tmm0
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x4c; BYTE $0x19; BYTE $0x40 // tileloadd 64(%rcx,%rbx), %tmm1
 
-start:
+x3start:
 	TESTQ AX, AX
-	JZ store
+	JZ x3store
 
-loop:
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm4
-	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x10 // tileloadd (%r8,%rdx), %tmm5
-	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x11 // tileloadd (%r9,%r10), %tmm6
-	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x11; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%r9,%r10), %tmm7
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4 // tdpbf16ps %tmm6, %tmm4, %tmm0
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc // tdpbf16ps %tmm7, %tmm4, %tmm1
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc5 // tdpbf16ps %tmm6, %tmm5, %tmm0
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcd // tdpbf16ps %tmm7, %tmm5, %tmm1
-	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x11; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tileloadd 2048(%r9,%r10), %tmm6
+x3loop:
+	MOVQ R8, DI
+	TESTQ DI, DI
+	JZ x3nopf
+
+x3pf:
+	PREFETCHT1 (R11)
+	ADDQ $64, R11
+	DECQ DI
+	JNZ x3pf
+
+x3nopf:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x14; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm2
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xac; BYTE $0x11; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tileloadd 2048(%r9,%r10), %tmm5
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x11 // tileloadd (%r9,%r10), %tmm4
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x9c; BYTE $0x16; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%rsi,%rdx), %tmm3
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xc2 // tdpbf16ps %tmm5, %tmm2, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x5a; BYTE $0x5c; BYTE $0xc2 // tdpbf16ps %tmm4, %tmm2, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x5a; BYTE $0x5c; BYTE $0xc3 // tdpbf16ps %tmm4, %tmm3, %tmm0
 	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x11; BYTE $0x00; BYTE $0x0c; BYTE $0x00; BYTE $0x00 // tileloadd 3072(%r9,%r10), %tmm7
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4 // tdpbf16ps %tmm6, %tmm4, %tmm0
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc // tdpbf16ps %tmm7, %tmm4, %tmm1
-	ADDQ $1024, SI
-	ADDQ $1024, R8
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x11; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%r9,%r10), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xca // tdpbf16ps %tmm7, %tmm2, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xca // tdpbf16ps %tmm6, %tmm2, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xcb // tdpbf16ps %tmm6, %tmm3, %tmm1
+	ADDQ $2048, SI
 	ADDQ $4096, R9
 	DECQ AX
-	JNZ loop
+	JNZ x3loop
 
-store:
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x19 // tilestored %tmm0, (%rcx,%rbx)
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x19; BYTE $0x40 // tilestored %tmm1, 64(%rcx,%rbx)
+x3store:
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x2c // tilestored %tmm0, (%r12,%r13)
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x2c; BYTE $0x40 // tilestored %tmm1, 64(%r12,%r13)
+	RET
+
+// func amxKernel6(ksteps int, a *uint16, b *uint16, cin *float32, ldcin int, cout *float32, ldcout int, pf *uint16, pfn int)
+//
+// BF16x6: each float32 is split into three bfloat16, h + m + l, which carry
+// its 24 significant bits; C[16x32] = sum over ksteps of 32 of the six
+// products whose terms weigh at least 2^-16 of the leading one: Ah*Bh,
+// Ah*Bm, Am*Bh, Ah*Bl, Am*Bm, Al*Bh (the dropped ones weigh 2^-24 and less,
+// float32's own rounding). a holds per step three 16x32 tiles of 1 KiB (Ah,
+// Am, Al), b per step six 16x(16x2) VNNI tiles of 1 KiB (Bh cols 0-15, Bh
+// cols 16-31, Bm 0-15, Bm 16-31, Bl 0-15, Bl 16-31). cin and cout as for
+// amxKernel3.
+// Tiles: tmm0/1 C halves, tmm2/3/4 Ah/Am/Al, tmm5/6/7 Bh/Bm/Bl of one half.
+// Each half takes its products smallest first: Ah*Bl, Ah*Bm, Am*Bm, Ah*Bh,
+// Am*Bh, Al*Bh (the Bl and Bm tiles are free for the next half's loads early).
+TEXT ·amxKernel6(SB), NOSPLIT, $0-72
+	MOVQ ksteps+0(FP), AX
+	MOVQ pf+56(FP), R11
+	MOVQ pfn+64(FP), R8
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), R9
+	MOVQ cin+24(FP), CX
+	MOVQ ldcin+32(FP), BX
+	MOVQ cout+40(FP), R12
+	MOVQ ldcout+48(FP), R13
+	MOVQ $64, DX
+	MOVQ $64, R10
+	TESTQ CX, CX
+	JNZ x6loadc
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // tilezero %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // tilezero %tmm1
+	JMP x6start
+
+x6loadc:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x04; BYTE $0x19 // tileloadd (%rcx,%rbx), %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x4c; BYTE $0x19; BYTE $0x40 // tileloadd 64(%rcx,%rbx), %tmm1
+
+x6start:
+	TESTQ AX, AX
+	JZ x6store
+
+x6loop:
+	MOVQ R8, DI
+	TESTQ DI, DI
+	JZ x6nopf
+
+x6pf:
+	PREFETCHT1 (R11)
+	ADDQ $64, R11
+	DECQ DI
+	JNZ x6pf
+
+x6nopf:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x14; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm2
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x11; BYTE $0x00; BYTE $0x10; BYTE $0x00; BYTE $0x00 // tileloadd 4096(%r9,%r10), %tmm7
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x11; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tileloadd 2048(%r9,%r10), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x9c; BYTE $0x16; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%rsi,%rdx), %tmm3
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x11 // tileloadd (%r9,%r10), %tmm5
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0xa4; BYTE $0x16; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tileloadd 2048(%rsi,%rdx), %tmm4
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xc2 // tdpbf16ps %tmm7, %tmm2, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc2 // tdpbf16ps %tmm6, %tmm2, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc3 // tdpbf16ps %tmm6, %tmm3, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xc2 // tdpbf16ps %tmm5, %tmm2, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xc3 // tdpbf16ps %tmm5, %tmm3, %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xc4 // tdpbf16ps %tmm5, %tmm4, %tmm0
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x11; BYTE $0x00; BYTE $0x14; BYTE $0x00; BYTE $0x00 // tileloadd 5120(%r9,%r10), %tmm7
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x11; BYTE $0x00; BYTE $0x0c; BYTE $0x00; BYTE $0x00 // tileloadd 3072(%r9,%r10), %tmm6
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0xac; BYTE $0x11; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%r9,%r10), %tmm5
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xca // tdpbf16ps %tmm7, %tmm2, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xca // tdpbf16ps %tmm6, %tmm2, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xcb // tdpbf16ps %tmm6, %tmm3, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xca // tdpbf16ps %tmm5, %tmm2, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xcb // tdpbf16ps %tmm5, %tmm3, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xcc // tdpbf16ps %tmm5, %tmm4, %tmm1
+	ADDQ $3072, SI
+	ADDQ $6144, R9
+	DECQ AX
+	JNZ x6loop
+
+x6store:
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x2c // tilestored %tmm0, (%r12,%r13)
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x2c; BYTE $0x40 // tilestored %tmm1, 64(%r12,%r13)
 	RET
 
 // func amxConfigure(cfg *byte)

@@ -4,16 +4,40 @@ package cpu
 
 func amxAvailable() bool { return false }
 
-func amxKernel(ksteps int, ah, al []uint16, b []uint16, c []float32, ldc int, acc bool) {
+func amxKernel(terms, ksteps int, a []uint16, b []uint16, cin []float32, ldcin int, cout []float32, ldcout int, pf []uint16, pfn int) {
 	panic("cpu: AMX kernel on a non-amd64 build")
 }
 
-func splitRowBF16(hi, lo []uint16, x []float32, alpha float32) {
+func splitRowAMX(terms int, t []uint16, x []float32, alpha float32) {
+	var parts [3]uint16
 	for i, v := range x {
-		hi[i], lo[i] = splitBF16(alpha * v)
+		splitBF16Terms(alpha*v, parts[:terms])
+		for j := range terms {
+			t[j*512+i] = parts[j]
+		}
 	}
 }
 
 func amxBegin() { panic("cpu: AMX on a non-amd64 build") }
 
 func amxEnd() {}
+
+func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
+	var parts [3]uint16
+	for q := 0; q < pairs; q++ {
+		for h, src := range [][]float32{src0, src1} {
+			for j := 0; j < 16; j++ {
+				for e2 := 0; e2 < 2; e2++ {
+					var x float32
+					if src != nil {
+						x = src[(2*q+e2)*16+j]
+					}
+					splitBF16Terms(x, parts[:terms])
+					for e := range terms {
+						dst[(2*e+h)*512+q*32+j*2+e2] = parts[e]
+					}
+				}
+			}
+		}
+	}
+}

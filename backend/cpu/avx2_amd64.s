@@ -4845,6 +4845,378 @@ sbf_done:
 	VZEROUPPER
 	RET
 
+// func splitBF16x3AVX512(hi *uint16, mid *uint16, lo *uint16, x *float32, n int, alpha float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·splitBF16x3AVX512(SB), NOSPLIT, $0-44
+	MOVQ         hi+0(FP), AX
+	MOVQ         mid+8(FP), CX
+	MOVQ         lo+16(FP), DX
+	MOVQ         x+24(FP), BX
+	MOVQ         n+32(FP), SI
+	VMOVSS       alpha+40(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         SI, DI
+	ANDQ         $0x0f, DI
+	MOVQ         $0x0000ffff, R8
+	BZHIQ        DI, R8, R8
+	KMOVW        R8, K1
+
+sb3_loop:
+	CMPQ          SI, $0x10
+	JL            sb3_tail
+	VMOVUPS       (BX), Z3
+	VMULPS        Z0, Z3, Z3
+	VPSRLD        $0x10, Z3, Z4
+	VPANDD.BCST   i32_1<>+0(SB), Z4, Z4
+	VPADDD        Z3, Z4, Z4
+	VPADDD.BCST   i32_7fff<>+0(SB), Z4, Z4
+	VPSRLD        $0x10, Z4, Z4
+	VPSLLD        $0x10, Z4, Z5
+	VSUBPS        Z5, Z3, Z5
+	VPSRLD        $0x10, Z5, Z6
+	VPANDD.BCST   i32_1<>+0(SB), Z6, Z6
+	VPADDD        Z5, Z6, Z6
+	VPADDD.BCST   i32_7fff<>+0(SB), Z6, Z6
+	VPSRLD        $0x10, Z6, Z6
+	VPSLLD        $0x10, Z6, Z7
+	VSUBPS        Z7, Z5, Z5
+	VPSRLD        $0x10, Z5, Z7
+	VPANDD.BCST   i32_1<>+0(SB), Z7, Z7
+	VPADDD        Z5, Z7, Z7
+	VPADDD.BCST   i32_7fff<>+0(SB), Z7, Z7
+	VPSRLD        $0x10, Z7, Z7
+	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K2
+	VPXORD        Z1, Z1, Z1
+	VMOVDQA32     Z1, K2, Z6
+	VMOVDQA32     Z1, K2, Z7
+	VCMPPS        $0x03, Z3, Z3, K2
+	VPSRLD        $0x10, Z3, Z3
+	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
+	VMOVDQA32     Z3, K2, Z4
+	VPMOVDW       Z4, (AX)
+	VPMOVDW       Z6, (CX)
+	VPMOVDW       Z7, (DX)
+	ADDQ          $0x40, BX
+	ADDQ          $0x20, AX
+	ADDQ          $0x20, CX
+	ADDQ          $0x20, DX
+	SUBQ          $0x10, SI
+	JMP           sb3_loop
+
+sb3_tail:
+	TESTQ         SI, SI
+	JZ            sb3_done
+	VMOVUPS.Z     (BX), K1, Z1
+	VMULPS        Z0, Z1, Z1
+	VPSRLD        $0x10, Z1, Z0
+	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
+	VPADDD        Z1, Z0, Z0
+	VPADDD.BCST   i32_7fff<>+0(SB), Z0, Z0
+	VPSRLD        $0x10, Z0, Z0
+	VPSLLD        $0x10, Z0, Z3
+	VSUBPS        Z3, Z1, Z3
+	VPSRLD        $0x10, Z3, Z4
+	VPANDD.BCST   i32_1<>+0(SB), Z4, Z4
+	VPADDD        Z3, Z4, Z4
+	VPADDD.BCST   i32_7fff<>+0(SB), Z4, Z4
+	VPSRLD        $0x10, Z4, Z4
+	VPSLLD        $0x10, Z4, Z5
+	VSUBPS        Z5, Z3, Z3
+	VPSRLD        $0x10, Z3, Z5
+	VPANDD.BCST   i32_1<>+0(SB), Z5, Z5
+	VPADDD        Z3, Z5, Z5
+	VPADDD.BCST   i32_7fff<>+0(SB), Z5, Z5
+	VPSRLD        $0x10, Z5, Z5
+	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
+	VPXORD        Z2, Z2, Z2
+	VMOVDQA32     Z2, K2, Z4
+	VMOVDQA32     Z2, K2, Z5
+	VCMPPS        $0x03, Z1, Z1, K2
+	VPSRLD        $0x10, Z1, Z1
+	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
+	VMOVDQA32     Z1, K2, Z0
+	VPMOVDW       Z0, K1, (AX)
+	VPMOVDW       Z4, K1, (CX)
+	VPMOVDW       Z5, K1, (DX)
+
+sb3_done:
+	VZEROUPPER
+	RET
+
+// func amxPackB2AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
+// Requires: AVX, AVX512F
+TEXT ·amxPackB2AVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src0+8(FP), CX
+	MOVQ src1+16(FP), DX
+	MOVQ pairs+24(FP), BX
+
+apb2_loop:
+	TESTQ         BX, BX
+	JZ            apb2_done
+	VMOVUPS       (CX), Z0
+	VMOVUPS       64(CX), Z1
+	VPSRLD        $0x10, Z0, Z2
+	VPANDD.BCST   i32_1<>+0(SB), Z2, Z2
+	VPADDD        Z0, Z2, Z2
+	VPADDD.BCST   i32_7fff<>+0(SB), Z2, Z2
+	VPSRLD        $0x10, Z2, Z2
+	VPSLLD        $0x10, Z2, Z3
+	VSUBPS        Z3, Z0, Z3
+	VPSRLD        $0x10, Z3, Z8
+	VPANDD.BCST   i32_1<>+0(SB), Z8, Z8
+	VPADDD        Z3, Z8, Z8
+	VPADDD.BCST   i32_7fff<>+0(SB), Z8, Z8
+	VPSRLD        $0x10, Z8, Z8
+	VPANDD.BCST   i32_expmask<>+0(SB), Z0, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPXORD        Z4, Z4, Z4
+	VMOVDQA32     Z4, K1, Z8
+	VCMPPS        $0x03, Z0, Z0, K1
+	VPSRLD        $0x10, Z0, Z0
+	VPORD.BCST    i32_40<>+0(SB), Z0, Z0
+	VMOVDQA32     Z0, K1, Z2
+	VPSRLD        $0x10, Z1, Z0
+	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
+	VPADDD        Z1, Z0, Z0
+	VPADDD.BCST   i32_7fff<>+0(SB), Z0, Z0
+	VPSRLD        $0x10, Z0, Z0
+	VPSLLD        $0x10, Z0, Z3
+	VSUBPS        Z3, Z1, Z3
+	VPSRLD        $0x10, Z3, Z9
+	VPANDD.BCST   i32_1<>+0(SB), Z9, Z9
+	VPADDD        Z3, Z9, Z9
+	VPADDD.BCST   i32_7fff<>+0(SB), Z9, Z9
+	VPSRLD        $0x10, Z9, Z9
+	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPXORD        Z5, Z5, Z5
+	VMOVDQA32     Z5, K1, Z9
+	VCMPPS        $0x03, Z1, Z1, K1
+	VPSRLD        $0x10, Z1, Z1
+	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
+	VMOVDQA32     Z1, K1, Z0
+	VPSLLD        $0x10, Z0, Z0
+	VPORD         Z2, Z0, Z0
+	VMOVDQU32     Z0, (AX)
+	VPSLLD        $0x10, Z9, Z9
+	VPORD         Z8, Z9, Z9
+	VMOVDQU32     Z9, 2048(AX)
+	VMOVUPS       (DX), Z0
+	VMOVUPS       64(DX), Z1
+	VPSRLD        $0x10, Z0, Z2
+	VPANDD.BCST   i32_1<>+0(SB), Z2, Z2
+	VPADDD        Z0, Z2, Z2
+	VPADDD.BCST   i32_7fff<>+0(SB), Z2, Z2
+	VPSRLD        $0x10, Z2, Z2
+	VPSLLD        $0x10, Z2, Z3
+	VSUBPS        Z3, Z0, Z3
+	VPSRLD        $0x10, Z3, Z8
+	VPANDD.BCST   i32_1<>+0(SB), Z8, Z8
+	VPADDD        Z3, Z8, Z8
+	VPADDD.BCST   i32_7fff<>+0(SB), Z8, Z8
+	VPSRLD        $0x10, Z8, Z8
+	VPANDD.BCST   i32_expmask<>+0(SB), Z0, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPXORD        Z6, Z6, Z6
+	VMOVDQA32     Z6, K1, Z8
+	VCMPPS        $0x03, Z0, Z0, K1
+	VPSRLD        $0x10, Z0, Z0
+	VPORD.BCST    i32_40<>+0(SB), Z0, Z0
+	VMOVDQA32     Z0, K1, Z2
+	VPSRLD        $0x10, Z1, Z0
+	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
+	VPADDD        Z1, Z0, Z0
+	VPADDD.BCST   i32_7fff<>+0(SB), Z0, Z0
+	VPSRLD        $0x10, Z0, Z0
+	VPSLLD        $0x10, Z0, Z3
+	VSUBPS        Z3, Z1, Z3
+	VPSRLD        $0x10, Z3, Z9
+	VPANDD.BCST   i32_1<>+0(SB), Z9, Z9
+	VPADDD        Z3, Z9, Z9
+	VPADDD.BCST   i32_7fff<>+0(SB), Z9, Z9
+	VPSRLD        $0x10, Z9, Z9
+	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPXORD        Z7, Z7, Z7
+	VMOVDQA32     Z7, K1, Z9
+	VCMPPS        $0x03, Z1, Z1, K1
+	VPSRLD        $0x10, Z1, Z1
+	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
+	VMOVDQA32     Z1, K1, Z0
+	VPSLLD        $0x10, Z0, Z0
+	VPORD         Z2, Z0, Z0
+	VMOVDQU32     Z0, 1024(AX)
+	VPSLLD        $0x10, Z9, Z9
+	VPORD         Z8, Z9, Z9
+	VMOVDQU32     Z9, 3072(AX)
+	ADDQ          $0x80, CX
+	ADDQ          $0x80, DX
+	ADDQ          $0x40, AX
+	DECQ          BX
+	JMP           apb2_loop
+
+apb2_done:
+	VZEROUPPER
+	RET
+
+// func amxPackB3AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
+// Requires: AVX, AVX512F
+TEXT ·amxPackB3AVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ src0+8(FP), CX
+	MOVQ src1+16(FP), DX
+	MOVQ pairs+24(FP), BX
+
+apb3_loop:
+	TESTQ         BX, BX
+	JZ            apb3_done
+	VMOVUPS       (CX), Z0
+	VMOVUPS       64(CX), Z1
+	VPSRLD        $0x10, Z0, Z2
+	VPANDD.BCST   i32_1<>+0(SB), Z2, Z2
+	VPADDD        Z0, Z2, Z2
+	VPADDD.BCST   i32_7fff<>+0(SB), Z2, Z2
+	VPSRLD        $0x10, Z2, Z2
+	VPSLLD        $0x10, Z2, Z3
+	VSUBPS        Z3, Z0, Z3
+	VPSRLD        $0x10, Z3, Z8
+	VPANDD.BCST   i32_1<>+0(SB), Z8, Z8
+	VPADDD        Z3, Z8, Z8
+	VPADDD.BCST   i32_7fff<>+0(SB), Z8, Z8
+	VPSRLD        $0x10, Z8, Z8
+	VPSLLD        $0x10, Z8, Z9
+	VSUBPS        Z9, Z3, Z3
+	VPSRLD        $0x10, Z3, Z9
+	VPANDD.BCST   i32_1<>+0(SB), Z9, Z9
+	VPADDD        Z3, Z9, Z9
+	VPADDD.BCST   i32_7fff<>+0(SB), Z9, Z9
+	VPSRLD        $0x10, Z9, Z9
+	VPANDD.BCST   i32_expmask<>+0(SB), Z0, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPXORD        Z4, Z4, Z4
+	VMOVDQA32     Z4, K1, Z8
+	VMOVDQA32     Z4, K1, Z9
+	VCMPPS        $0x03, Z0, Z0, K1
+	VPSRLD        $0x10, Z0, Z0
+	VPORD.BCST    i32_40<>+0(SB), Z0, Z0
+	VMOVDQA32     Z0, K1, Z2
+	VPSRLD        $0x10, Z1, Z0
+	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
+	VPADDD        Z1, Z0, Z0
+	VPADDD.BCST   i32_7fff<>+0(SB), Z0, Z0
+	VPSRLD        $0x10, Z0, Z0
+	VPSLLD        $0x10, Z0, Z3
+	VSUBPS        Z3, Z1, Z3
+	VPSRLD        $0x10, Z3, Z10
+	VPANDD.BCST   i32_1<>+0(SB), Z10, Z10
+	VPADDD        Z3, Z10, Z10
+	VPADDD.BCST   i32_7fff<>+0(SB), Z10, Z10
+	VPSRLD        $0x10, Z10, Z10
+	VPSLLD        $0x10, Z10, Z11
+	VSUBPS        Z11, Z3, Z3
+	VPSRLD        $0x10, Z3, Z11
+	VPANDD.BCST   i32_1<>+0(SB), Z11, Z11
+	VPADDD        Z3, Z11, Z11
+	VPADDD.BCST   i32_7fff<>+0(SB), Z11, Z11
+	VPSRLD        $0x10, Z11, Z11
+	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPXORD        Z5, Z5, Z5
+	VMOVDQA32     Z5, K1, Z10
+	VMOVDQA32     Z5, K1, Z11
+	VCMPPS        $0x03, Z1, Z1, K1
+	VPSRLD        $0x10, Z1, Z1
+	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
+	VMOVDQA32     Z1, K1, Z0
+	VPSLLD        $0x10, Z0, Z0
+	VPORD         Z2, Z0, Z0
+	VMOVDQU32     Z0, (AX)
+	VPSLLD        $0x10, Z10, Z10
+	VPORD         Z8, Z10, Z10
+	VMOVDQU32     Z10, 2048(AX)
+	VPSLLD        $0x10, Z11, Z11
+	VPORD         Z9, Z11, Z11
+	VMOVDQU32     Z11, 4096(AX)
+	VMOVUPS       (DX), Z0
+	VMOVUPS       64(DX), Z1
+	VPSRLD        $0x10, Z0, Z2
+	VPANDD.BCST   i32_1<>+0(SB), Z2, Z2
+	VPADDD        Z0, Z2, Z2
+	VPADDD.BCST   i32_7fff<>+0(SB), Z2, Z2
+	VPSRLD        $0x10, Z2, Z2
+	VPSLLD        $0x10, Z2, Z3
+	VSUBPS        Z3, Z0, Z3
+	VPSRLD        $0x10, Z3, Z8
+	VPANDD.BCST   i32_1<>+0(SB), Z8, Z8
+	VPADDD        Z3, Z8, Z8
+	VPADDD.BCST   i32_7fff<>+0(SB), Z8, Z8
+	VPSRLD        $0x10, Z8, Z8
+	VPSLLD        $0x10, Z8, Z9
+	VSUBPS        Z9, Z3, Z3
+	VPSRLD        $0x10, Z3, Z9
+	VPANDD.BCST   i32_1<>+0(SB), Z9, Z9
+	VPADDD        Z3, Z9, Z9
+	VPADDD.BCST   i32_7fff<>+0(SB), Z9, Z9
+	VPSRLD        $0x10, Z9, Z9
+	VPANDD.BCST   i32_expmask<>+0(SB), Z0, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPXORD        Z6, Z6, Z6
+	VMOVDQA32     Z6, K1, Z8
+	VMOVDQA32     Z6, K1, Z9
+	VCMPPS        $0x03, Z0, Z0, K1
+	VPSRLD        $0x10, Z0, Z0
+	VPORD.BCST    i32_40<>+0(SB), Z0, Z0
+	VMOVDQA32     Z0, K1, Z2
+	VPSRLD        $0x10, Z1, Z0
+	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
+	VPADDD        Z1, Z0, Z0
+	VPADDD.BCST   i32_7fff<>+0(SB), Z0, Z0
+	VPSRLD        $0x10, Z0, Z0
+	VPSLLD        $0x10, Z0, Z3
+	VSUBPS        Z3, Z1, Z3
+	VPSRLD        $0x10, Z3, Z10
+	VPANDD.BCST   i32_1<>+0(SB), Z10, Z10
+	VPADDD        Z3, Z10, Z10
+	VPADDD.BCST   i32_7fff<>+0(SB), Z10, Z10
+	VPSRLD        $0x10, Z10, Z10
+	VPSLLD        $0x10, Z10, Z11
+	VSUBPS        Z11, Z3, Z3
+	VPSRLD        $0x10, Z3, Z11
+	VPANDD.BCST   i32_1<>+0(SB), Z11, Z11
+	VPADDD        Z3, Z11, Z11
+	VPADDD.BCST   i32_7fff<>+0(SB), Z11, Z11
+	VPSRLD        $0x10, Z11, Z11
+	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPXORD        Z7, Z7, Z7
+	VMOVDQA32     Z7, K1, Z10
+	VMOVDQA32     Z7, K1, Z11
+	VCMPPS        $0x03, Z1, Z1, K1
+	VPSRLD        $0x10, Z1, Z1
+	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
+	VMOVDQA32     Z1, K1, Z0
+	VPSLLD        $0x10, Z0, Z0
+	VPORD         Z2, Z0, Z0
+	VMOVDQU32     Z0, 1024(AX)
+	VPSLLD        $0x10, Z10, Z10
+	VPORD         Z8, Z10, Z10
+	VMOVDQU32     Z10, 3072(AX)
+	VPSLLD        $0x10, Z11, Z11
+	VPORD         Z9, Z11, Z11
+	VMOVDQU32     Z11, 5120(AX)
+	ADDQ          $0x80, CX
+	ADDQ          $0x80, DX
+	ADDQ          $0x40, AX
+	DECQ          BX
+	JMP           apb3_loop
+
+apb3_done:
+	VZEROUPPER
+	RET
+
 // func i8Kernel4x16VNNI(k4 int, a *uint8, b *int8, c *int32, ldc int)
 // Requires: AVX, AVX512F, AVX512VNNI
 TEXT ·i8Kernel4x16VNNI(SB), NOSPLIT, $0-40

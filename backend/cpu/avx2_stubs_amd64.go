@@ -137,6 +137,21 @@ func softmaxAVX512(dst *float32, x *float32, mask *float32, m int, n int, hasMas
 //go:noescape
 func splitBF16AVX512(hi *uint16, lo *uint16, x *float32, n int, alpha float32)
 
+// splitBF16x3AVX512 splits alpha*x[i] into bfloat16 hi + mid + lo (round to nearest even) for i < n.
+//
+//go:noescape
+func splitBF16x3AVX512(hi *uint16, mid *uint16, lo *uint16, x *float32, n int, alpha float32)
+
+// amxPackB2AVX512 writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms.
+//
+//go:noescape
+func amxPackB2AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
+
+// amxPackB3AVX512 writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms.
+//
+//go:noescape
+func amxPackB3AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
+
 // i8Kernel4x16VNNI computes a 4x16 int32 tile from packed u8 (A) and s8 (B) panels,
 // K consumed in groups of 4, with VPDPBUSD (AVX512-VNNI): exact for all inputs.
 //

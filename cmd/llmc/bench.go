@@ -40,6 +40,7 @@ type BenchResult struct {
 	IntermedMiB float64            `json:"intermediates_mib"`
 	Nodes       int                `json:"nodes"`
 	ProfileMS   map[string]float64 `json:"profile_ms,omitempty"`
+	SamplesMS   []float64          `json:"samples_ms"` // every timed run, in order
 }
 
 // benchInputs makes synthetic inputs: for a symbolic dim "batch" or the first dim use batch, for
@@ -160,7 +161,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	profile := fs.Bool("profile", false, "report time per kernel kind")
 	level := fs.Int("O", 2, "optimization `level`")
-	precision := fs.String("precision", "fp32", "GEMM `precision`: fp32, or bf16x3 (AMX-BF16 tiles where the CPU has them, ~1e-5 relative error)")
+	precision := fs.String("precision", "bf16x6", "GEMM `precision`: bf16x6 (AMX-BF16 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
 	pos, err := parse(fs, optLevelArgs(args), 1)
 	if err != nil {
 		return err
@@ -220,7 +221,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	st := p.Stats()
 	r := BenchResult{
 		Model: pos[0], Batch: *batch, Seq: *seq, Threads: model.Threads(), Iters: *iters, CPUPath: cpu.Path(), Precision: model.Precision(),
-		MedianMS: sorted[len(sorted)/2], MinMS: sorted[0], P90MS: sorted[(len(sorted)*9)/10],
+		MedianMS: sorted[len(sorted)/2], SamplesMS: times, MinMS: sorted[0], P90MS: sorted[(len(sorted)*9)/10],
 		GFLOPs: float64(st.FLOPs) / 1e9, PeakRSSMiB: peakRSSMiB(), Nodes: m.Graph.NumNodes(),
 		ArenaMiB: float64(st.ArenaBytes) / (1 << 20), IntermedMiB: float64(st.IntermediateBytes) / (1 << 20),
 	}

@@ -127,8 +127,8 @@ func BlobFromEmbedded(b []byte) *Blob {
 // Drop lets the kernel reclaim the resident pages wholly inside [off, off+n)
 // when the blob is file-backed (the data stays valid: pages touched again are
 // read back from the file); it does nothing otherwise. Compiled packages drop
-// the float32 GEMM panels once their BF16x3 form is built, and never read
-// them again in that mode, so even an executable whose data is not mapped
+// the float32 GEMM panels once their AMX form is built, and never read them
+// again in that mode (cpu.PackedB.AMXOnly), so even an executable whose data is not mapped
 // from its file (a self-unpacking one, where dropped pages read back as
 // zeros) stays correct.
 func (b *Blob) Drop(off, n int) {

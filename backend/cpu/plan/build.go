@@ -74,8 +74,8 @@ func (b *builder) packed(v *ir.Value, transB bool) *cpu.PackedB {
 	}
 	ld := int(t.Shape[1])
 	pb := cpu.PackB(b.m.pool, transB, k, n, t.Float32s(), ld)
-	if b.m.opts.Precision == PrecisionBF16x3 {
-		pb.EnableBF16x3() // false (FP32 kept) without AMX-BF16
+	if prec, ok := amxPrecision(b.m.opts.Precision); ok {
+		pb.EnableAMX(prec) // false (FP32 kept) without AMX-BF16
 	}
 	if !transB {
 		b.m.packed[v] = pb

@@ -31,19 +31,39 @@ type Options struct {
 	// MaxMemory caps a plan's arena in bytes; a larger plan fails with ref.ErrMemoryLimit before
 	// anything is allocated (default ref.DefaultMaxMemory).
 	MaxMemory int64
-	// Precision of the GEMMs with constant weights: PrecisionFP32 (default) or
-	// PrecisionBF16x3 (AMX-BF16 tiles with a hi/lo split of both operands,
-	// ~1e-5 relative error, several times the FP32 FMA peak; where the CPU
-	// has no AMX-BF16 it falls back to FP32, see Model.Precision). BF16x3
-	// keeps a second copy of the packed weights (the same size again).
+	// Precision of the GEMMs with constant weights: PrecisionBF16x6
+	// (default), PrecisionBF16x3 (AMX-BF16 tiles; where the CPU has no
+	// AMX-BF16 they fall back to FP32, see Model.Precision) or PrecisionFP32.
+	// The AMX forms are kept beside the float32 panels (BF16x6: 1.5 times
+	// their size, BF16x3: the same size again), which GEMMs of fewer than 64
+	// rows still use.
 	Precision string
 }
 
 // Precisions of Options.Precision.
 const (
-	PrecisionFP32   = "fp32"
+	// PrecisionFP32: float32 FMA kernels (AVX-512, AVX2, NEON or Go).
+	PrecisionFP32 = "fp32"
+	// PrecisionBF16x6: AMX tiles, each float32 split into three bfloat16
+	// (all its 24 bits), six products: float32-class accuracy (within 2x of
+	// the float32 kernels' rms error against float64), up to 2.4 times the
+	// float32 FMA peak.
+	PrecisionBF16x6 = "bf16x6"
+	// PrecisionBF16x3: AMX tiles, two bfloat16 per float32 (16 bits), three
+	// products: ~1e-5 relative error, up to 5 times the float32 FMA peak.
 	PrecisionBF16x3 = "bf16x3"
 )
+
+// amxPrecision maps a precision to its AMX form (false for FP32).
+func amxPrecision(p string) (cpu.AMXPrecision, bool) {
+	switch p {
+	case PrecisionBF16x6:
+		return cpu.BF16x6, true
+	case PrecisionBF16x3:
+		return cpu.BF16x3, true
+	}
+	return 0, false
+}
 
 // Model runs one graph on the CPU. It is safe for concurrent use.
 type Model struct {
@@ -67,10 +87,10 @@ func New(g *ir.Graph, opts Options) (*Model, error) {
 	}
 	switch opts.Precision {
 	case "":
-		opts.Precision = PrecisionFP32
-	case PrecisionFP32, PrecisionBF16x3:
+		opts.Precision = PrecisionBF16x6
+	case PrecisionFP32, PrecisionBF16x6, PrecisionBF16x3:
 	default:
-		return nil, fmt.Errorf("plan: unknown precision %q (want %s or %s)", opts.Precision, PrecisionFP32, PrecisionBF16x3)
+		return nil, fmt.Errorf("plan: unknown precision %q (want %s, %s or %s)", opts.Precision, PrecisionFP32, PrecisionBF16x6, PrecisionBF16x3)
 	}
 	var pool *cpu.Pool
 	if opts.Threads > 1 {
@@ -84,11 +104,11 @@ func New(g *ir.Graph, opts Options) (*Model, error) {
 // Graph returns the graph the model runs.
 func (m *Model) Graph() *ir.Graph { return m.g }
 
-// Precision reports the GEMM precision in effect: PrecisionBF16x3 only when
-// it was asked for and the CPU has AMX-BF16.
+// Precision reports the GEMM precision in effect: an AMX precision only
+// when it was asked for and the CPU has AMX-BF16.
 func (m *Model) Precision() string {
-	if m.opts.Precision == PrecisionBF16x3 && cpu.AMXAvailable() {
-		return PrecisionBF16x3
+	if _, ok := amxPrecision(m.opts.Precision); ok && cpu.AMXAvailable() {
+		return m.opts.Precision
 	}
 	return PrecisionFP32
 }

@@ -54,10 +54,10 @@ func recordedInputs(t testing.TB) Inputs {
 	}
 }
 
-// TestRecordedOutputs checks the compiled model, at both GEMM precisions, against outputs
+// TestRecordedOutputs checks the compiled model, at every GEMM precision, against outputs
 // recorded when it was compiled (from the model's reference test data).
 func TestRecordedOutputs(t *testing.T) {
-	for _, prec := range []string{"fp32", "bf16x3"} {
+	for _, prec := range []string{"fp32", "bf16x6", "bf16x3"} {
 		t.Run(prec, func(t *testing.T) {
 			m, err := New(WithPrecision(prec))
 			if err != nil {
@@ -98,12 +98,12 @@ func TestRecordedOutputs(t *testing.T) {
 }
 
 // TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released),
-// at both GEMM precisions. The race detector makes sync.Pool drop items, so it is skipped there.
+// at every GEMM precision. The race detector makes sync.Pool drop items, so it is skipped there.
 func TestSteadyStateAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	for _, prec := range []string{"fp32", "bf16x3"} {
+	for _, prec := range []string{"fp32", "bf16x6", "bf16x3"} {
 		m, err := New(WithThreads(1), WithPrecision(prec))
 		if err != nil {
 			t.Fatal(err)

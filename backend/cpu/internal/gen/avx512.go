@@ -626,6 +626,9 @@ func avx512Math() {
 	epilogue512()
 	softmax512()
 	splitBF16()
+	splitBF16x3()
+	amxPackB(2)
+	amxPackB(3)
 	i8KernelVNNI()
 }
 
@@ -694,15 +697,25 @@ func splitBF16() {
 	TEXT("splitBF16AVX512", NOSPLIT, "func(hi, lo *uint16, x *float32, n int, alpha float32)")
 	Pragma("noescape")
 	Doc("splitBF16AVX512 splits alpha*x[i] into bfloat16 hi + lo (round to nearest even) for i < n.")
-	hp := Load(Param("hi"), GP64())
-	lp := Load(Param("lo"), GP64())
-	xp := Load(Param("x"), GP64())
-	n := Load(Param("n"), GP64())
-	ax := loadF32("alpha")
-	al := ZMM()
-	VBROADCASTSS(ax, al)
-	k := K()
-	tailMask(n, k)
+	splitBF16Terms([]string{"hi", "lo"}, "sbf")
+}
+
+// splitBF16x3 emits func splitBF16x3AVX512(hi, mid, lo *uint16, x *float32, n int, alpha float32):
+// as splitBF16 with a third term, t = hi + mid + lo (each difference is exact in float32),
+// which carries all 24 significant bits of t.
+func splitBF16x3() {
+	TEXT("splitBF16x3AVX512", NOSPLIT, "func(hi, mid, lo *uint16, x *float32, n int, alpha float32)")
+	Pragma("noescape")
+	Doc("splitBF16x3AVX512 splits alpha*x[i] into bfloat16 hi + mid + lo (round to nearest even) for i < n.")
+	splitBF16Terms([]string{"hi", "mid", "lo"}, "sb3")
+}
+
+// bf16Terms emits the split of the 16 floats of x into n bfloat16 terms,
+// returned as registers holding each term in the low 16 bits of its lanes
+// (the high bits zero): term 0 = bf16(x), term i = bf16(what the earlier
+// ones leave), rounded to nearest even; Inf/NaN lanes give zero later terms
+// and NaN a quiet NaN first term.
+func bf16Terms(x VecVirtual, n int) []VecVirtual {
 	round := func(v VecVirtual) VecVirtual { // bits of v rounded to bf16, in the low 16 bits of each lane
 		t := ZMM()
 		VPSRLD(U8(16), v, t)
@@ -712,6 +725,89 @@ func splitBF16() {
 		VPSRLD(U8(16), t, t)
 		return t
 	}
+	terms := []VecVirtual{round(x)}
+	d := x
+	for len(terms) < n {
+		hf := ZMM()
+		VPSLLD(U8(16), terms[len(terms)-1], hf)
+		nd := ZMM()
+		VSUBPS(hf, d, nd)
+		d = nd
+		terms = append(terms, round(d))
+	}
+	// Inf/NaN lanes: later terms 0; NaN lanes: hi = quiet NaN.
+	e := ZMM()
+	VPANDD_BCST(c("i32_expmask"), x, e)
+	special := K()
+	VPCMPEQD_BCST(c("i32_expmask"), e, special)
+	zero := ZMM()
+	VPXORD(zero, zero, zero)
+	for _, t := range terms[1:] {
+		VMOVDQA32(zero, special, t)
+	}
+	nan := K()
+	VCMPPS(U8(3), x, x, nan) // unordered
+	q := ZMM()
+	VPSRLD(U8(16), x, q)
+	VPORD_BCST(c("i32_40"), q, q)
+	VMOVDQA32(q, nan, terms[0])
+	return terms
+}
+
+// amxPackB emits func amxPackB<terms>AVX512(dst *uint16, src0, src1 *float32, pairs int):
+// for K row pairs q < pairs of two 16-column float32 panels (rows of 16 floats;
+// src0 columns 0-15, src1 columns 16-31), the bfloat16 terms of the pair in
+// AMX VNNI order: term e, half h at dst + (2e+h)*1 KiB + q*64 bytes, lane j
+// holding row 2q's term in its low and row 2q+1's in its high 16 bits.
+func amxPackB(terms int) {
+	name := fmt.Sprintf("amxPackB%dAVX512", terms)
+	TEXT(name, NOSPLIT, "func(dst *uint16, src0, src1 *float32, pairs int)")
+	Pragma("noescape")
+	Doc(name + " writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms.")
+	dp := Load(Param("dst"), GP64())
+	s0 := Load(Param("src0"), GP64())
+	s1 := Load(Param("src1"), GP64())
+	n := Load(Param("pairs"), GP64())
+	lbl := fmt.Sprintf("apb%d", terms)
+	Label(lbl + "_loop")
+	TESTQ(n, n)
+	JZ(LabelRef(lbl + "_done"))
+	for h, sp := range []Register{s0, s1} {
+		a, b := ZMM(), ZMM()
+		VMOVUPS(Mem{Base: sp}, a)
+		VMOVUPS(Mem{Base: sp, Disp: 64}, b)
+		ta := bf16Terms(a, terms)
+		tb := bf16Terms(b, terms)
+		for e := range terms {
+			VPSLLD(U8(16), tb[e], tb[e])
+			VPORD(ta[e], tb[e], tb[e])
+			VMOVDQU32(tb[e], Mem{Base: dp, Disp: (2*e + h) * 1024})
+		}
+	}
+	ADDQ(U8(128), s0)
+	ADDQ(U8(128), s1)
+	ADDQ(U8(64), dp)
+	DECQ(n)
+	JMP(LabelRef(lbl + "_loop"))
+	Label(lbl + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// splitBF16Terms emits the body of a split into len(outs) bfloat16 terms (the
+// named pointer parameters, leading term first); labels start with prefix.
+func splitBF16Terms(outs []string, prefix string) {
+	ptrs := make([]Register, len(outs))
+	for i, name := range outs {
+		ptrs[i] = Load(Param(name), GP64())
+	}
+	xp := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	ax := loadF32("alpha")
+	al := ZMM()
+	VBROADCASTSS(ax, al)
+	k := K()
+	tailMask(n, k)
 	body := func(masked bool) {
 		x := ZMM()
 		if masked {
@@ -720,48 +816,30 @@ func splitBF16() {
 			VMOVUPS(Mem{Base: xp}, x)
 		}
 		VMULPS(al, x, x)
-		h := round(x)
-		hf := ZMM()
-		VPSLLD(U8(16), h, hf)
-		d := ZMM()
-		VSUBPS(hf, x, d)
-		l := round(d)
-		// Inf/NaN lanes: lo = 0; NaN lanes: hi = quiet NaN.
-		e := ZMM()
-		VPANDD_BCST(c("i32_expmask"), x, e)
-		special := K()
-		VPCMPEQD_BCST(c("i32_expmask"), e, special)
-		zero := ZMM()
-		VPXORD(zero, zero, zero)
-		VMOVDQA32(zero, special, l)
-		nan := K()
-		VCMPPS(U8(3), x, x, nan) // unordered
-		q := ZMM()
-		VPSRLD(U8(16), x, q)
-		VPORD_BCST(c("i32_40"), q, q)
-		VMOVDQA32(q, nan, h)
-		if masked {
-			VPMOVDW(h, k, Mem{Base: hp})
-			VPMOVDW(l, k, Mem{Base: lp})
-		} else {
-			VPMOVDW(h, Mem{Base: hp})
-			VPMOVDW(l, Mem{Base: lp})
+		terms := bf16Terms(x, len(outs))
+		for i, t := range terms {
+			if masked {
+				VPMOVDW(t, k, Mem{Base: ptrs[i]})
+			} else {
+				VPMOVDW(t, Mem{Base: ptrs[i]})
+			}
 		}
 	}
-	Label("sbf_loop")
+	Label(prefix + "_loop")
 	CMPQ(n, U8(16))
-	JL(LabelRef("sbf_tail"))
+	JL(LabelRef(prefix + "_tail"))
 	body(false)
 	ADDQ(U8(64), xp)
-	ADDQ(U8(32), hp)
-	ADDQ(U8(32), lp)
+	for _, p := range ptrs {
+		ADDQ(U8(32), p)
+	}
 	SUBQ(U8(16), n)
-	JMP(LabelRef("sbf_loop"))
-	Label("sbf_tail")
+	JMP(LabelRef(prefix + "_loop"))
+	Label(prefix + "_tail")
 	TESTQ(n, n)
-	JZ(LabelRef("sbf_done"))
+	JZ(LabelRef(prefix + "_done"))
 	body(true)
-	Label("sbf_done")
+	Label(prefix + "_done")
 	VZEROUPPER()
 	RET()
 }
