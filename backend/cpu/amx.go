@@ -145,17 +145,6 @@ func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 	return true
 }
 
-// AMXOnly promises that the float32 panels will not be needed again: GEMMs
-// with transA == false and beta == 0 then run on AMX tiles for every row
-// count (the float32 kernels are faster below amxMinRows rows), so a caller
-// may release the panels' memory (compiled packages drop their pages). It
-// does nothing without an AMX form (EnableAMX).
-func (pb *PackedB) AMXOnly() {
-	if pb.amx != 0 {
-		pb.amxOnly = true
-	}
-}
-
 // AMX reports the AMX precision the weights are used at, and false when
 // none.
 func (pb *PackedB) AMX() (AMXPrecision, bool) {
@@ -291,7 +280,9 @@ func (t *amxTask) Run(lo, hi int) {
 	// Full tiles: row blocks in groups of amxMG, K in blocks of kb steps (the group's A
 	// block, 16*amxMG rows x 32*kb columns, 384 or 576 KiB, stays in L2), then each
 	// column block, K in chunks of kc steps: the chunk of the column block's B (32 or
-	// 24 KiB) stays in L1 while the group's A chunks stream from L2.
+	// 24 KiB) stays in L1 while the group's A chunks stream from L2. (Groups of 32 row
+	// blocks with 8-step K blocks, to read B from memory fewer times at batch 8, measured
+	// 1.7x slower at 1024 rows: the partial sums no longer fit in L1.)
 	kc, kb := 8, 24
 	if terms == 3 {
 		kc = 4

@@ -69,9 +69,6 @@ func TestSgemmAMX(t *testing.T) {
 				if !pb.EnableAMX(prec) {
 					t.Fatal("EnableAMX failed with AMX available")
 				}
-				if m < amxMinRows {
-					pb.AMXOnly() // the AMX path for every row count
-				}
 				if got, ok := pb.AMX(); !ok || got != prec {
 					t.Fatalf("AMX() = %v, %v", got, ok)
 				}

@@ -17,8 +17,9 @@
 //	generic  pure Go, everywhere
 //
 // With the avx512 path and AMX-BF16 (Sapphire Rapids and later), packed weights
-// can also run as BF16x3 on AMX tiles (PackedB.EnableBF16x3, opt-in: ~1e-5
-// relative error, about twice the FP32 speed); LLMC_AMX=0 disables it.
+// can also run on AMX tiles (PackedB.EnableAMX): BF16x6 at float32-class
+// accuracy, faster than the float32 FMA peak, or BF16x3 (~1e-5 relative
+// error) faster still; LLMC_AMX=0 disables them.
 //
 // The environment variable LLMC_CPU=generic|avx2|avx512|neon forces a path. Forcing
 // a path the CPU cannot run prints a message to stderr and falls back to the

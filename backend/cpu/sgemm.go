@@ -52,13 +52,12 @@ func (e *Epilogue) active() bool {
 // weights once with PackB and reuse them with SgemmPacked. A PackedB is
 // read-only after packing and may be used concurrently.
 type PackedB struct {
-	K, N    int
-	kc      int // K block size (all blocks but the last)
-	panels  int // ceil(N/16)
-	data    []float32
-	amx     int         // AMX precision (terms per float32: 2 BF16x3, 3 BF16x6), 0: none
-	amxOnly bool        // the float32 panels are not read for GEMMs AMX can run (AMXOnly)
-	bf16    *packedBF16 // the AMX form (EnableAMX)
+	K, N   int
+	kc     int // K block size (all blocks but the last)
+	panels int // ceil(N/16)
+	data   []float32
+	amx    int         // AMX precision (terms per float32: 2 BF16x3, 3 BF16x6), 0: none
+	bf16   *packedBF16 // the AMX form (EnableAMX)
 }
 
 func kcFor(k int) int {
@@ -249,7 +248,7 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 			checkMat("Sgemm residual", ep.Residual, m, n, ld)
 		}
 	}
-	if pb.amx != 0 && !transA && beta == 0 && active.name == PathAVX512 && (m >= amxMinRows || pb.amxOnly) {
+	if pb.amx != 0 && !transA && beta == 0 && active.name == PathAVX512 && m >= amxMinRows {
 		sgemmAMX(p, m, alpha, a, lda, pb, c, ldc, ep)
 		return
 	}

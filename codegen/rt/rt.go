@@ -117,20 +117,19 @@ func BlobFromBytes(b []byte) *Blob {
 }
 
 // BlobFromEmbedded is BlobFromBytes for go:embed data, which the executable's
-// file mapping backs (so Drop may release its pages).
+// file mapping normally backs (so Drop may release its pages; checked, as an
+// executable that unpacks itself holds its data in anonymous memory).
 func BlobFromEmbedded(b []byte) *Blob {
 	bl := BlobFromBytes(b)
-	bl.fileBacked = len(b) > 0 && &bl.data[0] == &b[0]
+	bl.fileBacked = canDropPages && len(b) > 0 && &bl.data[0] == &b[0] && fileMapped(bl.data)
 	return bl
 }
 
 // Drop lets the kernel reclaim the resident pages wholly inside [off, off+n)
 // when the blob is file-backed (the data stays valid: pages touched again are
 // read back from the file); it does nothing otherwise. Compiled packages drop
-// the float32 GEMM panels once their AMX form is built, and never read them
-// again in that mode (cpu.PackedB.AMXOnly), so even an executable whose data is not mapped
-// from its file (a self-unpacking one, where dropped pages read back as
-// zeros) stays correct.
+// the float32 GEMM panels once their AMX form is built: only GEMMs of fewer
+// rows than AMX pays off for read them again (paging them back in).
 func (b *Blob) Drop(off, n int) {
 	if !b.fileBacked || !canDropPages || n <= 0 {
 		return

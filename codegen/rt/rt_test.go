@@ -39,8 +39,11 @@ func TestDrop(t *testing.T) {
 		b.Drop(0, b.Len())
 		checkBlob(t, b, name+" after Drop")
 	}
-	if BlobFromBytes(heap).fileBacked {
+	if BlobFromBytes(heap).fileBacked || BlobFromEmbedded(heap).fileBacked {
 		t.Error("a heap blob must not be file-backed")
+	}
+	if canDropPages && !BlobFromEmbedded(testBlob).fileBacked {
+		t.Error("go:embed data of this test binary should be found in its file mapping")
 	}
 	if _, err := BlobFromFile(path, len(testBlob)+1); err == nil {
 		t.Error("size mismatch accepted")
