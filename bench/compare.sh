@@ -19,9 +19,24 @@ go build -o bin/llmc ./cmd/llmc
 # Recompiled every time (a few seconds), so the package always matches this llmc.
 bin/llmc compile "$MODEL" -o tools/benchcompiled/bertbase --package bertbase >/dev/null
 go build -tags llmcbench -o bin/benchcompiled ./tools/benchcompiled
-median() { python3 -c 'import sys,statistics; print("%.1f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
-field() { python3 -c 'import sys,json; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
-printf "%-12s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n" "config" "ORT ms" "plan ms" "comp ms" "plan/ORT" "comp/ORT" "fp32 ms" "f/ORT" "cf/ORT" "bf16x3" "b3/ORT" "cb3/ORT"
+# Each engine prints a JSON object (llmc bench: all of its output; the others: the last line)
+# with median_ms and min_ms; a run is recorded as "median min".
+mm() { python3 -c '
+import sys, json
+out = sys.stdin.read().strip()
+try:
+    d = json.loads(out)
+except ValueError:
+    d = json.loads(out.splitlines()[-1])
+print(d["median_ms"], d["min_ms"])'; }
+# agg KIND "median min" ...: the median of the medians (KIND=med) or the least minimum (KIND=min).
+agg() { python3 -c '
+import sys, statistics
+runs = [tuple(map(float, a.split())) for a in sys.argv[2:]]
+print("%.1f" % (statistics.median(r[0] for r in runs) if sys.argv[1] == "med" else min(r[1] for r in runs)))' "$@"; }
+r() { python3 -c "print('%.2f' % ($1/$2))"; }
+hdr="%-18s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n"
+printf "$hdr" "config" "ORT ms" "plan ms" "comp ms" "plan/ORT" "comp/ORT" "fp32 ms" "f/ORT" "cf/ORT" "bf16x3" "b3/ORT" "cb3/ORT"
 # CONFIGS="1 128 1;1 128 2" selects configurations (batch seq threads; separated by ;).
 if [ -n "${CONFIGS:-}" ]; then
 	IFS=';' read -ra cfgs <<<"$CONFIGS"
@@ -32,24 +47,31 @@ for cfg in "${cfgs[@]}"; do
 	set -- $cfg
 	b=$1 s=$2 t=$3
 	ort=() plan=() comp=() planf=() compf=() planbf=() compbf=()
-	for r in $(seq "$ROUNDS"); do
-		ort+=("$( (cd bench/ort && node run.mjs bench "../../$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --opt all --json) | field median_ms)")
-		plan+=("$(bin/llmc bench "$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --json | python3 -c 'import sys,json; print(json.load(sys.stdin)["median_ms"])')")
-		comp+=("$(bin/benchcompiled --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" | field median_ms)")
-		planf+=("$(bin/llmc bench "$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --precision fp32 --json | python3 -c 'import sys,json; print(json.load(sys.stdin)["median_ms"])')")
-		compf+=("$(bin/benchcompiled --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --precision fp32 | field median_ms)")
+	llmc() { bin/llmc bench "$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --json "$@" | mm; }
+	compiled() { bin/benchcompiled --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" "$@" | mm; }
+	for _ in $(seq "$ROUNDS"); do
+		ort+=("$( (cd bench/ort && node run.mjs bench "../../$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --opt all --json) | mm)")
+		plan+=("$(llmc)")
+		comp+=("$(compiled)")
+		planf+=("$(llmc --precision fp32)")
+		compf+=("$(compiled --precision fp32)")
 		if [ -n "${BF16X3:-}" ]; then
-			planbf+=("$(bin/llmc bench "$MODEL" --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --precision bf16x3 --json | python3 -c 'import sys,json; print(json.load(sys.stdin)["median_ms"])')")
-			compbf+=("$(bin/benchcompiled --batch "$b" --seq "$s" --threads "$t" --iters "$ITERS" --precision bf16x3 | field median_ms)")
+			planbf+=("$(llmc --precision bf16x3)")
+			compbf+=("$(compiled --precision bf16x3)")
 		fi
 	done
-	o=$(median "${ort[@]}") p=$(median "${plan[@]}") c=$(median "${comp[@]}") pf=$(median "${planf[@]}") cf=$(median "${compf[@]}")
-	pb=- rpb=- rcb=-
-	if [ -n "${BF16X3:-}" ]; then
-		pb=$(median "${planbf[@]}") cb=$(median "${compbf[@]}")
-		rpb=$(python3 -c "print('%.2f' % ($pb/$o))") rcb=$(python3 -c "print('%.2f' % ($cb/$o))")
-	fi
-	r() { python3 -c "print('%.2f' % ($1/$2))"; }
-	printf "%-12s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n" "b${b} s${s} t${t}" "$o" "$p" "$c" \
-		"$(r "$p" "$o")" "$(r "$c" "$o")" "$pf" "$(r "$pf" "$o")" "$(r "$cf" "$o")" "$pb" "$rpb" "$rcb"
+	# One row of medians of the per-round medians, one of the best single runs (the machines'
+	# noise comes in episodes that slow every engine for seconds; the minimum shows each
+	# engine undisturbed).
+	for kind in med min; do
+		o=$(agg $kind "${ort[@]}") p=$(agg $kind "${plan[@]}") c=$(agg $kind "${comp[@]}")
+		pf=$(agg $kind "${planf[@]}") cf=$(agg $kind "${compf[@]}")
+		pb=- rpb=- rcb=-
+		if [ -n "${BF16X3:-}" ]; then
+			pb=$(agg $kind "${planbf[@]}") cb=$(agg $kind "${compbf[@]}")
+			rpb=$(r "$pb" "$o") rcb=$(r "$cb" "$o")
+		fi
+		printf "$hdr" "b${b} s${s} t${t} $kind" "$o" "$p" "$c" \
+			"$(r "$p" "$o")" "$(r "$c" "$o")" "$pf" "$(r "$pf" "$o")" "$(r "$cf" "$o")" "$pb" "$rpb" "$rcb"
+	done
 done

@@ -69,6 +69,7 @@ type gen struct {
 	opts         Options
 	packedNames  []string          // *cpu.PackedB fields
 	packedRanges [][2]int          // their blob byte ranges
+	small        []smallConst      // small constants, placed at the end of the blob
 	syms         []string          // symbol names in order
 	symVar       map[string]string // symbol -> Go variable
 	vals         map[*ir.Value]*valInfo
@@ -136,6 +137,7 @@ func Generate(g *ir.Graph, dir string, opts Options) (res *Result, err error) {
 		}
 	}
 	c.finish()
+	c.placeSmallConsts()
 	src, err := c.source()
 	if err != nil {
 		return nil, err
@@ -341,6 +343,29 @@ func (c *gen) addBlob(raw []byte) int {
 	return off
 }
 
+// smallConstBytes bounds the constants (biases, normalization parameters)
+// that go to the end of the weights blob, together, instead of where they are
+// first used: the kernel maps file pages in large folios (2 MiB seen here),
+// so reading a small constant stored between two packed weights made up to
+// 2 MiB of the float32 panels around it resident again after a compiled
+// package had given them back (bert-base at bf16x6: 81 MiB).
+const smallConstBytes = 256 << 10
+
+type smallConst struct {
+	load int    // index in gen.loads of the line whose offset is filled in
+	raw  []byte // the data
+}
+
+// placeSmallConsts writes the small constants at the end of the blob and puts
+// their offsets into their load lines (written with offset -1).
+func (c *gen) placeSmallConsts() {
+	for _, sc := range c.small {
+		off := c.addBlob(sc.raw)
+		c.loads[sc.load] = strings.Replace(c.loads[sc.load], "(-1, ", fmt.Sprintf("(%d, ", off), 1)
+	}
+	c.small = nil
+}
+
 // constF32 makes (once) a model field holding a float32 constant and returns its name.
 func (c *gen) constRef(v *ir.Value) (string, error) {
 	if info := c.vals[v]; info != nil && info.st == stConst {
@@ -352,7 +377,12 @@ func (c *gen) constRef(v *ir.Value) (string, error) {
 	}
 	name := fmt.Sprintf("c%d", c.nconst)
 	c.nconst++
-	off := c.addBlob(t.Raw)
+	off := -1 // small constants: placed after the large ones (placeSmallConsts)
+	if len(t.Raw) > smallConstBytes {
+		off = c.addBlob(t.Raw)
+	} else {
+		c.small = append(c.small, smallConst{load: len(c.loads), raw: t.Raw})
+	}
 	switch t.DType {
 	case ir.Float32:
 		c.fields = append(c.fields, fmt.Sprintf("%s []float32 // %s %s", name, v.Name, t.Type()))

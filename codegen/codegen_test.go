@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -206,4 +208,37 @@ func TestGenerateFailureLeavesNothing(t *testing.T) {
 	entries, err := os.ReadDir(existing)
 	require.NoError(t, err)
 	require.Empty(t, entries)
+}
+
+// TestSmallConstantsAfterPackedWeights: biases and normalization parameters are stored together
+// after every packed weight and large constant, so reading them never maps (in the kernel's
+// large page-cache folios) the float32 panels a package gave back after building their AMX form.
+func TestSmallConstantsAfterPackedWeights(t *testing.T) {
+	dir := t.TempDir()
+	compileModel(t, "bert-tiny-opset14", dir, false)
+	src, err := os.ReadFile(filepath.Join(dir, "model.go"))
+	require.NoError(t, err)
+	loads := regexp.MustCompile(`(PackedBFromData\(\d+, \d+, )?blob\.(F32|I64|I32|Bytes)\((-?\d+), (\d+)\)`).FindAllStringSubmatch(string(src), -1)
+	require.NotEmpty(t, loads)
+	lastLarge, firstSmall, nsmall := -1, 1<<62, 0
+	for _, l := range loads {
+		off, _ := strconv.Atoi(l[3])
+		n, _ := strconv.Atoi(l[4])
+		require.GreaterOrEqual(t, off, 0, "an offset was not filled in: %v", l[0])
+		size := n
+		if l[2] != "Bytes" {
+			size = 4 * n
+			if l[2] == "I64" {
+				size = 8 * n
+			}
+		}
+		if l[1] != "" || size > smallConstBytes { // packed weights and large constants
+			lastLarge = max(lastLarge, off)
+		} else {
+			firstSmall = min(firstSmall, off)
+			nsmall++
+		}
+	}
+	require.Greater(t, nsmall, 10)
+	require.Greater(t, firstSmall, lastLarge, "small constants must follow the large ones")
 }

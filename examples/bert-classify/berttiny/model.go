@@ -173,65 +173,65 @@ func New(opts ...Option) (*Model, error) {
 	}
 	m.blob = blob
 	m.c0 = blob.F32(0, 131072)
-	m.c1 = blob.F32(524288, 16384)
-	m.c2 = blob.F32(589824, 256)
-	m.c3 = blob.F32(590848, 128)
-	m.c4 = blob.F32(591360, 128)
-	m.c5 = blob.F32(591872, 384)
+	m.c1 = blob.F32(2170880, 16384)
+	m.c2 = blob.F32(2236416, 256)
+	m.c3 = blob.F32(2237440, 128)
+	m.c4 = blob.F32(2237952, 128)
+	m.c5 = blob.F32(2238464, 384)
 	m.ep6 = &cpu.Epilogue{Bias: m.c5}
-	if m.p7, err = cpu.PackedBFromData(128, 384, blob.F32(593408, 49152)); err != nil {
+	if m.p7, err = cpu.PackedBFromData(128, 384, blob.F32(524288, 49152)); err != nil {
 		return nil, err
 	}
-	if m.p8, err = cpu.PackedBFromData(128, 128, blob.F32(790016, 16384)); err != nil {
+	if m.p8, err = cpu.PackedBFromData(128, 128, blob.F32(720896, 16384)); err != nil {
 		return nil, err
 	}
-	m.c9 = blob.F32(855552, 128)
-	m.c10 = blob.F32(856064, 128)
-	m.c11 = blob.F32(856576, 128)
+	m.c9 = blob.F32(2240000, 128)
+	m.c10 = blob.F32(2240512, 128)
+	m.c11 = blob.F32(2241024, 128)
 	m.ep12 = &cpu.Epilogue{Bias: m.c11}
-	if m.p13, err = cpu.PackedBFromData(128, 512, blob.F32(857088, 65536)); err != nil {
+	if m.p13, err = cpu.PackedBFromData(128, 512, blob.F32(786432, 65536)); err != nil {
 		return nil, err
 	}
-	m.c14 = blob.F32(1119232, 512)
+	m.c14 = blob.F32(2241536, 512)
 	m.ep15 = &cpu.Epilogue{Bias: m.c14, Act: cpu.ActGELU}
-	if m.p16, err = cpu.PackedBFromData(512, 128, blob.F32(1121280, 65536)); err != nil {
+	if m.p16, err = cpu.PackedBFromData(512, 128, blob.F32(1048576, 65536)); err != nil {
 		return nil, err
 	}
-	m.c17 = blob.F32(1383424, 128)
-	m.c18 = blob.F32(1383936, 128)
-	m.c19 = blob.F32(1384448, 128)
+	m.c17 = blob.F32(2243584, 128)
+	m.c18 = blob.F32(2244096, 128)
+	m.c19 = blob.F32(2244608, 128)
 	m.ep20 = &cpu.Epilogue{Bias: m.c19}
-	m.c21 = blob.F32(1384960, 384)
+	m.c21 = blob.F32(2245120, 384)
 	m.ep22 = &cpu.Epilogue{Bias: m.c21}
-	if m.p23, err = cpu.PackedBFromData(128, 384, blob.F32(1386496, 49152)); err != nil {
+	if m.p23, err = cpu.PackedBFromData(128, 384, blob.F32(1310720, 49152)); err != nil {
 		return nil, err
 	}
-	if m.p24, err = cpu.PackedBFromData(128, 128, blob.F32(1583104, 16384)); err != nil {
+	if m.p24, err = cpu.PackedBFromData(128, 128, blob.F32(1507328, 16384)); err != nil {
 		return nil, err
 	}
-	m.c25 = blob.F32(1648640, 128)
-	m.c26 = blob.F32(1649152, 128)
-	m.c27 = blob.F32(1649664, 128)
+	m.c25 = blob.F32(2246656, 128)
+	m.c26 = blob.F32(2247168, 128)
+	m.c27 = blob.F32(2247680, 128)
 	m.ep28 = &cpu.Epilogue{Bias: m.c27}
-	if m.p29, err = cpu.PackedBFromData(128, 512, blob.F32(1650176, 65536)); err != nil {
+	if m.p29, err = cpu.PackedBFromData(128, 512, blob.F32(1572864, 65536)); err != nil {
 		return nil, err
 	}
-	m.c30 = blob.F32(1912320, 512)
+	m.c30 = blob.F32(2248192, 512)
 	m.ep31 = &cpu.Epilogue{Bias: m.c30, Act: cpu.ActGELU}
-	if m.p32, err = cpu.PackedBFromData(512, 128, blob.F32(1914368, 65536)); err != nil {
+	if m.p32, err = cpu.PackedBFromData(512, 128, blob.F32(1835008, 65536)); err != nil {
 		return nil, err
 	}
-	m.c33 = blob.F32(2176512, 128)
-	m.c34 = blob.F32(2177024, 128)
-	m.c35 = blob.F32(2177536, 128)
+	m.c33 = blob.F32(2250240, 128)
+	m.c34 = blob.F32(2250752, 128)
+	m.c35 = blob.F32(2251264, 128)
 	m.ep36 = &cpu.Epilogue{Bias: m.c35}
-	m.c37 = blob.I64(2178048, 1)
-	if m.p38, err = cpu.PackedBFromData(128, 128, blob.F32(2178112, 16384)); err != nil {
+	m.c37 = blob.I64(2251776, 1)
+	if m.p38, err = cpu.PackedBFromData(128, 128, blob.F32(2097152, 16384)); err != nil {
 		return nil, err
 	}
-	m.c39 = blob.F32(2243648, 128)
+	m.c39 = blob.F32(2251840, 128)
 	m.ep40 = &cpu.Epilogue{Bias: m.c39}
-	if m.p41, err = cpu.PackedBFromData(128, 2, blob.F32(2244160, 2048)); err != nil {
+	if m.p41, err = cpu.PackedBFromData(128, 2, blob.F32(2162688, 2048)); err != nil {
 		return nil, err
 	}
 	m.c42 = blob.F32(2252352, 2)
@@ -239,25 +239,25 @@ func New(opts ...Option) (*Model, error) {
 	if cfg.precision != "fp32" && cpu.AMXAvailable() {
 		m.precision = cfg.precision
 		m.p7.EnableAMX(amx)
-		blob.Drop(593408, 196608)
+		blob.Drop(524288, 196608)
 		m.p8.EnableAMX(amx)
-		blob.Drop(790016, 65536)
+		blob.Drop(720896, 65536)
 		m.p13.EnableAMX(amx)
-		blob.Drop(857088, 262144)
+		blob.Drop(786432, 262144)
 		m.p16.EnableAMX(amx)
-		blob.Drop(1121280, 262144)
+		blob.Drop(1048576, 262144)
 		m.p23.EnableAMX(amx)
-		blob.Drop(1386496, 196608)
+		blob.Drop(1310720, 196608)
 		m.p24.EnableAMX(amx)
-		blob.Drop(1583104, 65536)
+		blob.Drop(1507328, 65536)
 		m.p29.EnableAMX(amx)
-		blob.Drop(1650176, 262144)
+		blob.Drop(1572864, 262144)
 		m.p32.EnableAMX(amx)
-		blob.Drop(1914368, 262144)
+		blob.Drop(1835008, 262144)
 		m.p38.EnableAMX(amx)
-		blob.Drop(2178112, 65536)
+		blob.Drop(2097152, 65536)
 		m.p41.EnableAMX(amx)
-		blob.Drop(2244160, 8192)
+		blob.Drop(2162688, 8192)
 	}
 	m.outs.New = func() any { return &outBuf{m: m} }
 	_ = err
