@@ -29,12 +29,12 @@ import (
 // 30 ns a product, as each load also waits for the products still reading
 // the tile it replaces. Hence a 16x32 block of C as two tiles that each take
 // all of a K step's products in a row, and operand orders that free early
-// the tiles the next loads overwrite: the bare kernels run at ~90% of the
-// tile unit's rate (BenchmarkAMXKernelOnly), against ~35% for the first
-// version, which alternated two accumulators.
+// the tiles the next loads overwrite: the bare kernels run at 70-85% of the
+// tile unit's rate at their best (BenchmarkAMXKernelOnly), against 23-38% for
+// the first version, which alternated two accumulators.
 
 // amxTileConfig is the LDTILECFG block: palette 1; all eight tiles 16 rows x
-// 64 bytes (tmm0-3 accumulators, tmm4/5 A, tmm6/7 B).
+// 64 bytes (tmm0/1 the two halves of C, the others A and B; amx_amd64.s).
 var amxTileConfig = func() [64]byte {
 	var c [64]byte
 	c[0] = 1
