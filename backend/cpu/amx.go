@@ -251,17 +251,28 @@ func (t *amxTask) Run(lo, hi int) {
 	if t.split {
 		// Row i, column k, term e at ((i/16)*ksteps + k/32)*tile + e*512 + (i%16)*32 + k%32,
 		// so that every 16x32 tile the kernel loads is one contiguous KiB.
+		full := k / 32 // whole steps
 		for i := lo; i < hi; i++ {
 			base := (i/16)*ks*tile + (i%16)*32
-			for s := 0; s < ks; s++ {
-				d := t.as[base+s*tile:]
-				w := 0
-				if i < t.m {
-					w = min(32, k-s*32)
-					splitRowAMX(terms, d, t.a[i*t.lda+s*32:i*t.lda+s*32+w], t.alpha)
+			s0 := 0
+			if i < t.m {
+				row := t.a[i*t.lda : i*t.lda+k]
+				splitStepsAMX(terms, t.as[base:], row, full, tile, t.alpha)
+				s0 = full
+				if full < ks { // the ragged last step, zero padded
+					d := t.as[base+full*tile:]
+					w := k - full*32
+					splitRowAMX(terms, d, row[full*32:], t.alpha)
+					for e := range terms {
+						clear(d[e*512+w : e*512+32])
+					}
+					s0 = ks
 				}
+			}
+			for s := s0; s < ks; s++ { // padding rows
+				d := t.as[base+s*tile:]
 				for e := range terms {
-					clear(d[e*512+w : e*512+32])
+					clear(d[e*512 : e*512+32])
 				}
 			}
 		}

@@ -99,6 +99,22 @@ func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
 	amxPackB2AVX512(&dst[0], &src0[0], &src1[0], pairs)
 }
 
+// splitStepsAMX writes steps full 32-float steps of a row of A (alpha*x) as
+// terms bfloat16 terms: step s's term e at dst[s*tile+e*512:][:32] (one row
+// of the step's A tiles, tile-major).
+func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha float32) {
+	if steps == 0 {
+		return
+	}
+	_ = dst[(steps-1)*tile+(terms-1)*512+31]
+	_ = x[steps*32-1]
+	if terms == 3 {
+		splitTiles3AVX512(&dst[0], &x[0], steps, 2*tile, alpha)
+		return
+	}
+	splitTiles2AVX512(&dst[0], &x[0], steps, 2*tile, alpha)
+}
+
 // splitRowAMX writes alpha*x[i], for i < len(x), as terms bfloat16 (see
 // splitBF16Terms) into t[i], t[512+i] and, for three terms, t[1024+i]: one
 // row of a step's A tiles.

@@ -41,3 +41,9 @@ func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
 		}
 	}
 }
+
+func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha float32) {
+	for s := 0; s < steps; s++ {
+		splitRowAMX(terms, dst[s*tile:], x[s*32:s*32+32], alpha)
+	}
+}

@@ -184,3 +184,30 @@ func TestSplitRowAMX(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitStepsAMX: the one-call split of a row's whole steps writes what
+// splitRowAMX writes step by step, at the tile stride, and nothing else.
+func TestSplitStepsAMX(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, terms := range []int{2, 3} {
+		for _, steps := range []int{1, 3, 24} {
+			tile := terms * 512
+			x := randSlice(r, steps*32, -4, 4)
+			x[0], x[len(x)-1] = float32(math.Inf(-1)), float32(math.NaN())
+			got := make([]uint16, steps*tile)
+			want := make([]uint16, steps*tile)
+			for i := range got {
+				got[i], want[i] = 0xdead, 0xdead
+			}
+			splitStepsAMX(terms, got, x, steps, tile, 1.5)
+			for s := 0; s < steps; s++ {
+				splitRowAMX(terms, want[s*tile:], x[s*32:s*32+32], 1.5)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("terms=%d steps=%d: [%d] = %#x want %#x", terms, steps, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -5217,6 +5217,164 @@ apb3_done:
 	VZEROUPPER
 	RET
 
+// func splitTiles2AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32)
+// Requires: AVX, AVX512F
+TEXT ·splitTiles2AVX512(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         steps+16(FP), DX
+	MOVQ         stride+24(FP), BX
+	VMOVSS       alpha+32(FP), X0
+	VBROADCASTSS X0, Z0
+
+spt2_loop:
+	TESTQ         DX, DX
+	JZ            spt2_done
+	VMOVUPS       (CX), Z3
+	VMULPS        Z0, Z3, Z3
+	VPSRLD        $0x10, Z3, Z4
+	VPANDD.BCST   i32_1<>+0(SB), Z4, Z4
+	VPADDD        Z3, Z4, Z4
+	VPADDD.BCST   i32_7fff<>+0(SB), Z4, Z4
+	VPSRLD        $0x10, Z4, Z4
+	VPSLLD        $0x10, Z4, Z5
+	VSUBPS        Z5, Z3, Z5
+	VPSRLD        $0x10, Z5, Z6
+	VPANDD.BCST   i32_1<>+0(SB), Z6, Z6
+	VPADDD        Z5, Z6, Z6
+	VPADDD.BCST   i32_7fff<>+0(SB), Z6, Z6
+	VPSRLD        $0x10, Z6, Z6
+	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K1
+	VPXORD        Z1, Z1, Z1
+	VMOVDQA32     Z1, K1, Z6
+	VCMPPS        $0x03, Z3, Z3, K1
+	VPSRLD        $0x10, Z3, Z3
+	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
+	VMOVDQA32     Z3, K1, Z4
+	VPMOVDW       Z4, (AX)
+	VPMOVDW       Z6, 1024(AX)
+	VMOVUPS       64(CX), Z3
+	VMULPS        Z0, Z3, Z3
+	VPSRLD        $0x10, Z3, Z4
+	VPANDD.BCST   i32_1<>+0(SB), Z4, Z4
+	VPADDD        Z3, Z4, Z4
+	VPADDD.BCST   i32_7fff<>+0(SB), Z4, Z4
+	VPSRLD        $0x10, Z4, Z4
+	VPSLLD        $0x10, Z4, Z5
+	VSUBPS        Z5, Z3, Z5
+	VPSRLD        $0x10, Z5, Z6
+	VPANDD.BCST   i32_1<>+0(SB), Z6, Z6
+	VPADDD        Z5, Z6, Z6
+	VPADDD.BCST   i32_7fff<>+0(SB), Z6, Z6
+	VPSRLD        $0x10, Z6, Z6
+	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K1
+	VPXORD        Z2, Z2, Z2
+	VMOVDQA32     Z2, K1, Z6
+	VCMPPS        $0x03, Z3, Z3, K1
+	VPSRLD        $0x10, Z3, Z3
+	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
+	VMOVDQA32     Z3, K1, Z4
+	VPMOVDW       Z4, 32(AX)
+	VPMOVDW       Z6, 1056(AX)
+	ADDQ          $0x80, CX
+	ADDQ          BX, AX
+	DECQ          DX
+	JMP           spt2_loop
+
+spt2_done:
+	VZEROUPPER
+	RET
+
+// func splitTiles3AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32)
+// Requires: AVX, AVX512F
+TEXT ·splitTiles3AVX512(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         steps+16(FP), DX
+	MOVQ         stride+24(FP), BX
+	VMOVSS       alpha+32(FP), X0
+	VBROADCASTSS X0, Z0
+
+spt3_loop:
+	TESTQ         DX, DX
+	JZ            spt3_done
+	VMOVUPS       (CX), Z3
+	VMULPS        Z0, Z3, Z3
+	VPSRLD        $0x10, Z3, Z4
+	VPANDD.BCST   i32_1<>+0(SB), Z4, Z4
+	VPADDD        Z3, Z4, Z4
+	VPADDD.BCST   i32_7fff<>+0(SB), Z4, Z4
+	VPSRLD        $0x10, Z4, Z4
+	VPSLLD        $0x10, Z4, Z5
+	VSUBPS        Z5, Z3, Z5
+	VPSRLD        $0x10, Z5, Z6
+	VPANDD.BCST   i32_1<>+0(SB), Z6, Z6
+	VPADDD        Z5, Z6, Z6
+	VPADDD.BCST   i32_7fff<>+0(SB), Z6, Z6
+	VPSRLD        $0x10, Z6, Z6
+	VPSLLD        $0x10, Z6, Z7
+	VSUBPS        Z7, Z5, Z5
+	VPSRLD        $0x10, Z5, Z7
+	VPANDD.BCST   i32_1<>+0(SB), Z7, Z7
+	VPADDD        Z5, Z7, Z7
+	VPADDD.BCST   i32_7fff<>+0(SB), Z7, Z7
+	VPSRLD        $0x10, Z7, Z7
+	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K1
+	VPXORD        Z1, Z1, Z1
+	VMOVDQA32     Z1, K1, Z6
+	VMOVDQA32     Z1, K1, Z7
+	VCMPPS        $0x03, Z3, Z3, K1
+	VPSRLD        $0x10, Z3, Z3
+	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
+	VMOVDQA32     Z3, K1, Z4
+	VPMOVDW       Z4, (AX)
+	VPMOVDW       Z6, 1024(AX)
+	VPMOVDW       Z7, 2048(AX)
+	VMOVUPS       64(CX), Z3
+	VMULPS        Z0, Z3, Z3
+	VPSRLD        $0x10, Z3, Z4
+	VPANDD.BCST   i32_1<>+0(SB), Z4, Z4
+	VPADDD        Z3, Z4, Z4
+	VPADDD.BCST   i32_7fff<>+0(SB), Z4, Z4
+	VPSRLD        $0x10, Z4, Z4
+	VPSLLD        $0x10, Z4, Z5
+	VSUBPS        Z5, Z3, Z5
+	VPSRLD        $0x10, Z5, Z6
+	VPANDD.BCST   i32_1<>+0(SB), Z6, Z6
+	VPADDD        Z5, Z6, Z6
+	VPADDD.BCST   i32_7fff<>+0(SB), Z6, Z6
+	VPSRLD        $0x10, Z6, Z6
+	VPSLLD        $0x10, Z6, Z7
+	VSUBPS        Z7, Z5, Z5
+	VPSRLD        $0x10, Z5, Z7
+	VPANDD.BCST   i32_1<>+0(SB), Z7, Z7
+	VPADDD        Z5, Z7, Z7
+	VPADDD.BCST   i32_7fff<>+0(SB), Z7, Z7
+	VPSRLD        $0x10, Z7, Z7
+	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K1
+	VPXORD        Z2, Z2, Z2
+	VMOVDQA32     Z2, K1, Z6
+	VMOVDQA32     Z2, K1, Z7
+	VCMPPS        $0x03, Z3, Z3, K1
+	VPSRLD        $0x10, Z3, Z3
+	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
+	VMOVDQA32     Z3, K1, Z4
+	VPMOVDW       Z4, 32(AX)
+	VPMOVDW       Z6, 1056(AX)
+	VPMOVDW       Z7, 2080(AX)
+	ADDQ          $0x80, CX
+	ADDQ          BX, AX
+	DECQ          DX
+	JMP           spt3_loop
+
+spt3_done:
+	VZEROUPPER
+	RET
+
 // func i8Kernel4x16VNNI(k4 int, a *uint8, b *int8, c *int32, ldc int)
 // Requires: AVX, AVX512F, AVX512VNNI
 TEXT ·i8Kernel4x16VNNI(SB), NOSPLIT, $0-40

@@ -629,6 +629,8 @@ func avx512Math() {
 	splitBF16x3()
 	amxPackB(2)
 	amxPackB(3)
+	splitTiles(2)
+	splitTiles(3)
 	i8KernelVNNI()
 }
 
@@ -787,6 +789,43 @@ func amxPackB(terms int) {
 	ADDQ(U8(128), s0)
 	ADDQ(U8(128), s1)
 	ADDQ(U8(64), dp)
+	DECQ(n)
+	JMP(LabelRef(lbl + "_loop"))
+	Label(lbl + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// splitTiles emits func splitTiles<terms>AVX512(dst *uint16, x *float32, steps, stride int, alpha float32):
+// for s < steps, the 32 floats x[32s:32s+32] times alpha as terms bfloat16 terms
+// (bf16Terms), term e at dst + s*stride + e*1024 bytes: one row of an AMX A tile per
+// step (tile-major A, see amxTask), in one call per row.
+func splitTiles(terms int) {
+	name := fmt.Sprintf("splitTiles%dAVX512", terms)
+	TEXT(name, NOSPLIT, "func(dst *uint16, x *float32, steps, stride int, alpha float32)")
+	Pragma("noescape")
+	Doc(name + " writes 32-float steps of a row as bfloat16 terms of AMX A tiles.")
+	dp := Load(Param("dst"), GP64())
+	xp := Load(Param("x"), GP64())
+	n := Load(Param("steps"), GP64())
+	st := Load(Param("stride"), GP64())
+	ax := loadF32("alpha")
+	al := ZMM()
+	VBROADCASTSS(ax, al)
+	lbl := fmt.Sprintf("spt%d", terms)
+	Label(lbl + "_loop")
+	TESTQ(n, n)
+	JZ(LabelRef(lbl + "_done"))
+	for h := 0; h < 2; h++ {
+		x := ZMM()
+		VMOVUPS(Mem{Base: xp, Disp: 64 * h}, x)
+		VMULPS(al, x, x)
+		for e, t := range bf16Terms(x, terms) {
+			VPMOVDW(t, Mem{Base: dp, Disp: e*1024 + 32*h})
+		}
+	}
+	ADDQ(U8(128), xp)
+	ADDQ(st, dp)
 	DECQ(n)
 	JMP(LabelRef(lbl + "_loop"))
 	Label(lbl + "_done")
