@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"strconv"
 	"sync"
 )
 
@@ -110,8 +111,16 @@ const (
 	BF16x6 AMXPrecision = 3 // three terms
 )
 
-// EnableBF16x3 is EnableAMX(BF16x3).
-func (pb *PackedB) EnableBF16x3() bool { return pb.EnableAMX(BF16x3) }
+// String returns the precision's name as llmc's flags spell it.
+func (p AMXPrecision) String() string {
+	switch p {
+	case BF16x3:
+		return "bf16x3"
+	case BF16x6:
+		return "bf16x6"
+	}
+	return "AMXPrecision(" + strconv.Itoa(int(p)) + ")"
+}
 
 // amxMinRows is the fewest rows of A a GEMM runs on AMX with: below it
 // the GEMM streams its weights from memory faster from the float32 panels
@@ -313,11 +322,10 @@ func (t *amxTask) Run(lo, hi int) {
 					// The same chunk of the next column block (or of the next K block's
 					// first), fetched into L2 a column block ahead, a share per kernel call.
 					var pf []uint16
-					switch {
-					case jb+1 < hi && (jb+2)*32 <= n:
+					if jb+1 < hi && (jb+2)*32 <= n {
 						pf = q.step(jb+1, s0)[:ns*terms*1024]
-					case k1 < ks:
-						pf = q.step(lo, k1+s0-k0)[:min(ns, ks-(k1+s0-k0))*terms*1024]
+					} else if s := k1 + s0 - k0; s < ks {
+						pf = q.step(lo, s)[:min(ns, ks-s)*terms*1024]
 					}
 					pfn := (len(pf)/32 + (g1-g0)*ns - 1) / ((g1 - g0) * ns) // lines per kernel step
 					for ib := g0; ib < g1; ib++ {

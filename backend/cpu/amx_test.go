@@ -58,7 +58,7 @@ func TestSgemmAMX(t *testing.T) {
 		if prec == BF16x6 {
 			bound = math.Pow(2, -20)
 		}
-		for _, s := range [][3]int{{1, 1, 1}, {16, 32, 32}, {49, 33, 31}, {50, 100, 70}, {128, 96, 768}, {65, 17, 1000}, {300, 160, 100}, {64, 64, 3072}, {48, 40, 7}} {
+		for _, s := range [][3]int{{1, 1, 1}, {16, 32, 32}, {49, 33, 31}, {50, 100, 70}, {128, 96, 768}, {65, 17, 1000}, {300, 160, 100}, {64, 64, 3072}, {48, 40, 7}, {64, 64, 1000}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, ep := range []*Epilogue{nil, {Bias: randSlice(r, n, -1, 1), Act: ActGELU}} {
 				a := randSlice(r, m*(k+3), -1, 1)
@@ -114,13 +114,6 @@ func TestSgemmAMX(t *testing.T) {
 			}
 		}
 	}
-}
-
-func (p AMXPrecision) String() string {
-	if p == BF16x6 {
-		return "bf16x6"
-	}
-	return "bf16x3"
 }
 
 func BenchmarkSgemmAMX(b *testing.B) {
@@ -206,6 +199,51 @@ func TestSplitStepsAMX(t *testing.T) {
 			for i := range got {
 				if got[i] != want[i] {
 					t.Fatalf("terms=%d steps=%d: [%d] = %#x want %#x", terms, steps, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmAMXRandomShapes runs both AMX precisions on random shapes (rows from
+// amxMinRows up, any N and K, 1 and 2 threads) against float64, with the
+// bounds of TestSgemmAMX: K blocks, column chunks and edges in every
+// combination (a ragged K beyond one K block once sliced past the weights).
+func TestSgemmAMXRandomShapes(t *testing.T) {
+	if !AMXAvailable() {
+		t.Skip("no AMX-BF16 on this machine")
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	pool := NewPool(2)
+	defer pool.Close()
+	for it := 0; it < 24; it++ {
+		m, n, k := amxMinRows+r.IntN(200), 1+r.IntN(200), 1+r.IntN(1600)
+		a := randSlice(r, m*k, -1, 1)
+		w := randSlice(r, n*k, -1, 1)
+		for _, prec := range []AMXPrecision{BF16x3, BF16x6} {
+			bound := math.Pow(2, -14)
+			if prec == BF16x6 {
+				bound = math.Pow(2, -20)
+			}
+			pb := PackB(nil, true, k, n, w, k)
+			pb.EnableAMX(prec)
+			c := make([]float32, m*n)
+			p := pool
+			if it%2 == 0 {
+				p = nil
+			}
+			SgemmPacked(p, false, m, 1, a, k, pb, 0, c, n, nil)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					var sum, mag float64
+					for q := 0; q < k; q++ {
+						v := float64(a[i*k+q]) * float64(w[j*k+q])
+						sum += v
+						mag += math.Abs(v)
+					}
+					if got := float64(c[i*n+j]); !(math.Abs(got-sum) <= mag*bound+1e-6) {
+						t.Fatalf("%v %dx%dx%d [%d,%d]: got %g want %g", prec, m, n, k, i, j, got, sum)
+					}
 				}
 			}
 		}
