@@ -152,33 +152,21 @@ func inferLLMCMatMul(c *InferContext) ([]Type, error) {
 var llmcBodyOpsets = map[string]int64{"": 13, MSDomain: 1}
 
 func init() {
-	RegisterOp(&OpSchema{Domain: LLMCDomain, Name: "MatMulBias", Since: 1, Category: "fused",
-		Doc:   "MatMul(A, B) + bias: a linear layer on inputs of any rank >= 2; B is a 2-D weight [K, N], bias [N]",
-		MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
-		Infer: inferLLMCMatMul,
-		Function: &Function{Inputs: []string{"A", "B", "bias"}, Outputs: []string{"Y"}, Opsets: llmcBodyOpsets,
-			Nodes: []FunctionNode{
-				{Op: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"AB"}},
-				{Op: "Add", Inputs: []string{"AB", "bias"}, Outputs: []string{"Y"}},
-			}}})
-	RegisterOp(&OpSchema{Domain: LLMCDomain, Name: "MatMulBiasGelu", Since: 1, Category: "fused",
-		Doc:   "BiasGelu(MatMul(A, B), bias): exact (erf) GELU of A·B + bias; B is a 2-D weight [K, N], bias [N]",
-		MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
-		Infer: inferLLMCMatMul,
-		Function: &Function{Inputs: []string{"A", "B", "bias"}, Outputs: []string{"Y"}, Opsets: llmcBodyOpsets,
-			Nodes: []FunctionNode{
-				{Op: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"AB"}},
-				{Domain: MSDomain, Op: "BiasGelu", Inputs: []string{"AB", "bias"}, Outputs: []string{"Y"}},
-			}}})
-	RegisterOp(&OpSchema{Domain: LLMCDomain, Name: "MatMulFastGelu", Since: 1, Category: "fused",
-		Doc:   "FastGelu(MatMul(A, B), bias): tanh-approximated GELU of A·B + bias; B is a 2-D weight [K, N], bias [N]",
-		MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
-		Infer: inferLLMCMatMul,
-		Function: &Function{Inputs: []string{"A", "B", "bias"}, Outputs: []string{"Y"}, Opsets: llmcBodyOpsets,
-			Nodes: []FunctionNode{
-				{Op: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"AB"}},
-				{Domain: MSDomain, Op: "FastGelu", Inputs: []string{"AB", "bias"}, Outputs: []string{"Y"}},
-			}}})
+	// MatMul followed by an op of (AB, bias).
+	matMulThen := func(name, doc, domain, op string) {
+		RegisterOp(&OpSchema{Domain: LLMCDomain, Name: name, Since: 1, Category: "fused",
+			Doc:   doc,
+			MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
+			Infer: inferLLMCMatMul,
+			Function: &Function{Inputs: []string{"A", "B", "bias"}, Outputs: []string{"Y"}, Opsets: llmcBodyOpsets,
+				Nodes: []FunctionNode{
+					{Op: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"AB"}},
+					{Domain: domain, Op: op, Inputs: []string{"AB", "bias"}, Outputs: []string{"Y"}},
+				}}})
+	}
+	matMulThen("MatMulBias", "MatMul(A, B) + bias: a linear layer on inputs of any rank >= 2; B is a 2-D weight [K, N], bias [N]", "", "Add")
+	matMulThen("MatMulBiasGelu", "BiasGelu(MatMul(A, B), bias): exact (erf) GELU of A·B + bias; B is a 2-D weight [K, N], bias [N]", MSDomain, "BiasGelu")
+	matMulThen("MatMulFastGelu", "FastGelu(MatMul(A, B), bias): tanh-approximated GELU of A·B + bias; B is a 2-D weight [K, N], bias [N]", MSDomain, "FastGelu")
 	RegisterOp(&OpSchema{Domain: LLMCDomain, Name: "MatMulSkipLayerNormalization", Since: 1, Category: "fused",
 		Doc: "SkipLayerNormalization(MatMul(A, B), skip, gamma, beta, bias): LayerNorm over the last axis of " +
 			"A·B + bias + skip, times gamma plus beta; B is a 2-D weight [K, N]; gamma, beta, bias [N]",

@@ -57,23 +57,15 @@ func AMXAvailable() bool { return amxAvailable() && active.name == PathAVX512 }
 // (2r, 2r+1) for 16 columns: element (r, j, e) at r*32 + j*2 + e. Padding
 // is zero.
 type packedBF16 struct {
-	terms          int // 2: BF16x3, 3: BF16x6
-	ksteps, blocks int
-	data           []uint16
+	terms  int // 2: BF16x3, 3: BF16x6
+	ksteps int
+	data   []uint16
 }
 
 // step returns the B tiles of column block jb from K step s on.
 func (q *packedBF16) step(jb, s int) []uint16 {
 	n := q.terms * 1024
 	return q.data[(jb*q.ksteps+s)*n : (jb+1)*q.ksteps*n]
-}
-
-// splitBF16 returns x as hi + lo bfloat16 (round to nearest even; NaN stays
-// NaN, hi = x for infinities).
-func splitBF16(x float32) (hi, lo uint16) {
-	var t [2]uint16
-	splitBF16Terms(x, t[:])
-	return t[0], t[1]
 }
 
 // splitBF16Terms writes x as len(t) bfloat16 terms, each the rounding (to
@@ -146,7 +138,7 @@ func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 	}
 	ks, nb := (pb.K+31)/32, (pb.N+31)/32
 	step := terms * 1024
-	q := &packedBF16{terms: terms, ksteps: ks, blocks: nb, data: make([]uint16, nb*ks*step)}
+	q := &packedBF16{terms: terms, ksteps: ks, data: make([]uint16, nb*ks*step)}
 	for jb := 0; jb < nb; jb++ {
 		pb.amxConvert(terms, jb, 0, ks, q.data[jb*ks*step:(jb+1)*ks*step])
 	}
@@ -268,13 +260,12 @@ func (t *amxTask) Run(lo, hi int) {
 				row := t.a[i*t.lda : i*t.lda+k]
 				splitStepsAMX(terms, t.as[base:], row, full, tile, t.alpha)
 				s0 = full
-				if full < ks { // the ragged last step, zero padded
-					d := t.as[base+full*tile:]
-					w := k - full*32
-					splitRowAMX(terms, d, row[full*32:], t.alpha)
-					for e := range terms {
-						clear(d[e*512+w : e*512+32])
+				if full < ks { // the ragged last step: alpha*x, zero padded, then split as is
+					var last [32]float32
+					for j, v := range row[full*32:] {
+						last[j] = t.alpha * v
 					}
+					splitStepsAMX(terms, t.as[base+full*tile:], last[:], 1, tile, 1)
 					s0 = ks
 				}
 			}

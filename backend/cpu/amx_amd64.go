@@ -114,18 +114,3 @@ func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha 
 	}
 	splitTiles2AVX512(&dst[0], &x[0], steps, 2*tile, alpha)
 }
-
-// splitRowAMX writes alpha*x[i], for i < len(x), as terms bfloat16 (see
-// splitBF16Terms) into t[i], t[512+i] and, for three terms, t[1024+i]: one
-// row of a step's A tiles.
-func splitRowAMX(terms int, t []uint16, x []float32, alpha float32) {
-	if len(x) == 0 {
-		return
-	}
-	_ = t[(terms-1)*512+len(x)-1]
-	if terms == 3 {
-		splitBF16x3AVX512(&t[0], &t[512], &t[1024], &x[0], len(x), alpha)
-		return
-	}
-	splitBF16AVX512(&t[0], &t[512], &x[0], len(x), alpha)
-}

@@ -8,16 +8,6 @@ func amxKernel(terms, ksteps int, a []uint16, b []uint16, cin []float32, ldcin i
 	panic("cpu: AMX kernel on a non-amd64 build")
 }
 
-func splitRowAMX(terms int, t []uint16, x []float32, alpha float32) {
-	var parts [3]uint16
-	for i, v := range x {
-		splitBF16Terms(alpha*v, parts[:terms])
-		for j := range terms {
-			t[j*512+i] = parts[j]
-		}
-	}
-}
-
 func amxBegin() { panic("cpu: AMX on a non-amd64 build") }
 
 func amxEnd() {}
@@ -43,7 +33,13 @@ func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
 }
 
 func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha float32) {
+	var parts [3]uint16
 	for s := 0; s < steps; s++ {
-		splitRowAMX(terms, dst[s*tile:], x[s*32:s*32+32], alpha)
+		for i, v := range x[s*32 : s*32+32] {
+			splitBF16Terms(alpha*v, parts[:terms])
+			for e := range terms {
+				dst[s*tile+e*512+i] = parts[e]
+			}
+		}
 	}
 }

@@ -11,19 +11,24 @@ func TestSplitBF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := 0; i < 100000; i++ {
 		x := float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(20)-10)))
-		hi, lo := splitBF16(x)
+		var p [2]uint16
+		splitBF16Terms(x, p[:])
+		hi, lo := p[0], p[1]
 		s := float64(math.Float32frombits(uint32(hi)<<16)) + float64(math.Float32frombits(uint32(lo)<<16))
 		if d := math.Abs(s - float64(x)); d > math.Abs(float64(x))*math.Pow(2, -16) {
 			t.Fatalf("split(%g) = %g (err %g)", x, s, d)
 		}
 	}
 	for _, x := range []float32{0, float32(math.Inf(1)), float32(math.Inf(-1))} {
-		hi, lo := splitBF16(x)
+		var p [2]uint16
+		splitBF16Terms(x, p[:])
+		hi, lo := p[0], p[1]
 		if math.Float32frombits(uint32(hi)<<16) != x || lo != 0 {
 			t.Errorf("split(%g) = %#x %#x", x, hi, lo)
 		}
 	}
-	if hi, _ := splitBF16(float32(math.NaN())); math.Float32frombits(uint32(hi)<<16) == math.Float32frombits(uint32(hi)<<16) {
+	var pn [2]uint16
+	if splitBF16Terms(float32(math.NaN()), pn[:]); math.Float32frombits(uint32(pn[0])<<16) == math.Float32frombits(uint32(pn[0])<<16) {
 		t.Error("NaN lost")
 	}
 	// Three terms carry every bit of a float32 (normal range): the sum is exact.
@@ -143,62 +148,33 @@ func BenchmarkSgemmAMX(b *testing.B) {
 	}
 }
 
-func TestSplitRowAMX(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	for _, terms := range []int{2, 3} {
-		for _, n := range []int{1, 15, 16, 17, 32} {
-			x := randSlice(r, n, -3, 3)
-			x[0] = float32(math.Inf(1))
-			if n > 2 {
-				x[1] = float32(math.NaN())
-				x[2] = -1e-30
-			}
-			d := make([]uint16, 1536)
-			for i := range d {
-				d[i] = 0xdead
-			}
-			splitRowAMX(terms, d, x, 0.75)
-			want := make([]uint16, terms)
-			for e := range 3 {
-				for i := range 512 {
-					v := d[e*512+i]
-					if i >= n || e >= terms {
-						if v != 0xdead {
-							t.Fatalf("terms=%d n=%d: wrote term %d [%d]", terms, n, e, i)
-						}
-						continue
-					}
-					splitBF16Terms(0.75*x[i], want)
-					if v != want[e] {
-						t.Fatalf("terms=%d n=%d x=%g: term %d = %#x want %#x", terms, n, x[i], e, v, want[e])
-					}
-				}
-			}
-		}
-	}
-}
-
-// TestSplitStepsAMX: the one-call split of a row's whole steps writes what
-// splitRowAMX writes step by step, at the tile stride, and nothing else.
+// TestSplitStepsAMX checks the split of a row of A into AMX tile rows (the
+// AVX-512 kernel on amd64) against splitBF16Terms, element by element, with
+// special values, at the tile stride, writing nothing else.
 func TestSplitStepsAMX(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, terms := range []int{2, 3} {
 		for _, steps := range []int{1, 3, 24} {
 			tile := terms * 512
 			x := randSlice(r, steps*32, -4, 4)
-			x[0], x[len(x)-1] = float32(math.Inf(-1)), float32(math.NaN())
-			got := make([]uint16, steps*tile)
-			want := make([]uint16, steps*tile)
+			x[0], x[1], x[2], x[len(x)-1] = float32(math.Inf(-1)), -1e-30, 3e38, float32(math.NaN())
+			got := make([]uint16, steps*tile+512)
 			for i := range got {
-				got[i], want[i] = 0xdead, 0xdead
+				got[i] = 0xdead
 			}
 			splitStepsAMX(terms, got, x, steps, tile, 1.5)
-			for s := 0; s < steps; s++ {
-				splitRowAMX(terms, want[s*tile:], x[s*32:s*32+32], 1.5)
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("terms=%d steps=%d: [%d] = %#x want %#x", terms, steps, i, got[i], want[i])
+			want := make([]uint16, terms)
+			for i, v := range got {
+				s, e, j := i/tile, i%tile/512, i%512
+				if s >= steps || j >= 32 {
+					if v != 0xdead {
+						t.Fatalf("terms=%d steps=%d: wrote [%d]", terms, steps, i)
+					}
+					continue
+				}
+				splitBF16Terms(1.5*x[s*32+j], want)
+				if v != want[e] {
+					t.Fatalf("terms=%d steps=%d x=%g: step %d term %d = %#x want %#x", terms, steps, x[s*32+j], s, e, v, want[e])
 				}
 			}
 		}

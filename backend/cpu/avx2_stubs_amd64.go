@@ -132,16 +132,6 @@ func epilogueAVX512(c *float32, ldc int, rows int, cols int, bias *float32, scal
 //go:noescape
 func softmaxAVX512(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
 
-// splitBF16AVX512 splits alpha*x[i] into bfloat16 hi + lo (round to nearest even) for i < n.
-//
-//go:noescape
-func splitBF16AVX512(hi *uint16, lo *uint16, x *float32, n int, alpha float32)
-
-// splitBF16x3AVX512 splits alpha*x[i] into bfloat16 hi + mid + lo (round to nearest even) for i < n.
-//
-//go:noescape
-func splitBF16x3AVX512(hi *uint16, mid *uint16, lo *uint16, x *float32, n int, alpha float32)
-
 // amxPackB2AVX512 writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms.
 //
 //go:noescape

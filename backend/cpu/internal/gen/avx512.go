@@ -625,8 +625,6 @@ func avx512Math() {
 	unary512("expAVX512", 4, expPlainZ)
 	epilogue512()
 	softmax512()
-	splitBF16()
-	splitBF16x3()
 	amxPackB(2)
 	amxPackB(3)
 	splitTiles(2)
@@ -690,26 +688,6 @@ func i8KernelVNNI() {
 	}
 	VZEROUPPER()
 	RET()
-}
-
-// splitBF16 emits func splitBF16AVX512(hi, lo *uint16, x *float32, n int, alpha float32):
-// for i < n (any n), t = alpha*x[i], hi[i] = bf16(t), lo[i] = bf16(t - hi[i]), both
-// rounded to nearest even; NaN gives a quiet NaN hi, and Inf or NaN a zero lo.
-func splitBF16() {
-	TEXT("splitBF16AVX512", NOSPLIT, "func(hi, lo *uint16, x *float32, n int, alpha float32)")
-	Pragma("noescape")
-	Doc("splitBF16AVX512 splits alpha*x[i] into bfloat16 hi + lo (round to nearest even) for i < n.")
-	splitBF16Terms([]string{"hi", "lo"}, "sbf")
-}
-
-// splitBF16x3 emits func splitBF16x3AVX512(hi, mid, lo *uint16, x *float32, n int, alpha float32):
-// as splitBF16 with a third term, t = hi + mid + lo (each difference is exact in float32),
-// which carries all 24 significant bits of t.
-func splitBF16x3() {
-	TEXT("splitBF16x3AVX512", NOSPLIT, "func(hi, mid, lo *uint16, x *float32, n int, alpha float32)")
-	Pragma("noescape")
-	Doc("splitBF16x3AVX512 splits alpha*x[i] into bfloat16 hi + mid + lo (round to nearest even) for i < n.")
-	splitBF16Terms([]string{"hi", "mid", "lo"}, "sb3")
 }
 
 // bf16Terms emits the split of the 16 floats of x into n bfloat16 terms,
@@ -829,56 +807,6 @@ func splitTiles(terms int) {
 	DECQ(n)
 	JMP(LabelRef(lbl + "_loop"))
 	Label(lbl + "_done")
-	VZEROUPPER()
-	RET()
-}
-
-// splitBF16Terms emits the body of a split into len(outs) bfloat16 terms (the
-// named pointer parameters, leading term first); labels start with prefix.
-func splitBF16Terms(outs []string, prefix string) {
-	ptrs := make([]Register, len(outs))
-	for i, name := range outs {
-		ptrs[i] = Load(Param(name), GP64())
-	}
-	xp := Load(Param("x"), GP64())
-	n := Load(Param("n"), GP64())
-	ax := loadF32("alpha")
-	al := ZMM()
-	VBROADCASTSS(ax, al)
-	k := K()
-	tailMask(n, k)
-	body := func(masked bool) {
-		x := ZMM()
-		if masked {
-			VMOVUPS_Z(Mem{Base: xp}, k, x)
-		} else {
-			VMOVUPS(Mem{Base: xp}, x)
-		}
-		VMULPS(al, x, x)
-		terms := bf16Terms(x, len(outs))
-		for i, t := range terms {
-			if masked {
-				VPMOVDW(t, k, Mem{Base: ptrs[i]})
-			} else {
-				VPMOVDW(t, Mem{Base: ptrs[i]})
-			}
-		}
-	}
-	Label(prefix + "_loop")
-	CMPQ(n, U8(16))
-	JL(LabelRef(prefix + "_tail"))
-	body(false)
-	ADDQ(U8(64), xp)
-	for _, p := range ptrs {
-		ADDQ(U8(32), p)
-	}
-	SUBQ(U8(16), n)
-	JMP(LabelRef(prefix + "_loop"))
-	Label(prefix + "_tail")
-	TESTQ(n, n)
-	JZ(LabelRef(prefix + "_done"))
-	body(true)
-	Label(prefix + "_done")
 	VZEROUPPER()
 	RET()
 }
