@@ -222,7 +222,8 @@ func sgemmAMX(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB, 
 	p.RunTask(mb*16, min(mb*16/8+1, 4*p.Threads()), t)
 	t.split = false
 	nb := (pb.N + 31) / 32
-	p.RunTask(nb, min(nb, 4*p.Threads()), t)
+	slots := t.guided(nb, p.Threads())
+	p.RunTask(slots, slots, t)
 	*t = amxTask{}
 	amxTasks.Put(t)
 	amxABufs.Put(bufp)
@@ -239,11 +240,40 @@ type amxTask struct {
 	ldc   int
 	ep    *Epilogue
 	as    []uint16 // A's terms, tile-major: ((row block*ksteps + step)*terms + term)*512
+	// Column phase: slot i covers column blocks [bounds[i], bounds[i+1]) (guided).
+	bounds [amxMaxSlots + 1]int
+}
+
+// amxMaxSlots bounds the column phase's chunks.
+const amxMaxSlots = 256
+
+// guided splits nb column blocks into chunks for threads threads, claimed in
+// order: each a 1/(2*threads) share of the blocks still left, so the first
+// are long (the kernel prefetches the next column block's weights within a
+// chunk) and the last single blocks (up to 64 blocks), which keep a thread from waiting long
+// on another whose core runs slower. (On this project's shared VMs one vCPU
+// at a time often runs the tiles several times slower than the other: with
+// equal chunks of 3 blocks a thread could wait for up to three slow blocks.)
+// It returns the number of chunks.
+func (t *amxTask) guided(nb, threads int) int {
+	n := 0
+	t.bounds[0] = 0
+	least := (nb + 63) / 64 // at most ~2*threads*(ln 64 + 1) chunks
+	for lo := 0; lo < nb; n++ {
+		size := min(max((nb-lo+2*threads-1)/(2*threads), least), nb-lo)
+		if n == amxMaxSlots-1 || threads == 1 {
+			size = nb - lo
+		}
+		lo += size
+		t.bounds[n+1] = lo
+	}
+	return n
 }
 
 var amxTasks = sync.Pool{New: func() any { return new(amxTask) }}
 
-// Run implements Task: rows [lo, hi) of the split, or column blocks [lo, hi).
+// Run implements Task: rows [lo, hi) of the split, or the column blocks of
+// slots [lo, hi) (guided).
 func (t *amxTask) Run(lo, hi int) {
 	q := t.pb.bf16
 	k, n := t.pb.K, t.pb.N
@@ -278,6 +308,7 @@ func (t *amxTask) Run(lo, hi int) {
 		}
 		return
 	}
+	lo, hi = t.bounds[lo], t.bounds[hi]
 	var tmp [16 * 32]float32
 	// The partial sums of the row group's 16x32 blocks of C while K runs: C itself
 	// is read and written once per K block, not once per K chunk, as its rows

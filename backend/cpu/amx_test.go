@@ -225,3 +225,30 @@ func TestSgemmAMXRandomShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestAMXGuidedChunks checks the column phase's chunks: they tile [0, nb) in
+// order, shrink (never grow), end in single blocks (up to 64 blocks),
+// stay within amxMaxSlots, and are one chunk at 1 thread.
+func TestAMXGuidedChunks(t *testing.T) {
+	var task amxTask
+	for _, threads := range []int{1, 2, 3, 8} {
+		for _, nb := range []int{1, 2, 5, 24, 72, 96, 1000, 100000} {
+			n := task.guided(nb, threads)
+			b := task.bounds[:n+1]
+			if n < 1 || n > amxMaxSlots || b[0] != 0 || b[n] != nb {
+				t.Fatalf("nb %d threads %d: %d chunks, bounds %v", nb, threads, n, b)
+			}
+			if threads == 1 && n != 1 {
+				t.Fatalf("nb %d: %d chunks at 1 thread", nb, n)
+			}
+			for i := 1; i <= n; i++ {
+				if b[i] <= b[i-1] || i >= 2 && i < n && b[i]-b[i-1] > b[i-1]-b[max(i-2, 0)] {
+					t.Fatalf("nb %d threads %d: chunk %d of bounds %v empty or growing", nb, threads, i-1, b)
+				}
+			}
+			if threads > 1 && nb >= 4*threads && nb <= 64 && b[n]-b[n-1] != 1 {
+				t.Fatalf("nb %d threads %d: last chunk %d blocks (bounds %v)", nb, threads, b[n]-b[n-1], b)
+			}
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -152,7 +154,7 @@ func setValues(t *ir.Tensor, vals []float64) {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "MODEL [--batch B] [--seq S] [--threads T] [--iters N] [--precision P] [--json] [--profile]", "Optimizes the model (-O2), plans it for the CPU kernels and times runs on synthetic inputs\n(masks all ones, token types zero, ids below 100 and below every table they index).", stderr)
+	fs := newFlags("bench", "MODEL [--batch B] [--seq S] [--threads T] [--iters N] [--precision P] [--json] [--profile] [--cpuprofile FILE]", "Optimizes the model (-O2), plans it for the CPU kernels and times runs on synthetic inputs\n(masks all ones, token types zero, ids below 100 and below every table they index).", stderr)
 	batch := fs.Int("batch", 1, "batch size")
 	seq := fs.Int("seq", 128, "sequence length (for every symbolic dim but the first)")
 	threads := fs.Int("threads", 0, "kernel threads (0: GOMAXPROCS)")
@@ -160,6 +162,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	warmup := fs.Int("warmup", 3, "untimed runs first")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	profile := fs.Bool("profile", false, "report time per kernel kind")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs to `file` (go tool pprof)")
 	level := fs.Int("O", 2, "optimization `level`")
 	precision := fs.String("precision", "bf16x6", "GEMM `precision`: bf16x6 (AMX-BF16 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
 	pos, err := parse(fs, optLevelArgs(args), 1)
@@ -198,6 +201,17 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	times := make([]float64, *iters)
 	kinds := p.StepKinds()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	prof := map[string]float64{}
 	for i := range times {
 		start := time.Now()

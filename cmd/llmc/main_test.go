@@ -126,6 +126,19 @@ func TestPrecisionFlag(t *testing.T) {
 	require.Contains(t, errs, `unknown precision "int4"`)
 }
 
+func TestBenchCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	code, _, errs := llmc("bench", tiny+"/model.onnx", "--seq", "16", "--iters", "3", "--warmup", "1", "--cpuprofile", prof)
+	require.Equal(t, 0, code, errs)
+	b, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	require.Greater(t, len(b), 2)
+	require.Equal(t, []byte{0x1f, 0x8b}, b[:2], "a pprof profile is gzip-compressed")
+	code, _, errs = llmc("bench", tiny+"/model.onnx", "--seq", "16", "--iters", "1", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.prof"))
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "cpu.prof")
+}
+
 func TestRunRejectsBadInputs(t *testing.T) {
 	dir := t.TempDir()
 	// input_0 with the wrong element type
