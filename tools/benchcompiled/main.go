@@ -70,6 +70,7 @@ func main() {
 	for i := range ms {
 		ms[i] = float64(run().Microseconds()) / 1000
 	}
+	samples := append([]float64(nil), ms...) // in run order
 	sort.Float64s(ms)
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -77,5 +78,6 @@ func main() {
 		"engine": "llmc-compiled", "batch": *batch, "seq": *seq, "threads": *threads, "precision": m.Precision(),
 		"median_ms": ms[len(ms)/2], "min_ms": ms[0], "p90_ms": ms[len(ms)*9/10],
 		"peak_rss_mib": float64(ru.Maxrss) / 1024, "weights_mib": float64(bertbase.WeightsSize) / (1 << 20),
+		"samples_ms": samples,
 	})
 }
