@@ -248,13 +248,13 @@ type amxTask struct {
 const amxMaxSlots = 256
 
 // guided splits nb column blocks into chunks for threads threads, claimed in
-// order: each a 1/(2*threads) share of the blocks still left, so the first
-// are long (the kernel prefetches the next column block's weights within a
-// chunk) and the last single blocks (up to 64 blocks), which keep a thread from waiting long
-// on another whose core runs slower. (On this project's shared VMs one vCPU
-// at a time often runs the tiles several times slower than the other: with
-// equal chunks of 3 blocks a thread could wait for up to three slow blocks.)
-// It returns the number of chunks.
+// order: each a 1/(2*threads) share of the blocks still left (and at least
+// 1/64 of them), so the first are long (the kernel prefetches the next column
+// block's weights within a chunk) and the last single blocks, which keep a
+// thread from waiting long on another whose core runs slower. (On this
+// project's shared VMs one vCPU at a time often runs the tiles several times
+// slower than the other: with equal chunks of 3 blocks a thread could wait for
+// up to three slow blocks.) It returns the number of chunks.
 func (t *amxTask) guided(nb, threads int) int {
 	n := 0
 	t.bounds[0] = 0
