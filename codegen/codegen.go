@@ -1329,9 +1329,10 @@ func (c *gen) source() ([]byte, error) {
 	}
 	p("if cfg.precision != \"fp32\" && cpu.AMXAvailable() {\nm.precision = cfg.precision\n")
 	for i, name := range c.packedNames {
-		// The float32 panels are read again only by GEMMs of few rows: their pages are given
-		// back (and read back from the file if those run).
-		p("m.%s.EnableAMX(amx)\nblob.Drop(%d, %d)\n", name, c.packedRanges[i][0], c.packedRanges[i][1])
+		// The float32 panels are read again only by GEMMs of few rows or whose input holds an
+		// Inf or NaN: their pages are given back (and read back from the file if those run).
+		// Weights holding Inf or NaN get no AMX form and keep their pages.
+		p("if m.%s.EnableAMX(amx) {\nblob.Drop(%d, %d)\n}\n", name, c.packedRanges[i][0], c.packedRanges[i][1])
 	}
 	p("}\n")
 	p("m.outs.New = func() any { return &outBuf{m: m} }\n_ = err\nreturn m, nil\n}\n\n")

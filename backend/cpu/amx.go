@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // SGEMM on AMX tiles (Intel Advanced Matrix Extensions: BF16 dot products
@@ -122,9 +123,11 @@ const amxMinRows = 64
 // EnableAMX adds the AMX form of the packed weights at the given precision
 // (BF16x3: the size of the float32 panels, BF16x6: 1.5 times it), kept
 // beside them: SgemmPacked with transA == false, beta == 0 and at least
-// amxMinRows rows then runs on AMX tiles. It returns false, changing
-// nothing, when AMX-BF16 is not available. Asking again for the precision
-// already built does nothing; for the other one, it replaces it.
+// amxMinRows rows then runs on AMX tiles (unless alpha*A holds an Inf or
+// NaN: see sgemmAMX). It returns false, changing nothing, when AMX-BF16 is
+// not available or a weight is Inf or NaN (its lower bfloat16 terms would be
+// 0, and Inf*0 makes NaNs a float32 GEMM does not). Asking again for the
+// precision already built does nothing; for the other one, it replaces it.
 func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 	if !amxAvailable() {
 		return false
@@ -135,6 +138,11 @@ func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 	}
 	if pb.amx == terms {
 		return true
+	}
+	for _, v := range pb.data {
+		if v-v != 0 { // Inf or NaN
+			return false
+		}
 	}
 	ks, nb := (pb.K+31)/32, (pb.N+31)/32
 	step := terms * 1024
@@ -204,8 +212,12 @@ func (pb *PackedB) at(p, j int) float32 {
 
 var amxABufs = sync.Pool{New: func() any { s := make([]uint16, 0); return &s }}
 
-// sgemmAMX is SgemmPacked (transA false, beta 0) on the AMX form of the weights.
-func sgemmAMX(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
+// sgemmAMX is SgemmPacked (transA false, beta 0) on the AMX form of the
+// weights. It returns false, having written nothing to C, when alpha*A holds
+// an Inf or NaN: such a value's lower bfloat16 terms are 0, and 0 times
+// another Inf would add NaNs that a float32 GEMM does not make (Inf*x with
+// x split as hi + 0 + 0 gives Inf*0), so the caller runs the float32 kernels.
+func sgemmAMX(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) bool {
 	terms, ks := pb.amx, (pb.K+31)/32
 	kp := ks * 32
 	mb := (m + 15) / 16
@@ -221,12 +233,16 @@ func sgemmAMX(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB, 
 	t.split = true
 	p.RunTask(mb*16, min(mb*16/8+1, 4*p.Threads()), t)
 	t.split = false
-	nb := (pb.N + 31) / 32
-	slots := t.guided(nb, p.Threads())
-	p.RunTask(slots, slots, t)
+	done := !t.special.Load()
+	if done {
+		nb := (pb.N + 31) / 32
+		slots := t.guided(nb, p.Threads())
+		p.RunTask(slots, slots, t)
+	}
 	*t = amxTask{}
 	amxTasks.Put(t)
 	amxABufs.Put(bufp)
+	return done
 }
 
 type amxTask struct {
@@ -240,6 +256,8 @@ type amxTask struct {
 	ldc   int
 	ep    *Epilogue
 	as    []uint16 // A's terms, tile-major: ((row block*ksteps + step)*terms + term)*512
+	// special is set by the split when alpha*A holds an Inf or NaN.
+	special atomic.Bool
 	// Column phase: slot i covers column blocks [bounds[i], bounds[i+1]) (guided).
 	bounds [amxMaxSlots + 1]int
 }
@@ -288,15 +306,18 @@ func (t *amxTask) Run(lo, hi int) {
 			s0 := 0
 			if i < t.m {
 				row := t.a[i*t.lda : i*t.lda+k]
-				splitStepsAMX(terms, t.as[base:], row, full, tile, t.alpha)
+				special := splitStepsAMX(terms, t.as[base:], row, full, tile, t.alpha)
 				s0 = full
 				if full < ks { // the ragged last step: alpha*x, zero padded, then split as is
 					var last [32]float32
 					for j, v := range row[full*32:] {
 						last[j] = t.alpha * v
 					}
-					splitStepsAMX(terms, t.as[base+full*tile:], last[:], 1, tile, 1)
+					special = splitStepsAMX(terms, t.as[base+full*tile:], last[:], 1, tile, 1) || special
 					s0 = ks
+				}
+				if special {
+					t.special.Store(true)
 				}
 			}
 			for s := s0; s < ks; s++ { // padding rows

@@ -101,16 +101,16 @@ func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
 
 // splitStepsAMX writes steps full 32-float steps of a row of A (alpha*x) as
 // terms bfloat16 terms: step s's term e at dst[s*tile+e*512:][:32] (one row
-// of the step's A tiles, tile-major).
-func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha float32) {
+// of the step's A tiles, tile-major). It reports whether any alpha*x is Inf
+// or NaN.
+func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha float32) bool {
 	if steps == 0 {
-		return
+		return false
 	}
 	_ = dst[(steps-1)*tile+(terms-1)*512+31]
 	_ = x[steps*32-1]
 	if terms == 3 {
-		splitTiles3AVX512(&dst[0], &x[0], steps, 2*tile, alpha)
-		return
+		return splitTiles3AVX512(&dst[0], &x[0], steps, 2*tile, alpha) != 0
 	}
-	splitTiles2AVX512(&dst[0], &x[0], steps, 2*tile, alpha)
+	return splitTiles2AVX512(&dst[0], &x[0], steps, 2*tile, alpha) != 0
 }

@@ -32,14 +32,18 @@ func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
 	}
 }
 
-func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha float32) {
+func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha float32) bool {
 	var parts [3]uint16
+	special := false
 	for s := 0; s < steps; s++ {
 		for i, v := range x[s*32 : s*32+32] {
-			splitBF16Terms(alpha*v, parts[:terms])
+			v = float32(v * alpha) // rounded here: no fused multiply-subtract in v-v
+			special = special || v-v != 0
+			splitBF16Terms(v, parts[:terms])
 			for e := range terms {
 				dst[s*tile+e*512+i] = parts[e]
 			}
 		}
 	}
+	return special
 }

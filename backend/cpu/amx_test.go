@@ -162,7 +162,19 @@ func TestSplitStepsAMX(t *testing.T) {
 			for i := range got {
 				got[i] = 0xdead
 			}
-			splitStepsAMX(terms, got, x, steps, tile, 1.5)
+			if !splitStepsAMX(terms, got, x, steps, tile, 1.5) {
+				t.Fatalf("terms=%d steps=%d: Inf/NaN in the row not reported", terms, steps)
+			}
+			// The flag: each special value alone (3e38*1.5 overflows to +Inf), and none.
+			for _, at := range []int{0, 2, len(x) - 1, -1} {
+				y := randSlice(r, steps*32, -4, 4)
+				if at >= 0 {
+					y[at] = x[at]
+				}
+				if got := splitStepsAMX(terms, make([]uint16, steps*tile), y, steps, tile, 1.5); got != (at >= 0) {
+					t.Fatalf("terms=%d steps=%d: special value at %d reported %v", terms, steps, at, got)
+				}
+			}
 			want := make([]uint16, terms)
 			for i, v := range got {
 				s, e, j := i/tile, i%tile/512, i%512
@@ -251,4 +263,60 @@ func TestAMXGuidedChunks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSgemmAMXNonFinite checks that a GEMM whose alpha*A or weights hold Inf
+// or NaN gives exactly the float32 kernels' result (Inf where they make Inf,
+// NaN where they make NaN), though AMX is enabled: the weights are small
+// multiples of 1/8, exact in one bfloat16, so their lower terms are 0 and Inf
+// times them would make NaNs on the tiles.
+func TestSgemmAMXNonFinite(t *testing.T) {
+	if !AMXAvailable() {
+		t.Skip("no AMX-BF16 on this machine")
+	}
+	r := rand.New(rand.NewPCG(51, 52))
+	m, n, k := 128, 80, 96
+	w := make([]float32, n*k)
+	for i := range w {
+		w[i] = float32(r.IntN(33)-16) / 8
+	}
+	pool := NewPool(2)
+	defer pool.Close()
+	check := func(name string, a, w []float32, alpha float32, wantAMX bool) {
+		t.Helper()
+		ref := PackB(nil, true, k, n, w, k)
+		pb := PackB(nil, true, k, n, w, k)
+		for _, prec := range []AMXPrecision{BF16x3, BF16x6} {
+			if got := pb.EnableAMX(prec); got != wantAMX {
+				t.Fatalf("%s: EnableAMX(%v) = %v", name, prec, got)
+			}
+			for _, p := range []*Pool{nil, pool} {
+				want := make([]float32, m*n)
+				SgemmPacked(p, false, m, alpha, a, k, ref, 0, want, n, nil)
+				got := make([]float32, m*n)
+				SgemmPacked(p, false, m, alpha, a, k, pb, 0, got, n, nil)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+						t.Fatalf("%s %v threads %d: [%d,%d] = %g, float32 kernels %g", name, prec, p.Threads(), i/n, i%n, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	finite := randSlice(r, m*k, -1, 1)
+	a := append([]float32(nil), finite...)
+	a[5*k+7] = float32(math.Inf(1))
+	a[70*k+3] = float32(math.Inf(-1))
+	check("Inf in A", a, w, 1, true)
+	a = append([]float32(nil), finite...)
+	a[100*k+50] = float32(math.NaN())
+	check("NaN in A", a, w, 1, true)
+	a = append([]float32(nil), finite...)
+	a[3*k+1] = 3e38 // alpha*A overflows
+	check("alpha*A overflows", a, w, 4, true)
+	w2 := append([]float32(nil), w...)
+	w2[7*k+9] = float32(math.Inf(1))
+	check("Inf weight", finite, w2, 1, false)
+	w2[7*k+9] = float32(math.NaN())
+	check("NaN weight", finite, w2, 1, false)
 }

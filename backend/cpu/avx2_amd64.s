@@ -5037,15 +5037,16 @@ apb3_done:
 	VZEROUPPER
 	RET
 
-// func splitTiles2AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32)
+// func splitTiles2AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32) uint32
 // Requires: AVX, AVX512F
-TEXT ·splitTiles2AVX512(SB), NOSPLIT, $0-36
+TEXT ·splitTiles2AVX512(SB), NOSPLIT, $0-44
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         steps+16(FP), DX
 	MOVQ         stride+24(FP), BX
 	VMOVSS       alpha+32(FP), X0
 	VBROADCASTSS X0, Z0
+	KXORW        K1, K1, K1
 
 spt2_loop:
 	TESTQ         DX, DX
@@ -5065,13 +5066,14 @@ spt2_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z6, Z6
 	VPSRLD        $0x10, Z6, Z6
 	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K2
 	VPXORD        Z1, Z1, Z1
-	VMOVDQA32     Z1, K1, Z6
-	VCMPPS        $0x03, Z3, Z3, K1
+	VMOVDQA32     Z1, K2, Z6
+	VCMPPS        $0x03, Z3, Z3, K3
 	VPSRLD        $0x10, Z3, Z3
 	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
-	VMOVDQA32     Z3, K1, Z4
+	VMOVDQA32     Z3, K3, Z4
+	KORW          K2, K1, K1
 	VPMOVDW       Z4, (AX)
 	VPMOVDW       Z6, 1024(AX)
 	VMOVUPS       64(CX), Z3
@@ -5089,13 +5091,14 @@ spt2_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z6, Z6
 	VPSRLD        $0x10, Z6, Z6
 	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K2
 	VPXORD        Z2, Z2, Z2
-	VMOVDQA32     Z2, K1, Z6
-	VCMPPS        $0x03, Z3, Z3, K1
+	VMOVDQA32     Z2, K2, Z6
+	VCMPPS        $0x03, Z3, Z3, K3
 	VPSRLD        $0x10, Z3, Z3
 	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
-	VMOVDQA32     Z3, K1, Z4
+	VMOVDQA32     Z3, K3, Z4
+	KORW          K2, K1, K1
 	VPMOVDW       Z4, 32(AX)
 	VPMOVDW       Z6, 1056(AX)
 	ADDQ          $0x80, CX
@@ -5104,18 +5107,21 @@ spt2_loop:
 	JMP           spt2_loop
 
 spt2_done:
+	KMOVW K1, AX
+	MOVL  AX, ret+40(FP)
 	VZEROUPPER
 	RET
 
-// func splitTiles3AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32)
+// func splitTiles3AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32) uint32
 // Requires: AVX, AVX512F
-TEXT ·splitTiles3AVX512(SB), NOSPLIT, $0-36
+TEXT ·splitTiles3AVX512(SB), NOSPLIT, $0-44
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         steps+16(FP), DX
 	MOVQ         stride+24(FP), BX
 	VMOVSS       alpha+32(FP), X0
 	VBROADCASTSS X0, Z0
+	KXORW        K1, K1, K1
 
 spt3_loop:
 	TESTQ         DX, DX
@@ -5142,14 +5148,15 @@ spt3_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z7, Z7
 	VPSRLD        $0x10, Z7, Z7
 	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K2
 	VPXORD        Z1, Z1, Z1
-	VMOVDQA32     Z1, K1, Z6
-	VMOVDQA32     Z1, K1, Z7
-	VCMPPS        $0x03, Z3, Z3, K1
+	VMOVDQA32     Z1, K2, Z6
+	VMOVDQA32     Z1, K2, Z7
+	VCMPPS        $0x03, Z3, Z3, K3
 	VPSRLD        $0x10, Z3, Z3
 	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
-	VMOVDQA32     Z3, K1, Z4
+	VMOVDQA32     Z3, K3, Z4
+	KORW          K2, K1, K1
 	VPMOVDW       Z4, (AX)
 	VPMOVDW       Z6, 1024(AX)
 	VPMOVDW       Z7, 2048(AX)
@@ -5175,14 +5182,15 @@ spt3_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z7, Z7
 	VPSRLD        $0x10, Z7, Z7
 	VPANDD.BCST   i32_expmask<>+0(SB), Z3, Z5
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z5, K2
 	VPXORD        Z2, Z2, Z2
-	VMOVDQA32     Z2, K1, Z6
-	VMOVDQA32     Z2, K1, Z7
-	VCMPPS        $0x03, Z3, Z3, K1
+	VMOVDQA32     Z2, K2, Z6
+	VMOVDQA32     Z2, K2, Z7
+	VCMPPS        $0x03, Z3, Z3, K3
 	VPSRLD        $0x10, Z3, Z3
 	VPORD.BCST    i32_40<>+0(SB), Z3, Z3
-	VMOVDQA32     Z3, K1, Z4
+	VMOVDQA32     Z3, K3, Z4
+	KORW          K2, K1, K1
 	VPMOVDW       Z4, 32(AX)
 	VPMOVDW       Z6, 1056(AX)
 	VPMOVDW       Z7, 2080(AX)
@@ -5192,6 +5200,8 @@ spt3_loop:
 	JMP           spt3_loop
 
 spt3_done:
+	KMOVW K1, AX
+	MOVL  AX, ret+40(FP)
 	VZEROUPPER
 	RET
 

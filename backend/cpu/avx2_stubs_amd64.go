@@ -142,15 +142,15 @@ func amxPackB2AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
 //go:noescape
 func amxPackB3AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
 
-// splitTiles2AVX512 writes 32-float steps of a row as bfloat16 terms of AMX A tiles.
+// splitTiles2AVX512 writes 32-float steps of a row as bfloat16 terms of AMX A tiles; nonzero if any is Inf or NaN.
 //
 //go:noescape
-func splitTiles2AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32)
+func splitTiles2AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32) uint32
 
-// splitTiles3AVX512 writes 32-float steps of a row as bfloat16 terms of AMX A tiles.
+// splitTiles3AVX512 writes 32-float steps of a row as bfloat16 terms of AMX A tiles; nonzero if any is Inf or NaN.
 //
 //go:noescape
-func splitTiles3AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32)
+func splitTiles3AVX512(dst *uint16, x *float32, steps int, stride int, alpha float32) uint32
 
 // i8Kernel4x16VNNI computes a 4x16 int32 tile from packed u8 (A) and s8 (B) panels,
 // K consumed in groups of 4, with VPDPBUSD (AVX512-VNNI): exact for all inputs.

@@ -248,8 +248,8 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 			checkMat("Sgemm residual", ep.Residual, m, n, ld)
 		}
 	}
-	if pb.amx != 0 && !transA && beta == 0 && active.name == PathAVX512 && m >= amxMinRows {
-		sgemmAMX(p, m, alpha, a, lda, pb, c, ldc, ep)
+	if pb.amx != 0 && !transA && beta == 0 && active.name == PathAVX512 && m >= amxMinRows &&
+		sgemmAMX(p, m, alpha, a, lda, pb, c, ldc, ep) {
 		return
 	}
 	mp := (m + gemmMR - 1) / gemmMR

@@ -75,7 +75,7 @@ func (b *builder) packed(v *ir.Value, transB bool) *cpu.PackedB {
 	ld := int(t.Shape[1])
 	pb := cpu.PackB(b.m.pool, transB, k, n, t.Float32s(), ld)
 	if prec, ok := amxPrecision(b.m.opts.Precision); ok {
-		pb.EnableAMX(prec) // false (FP32 kept) without AMX-BF16
+		pb.EnableAMX(prec) // false (FP32 only) without AMX-BF16 or with Inf/NaN weights
 	}
 	if !transB {
 		b.m.packed[v] = pb

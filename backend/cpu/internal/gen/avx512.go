@@ -694,8 +694,9 @@ func i8KernelVNNI() {
 // returned as registers holding each term in the low 16 bits of its lanes
 // (the high bits zero): term 0 = bf16(x), term i = bf16(what the earlier
 // ones leave), rounded to nearest even; Inf/NaN lanes give zero later terms
-// and NaN a quiet NaN first term.
-func bf16Terms(x VecVirtual, n int) []VecVirtual {
+// and NaN a quiet NaN first term. The mask register returned has the Inf/NaN
+// lanes set.
+func bf16Terms(x VecVirtual, n int) ([]VecVirtual, Register) {
 	round := func(v VecVirtual) VecVirtual { // bits of v rounded to bf16, in the low 16 bits of each lane
 		t := ZMM()
 		VPSRLD(U8(16), v, t)
@@ -731,7 +732,7 @@ func bf16Terms(x VecVirtual, n int) []VecVirtual {
 	VPSRLD(U8(16), x, q)
 	VPORD_BCST(c("i32_40"), q, q)
 	VMOVDQA32(q, nan, terms[0])
-	return terms
+	return terms, special
 }
 
 // amxPackB emits func amxPackB<terms>AVX512(dst *uint16, src0, src1 *float32, pairs int):
@@ -756,8 +757,8 @@ func amxPackB(terms int) {
 		a, b := ZMM(), ZMM()
 		VMOVUPS(Mem{Base: sp}, a)
 		VMOVUPS(Mem{Base: sp, Disp: 64}, b)
-		ta := bf16Terms(a, terms)
-		tb := bf16Terms(b, terms)
+		ta, _ := bf16Terms(a, terms)
+		tb, _ := bf16Terms(b, terms)
 		for e := range terms {
 			VPSLLD(U8(16), tb[e], tb[e])
 			VPORD(ta[e], tb[e], tb[e])
@@ -774,15 +775,16 @@ func amxPackB(terms int) {
 	RET()
 }
 
-// splitTiles emits func splitTiles<terms>AVX512(dst *uint16, x *float32, steps, stride int, alpha float32):
+// splitTiles emits func splitTiles<terms>AVX512(dst *uint16, x *float32, steps, stride int, alpha float32) uint32:
 // for s < steps, the 32 floats x[32s:32s+32] times alpha as terms bfloat16 terms
 // (bf16Terms), term e at dst + s*stride + e*1024 bytes: one row of an AMX A tile per
-// step (tile-major A, see amxTask), in one call per row.
+// step (tile-major A, see amxTask), in one call per row. It returns nonzero when a
+// scaled value is Inf or NaN (the GEMM then runs on the float32 kernels instead).
 func splitTiles(terms int) {
 	name := fmt.Sprintf("splitTiles%dAVX512", terms)
-	TEXT(name, NOSPLIT, "func(dst *uint16, x *float32, steps, stride int, alpha float32)")
+	TEXT(name, NOSPLIT, "func(dst *uint16, x *float32, steps, stride int, alpha float32) uint32")
 	Pragma("noescape")
-	Doc(name + " writes 32-float steps of a row as bfloat16 terms of AMX A tiles.")
+	Doc(name + " writes 32-float steps of a row as bfloat16 terms of AMX A tiles; nonzero if any is Inf or NaN.")
 	dp := Load(Param("dst"), GP64())
 	xp := Load(Param("x"), GP64())
 	n := Load(Param("steps"), GP64())
@@ -790,6 +792,8 @@ func splitTiles(terms int) {
 	ax := loadF32("alpha")
 	al := ZMM()
 	VBROADCASTSS(ax, al)
+	acc := K()
+	KXORW(acc, acc, acc)
 	lbl := fmt.Sprintf("spt%d", terms)
 	Label(lbl + "_loop")
 	TESTQ(n, n)
@@ -798,7 +802,9 @@ func splitTiles(terms int) {
 		x := ZMM()
 		VMOVUPS(Mem{Base: xp, Disp: 64 * h}, x)
 		VMULPS(al, x, x)
-		for e, t := range bf16Terms(x, terms) {
+		ts, special := bf16Terms(x, terms)
+		KORW(special, acc, acc)
+		for e, t := range ts {
 			VPMOVDW(t, Mem{Base: dp, Disp: e*1024 + 32*h})
 		}
 	}
@@ -807,6 +813,9 @@ func splitTiles(terms int) {
 	DECQ(n)
 	JMP(LabelRef(lbl + "_loop"))
 	Label(lbl + "_done")
+	r := GP32()
+	KMOVW(acc, r)
+	Store(r, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
