@@ -202,8 +202,9 @@ func TestSgemmAMXRandomShapes(t *testing.T) {
 		t.Skip("no AMX-BF16 on this machine")
 	}
 	r := rand.New(rand.NewPCG(21, 22))
-	pool := NewPool(2)
+	pool, pool3 := NewPool(2), NewPool(3) // 3: more threads than cores, chunks claimed unevenly
 	defer pool.Close()
+	defer pool3.Close()
 	for it := 0; it < 24; it++ {
 		m, n, k := amxMinRows+r.IntN(200), 1+r.IntN(200), 1+r.IntN(1600)
 		a := randSlice(r, m*k, -1, 1)
@@ -216,10 +217,7 @@ func TestSgemmAMXRandomShapes(t *testing.T) {
 			pb := PackB(nil, true, k, n, w, k)
 			pb.EnableAMX(prec)
 			c := make([]float32, m*n)
-			p := pool
-			if it%2 == 0 {
-				p = nil
-			}
+			p := []*Pool{nil, pool, pool3}[it%3]
 			SgemmPacked(p, false, m, 1, a, k, pb, 0, c, n, nil)
 			for i := 0; i < m; i++ {
 				for j := 0; j < n; j++ {
