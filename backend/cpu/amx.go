@@ -139,16 +139,13 @@ func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 	if pb.amx == terms {
 		return true
 	}
-	for _, v := range pb.data {
-		if v-v != 0 { // Inf or NaN
-			return false
-		}
-	}
 	ks, nb := (pb.K+31)/32, (pb.N+31)/32
 	step := terms * 1024
 	q := &packedBF16{terms: terms, ksteps: ks, data: make([]uint16, nb*ks*step)}
 	for jb := 0; jb < nb; jb++ {
-		pb.amxConvert(terms, jb, 0, ks, q.data[jb*ks*step:(jb+1)*ks*step])
+		if pb.amxConvert(terms, jb, 0, ks, q.data[jb*ks*step:(jb+1)*ks*step]) {
+			return false // an Inf or NaN weight
+		}
 	}
 	pb.amx, pb.bf16 = terms, q
 	return true
@@ -168,8 +165,8 @@ var amxZeroPanel [32 * 16]float32
 
 // amxConvert writes the AMX form of column block jb, K steps [s0, s0+ns),
 // from the float32 panels into dst (ns*terms*1024 elements; the layout of
-// packedBF16.step).
-func (pb *PackedB) amxConvert(terms, jb, s0, ns int, dst []uint16) {
+// packedBF16.step). It reports whether any weight is Inf or NaN.
+func (pb *PackedB) amxConvert(terms, jb, s0, ns int, dst []uint16) (special bool) {
 	for s := s0; s < s0+ns; s++ {
 		d := dst[(s-s0)*terms*1024 : (s-s0+1)*terms*1024]
 		end := min(s*32+32, pb.K)
@@ -183,7 +180,7 @@ func (pb *PackedB) amxConvert(terms, jb, s0, ns int, dst []uint16) {
 			}
 			rows := segEnd - p
 			q := (p - s*32) / 2
-			amxPackPairs(terms, d[q*32:], src0, src1, rows/2)
+			special = amxPackPairs(terms, d[q*32:], src0, src1, rows/2) || special
 			if rows%2 == 1 { // K odd: the last row pairs with a zero row
 				var t0, t1 [32]float32
 				copy(t0[:16], src0[(rows-1)*gemmNR:rows*gemmNR])
@@ -192,7 +189,7 @@ func (pb *PackedB) amxConvert(terms, jb, s0, ns int, dst []uint16) {
 					copy(t1[:16], src1[(rows-1)*gemmNR:rows*gemmNR])
 					s1 = t1[:]
 				}
-				amxPackPairs(terms, d[(q+rows/2)*32:], t0[:], s1, 1)
+				special = amxPackPairs(terms, d[(q+rows/2)*32:], t0[:], s1, 1) || special
 			}
 			p = segEnd
 		}
@@ -202,6 +199,7 @@ func (pb *PackedB) amxConvert(terms, jb, s0, ns int, dst []uint16) {
 			}
 		}
 	}
+	return special
 }
 
 // at returns op(B)[p][j] from the float32 panels.
@@ -241,13 +239,12 @@ func sgemmAMX(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB, 
 		// thread reads each K block of A once (from another core's L2 or the LLC) for
 		// all the column blocks it takes, instead of once per chunk (A of a K = 3072
 		// GEMM, 2.3 MiB of terms at 128 rows, does not stay in L2 between chunks).
-		t.kLo, t.kHi = 0, ks
-		if p.Threads() > 1 && ks > amxKB {
-			for k0 := 0; k0 < ks; k0 += amxKB {
-				t.kLo, t.kHi = k0, min(k0+amxKB, ks)
-				p.RunTask(slots, slots, t)
-			}
-		} else {
+		kb := ks
+		if p.Threads() > 1 {
+			kb = amxKB
+		}
+		for k0 := 0; k0 < ks; k0 += kb {
+			t.kLo, t.kHi = k0, min(k0+kb, ks)
 			p.RunTask(slots, slots, t)
 		}
 	}

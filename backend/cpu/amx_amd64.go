@@ -81,10 +81,10 @@ func amxKernel(terms, ksteps int, a []uint16, b []uint16, cin []float32, ldcin i
 
 // amxPackPairs writes pairs K row pairs of two 16-column float32 panels
 // (src1 nil: zero columns) as terms bfloat16 VNNI tiles at dst (see
-// amxPackB2AVX512).
-func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
+// amxPackB2AVX512). It reports whether any value is Inf or NaN.
+func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) bool {
 	if pairs == 0 {
-		return
+		return false
 	}
 	_ = dst[(2*terms-1)*512+pairs*32-1]
 	_ = src0[pairs*32-1]
@@ -93,10 +93,9 @@ func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
 	}
 	_ = src1[pairs*32-1]
 	if terms == 3 {
-		amxPackB3AVX512(&dst[0], &src0[0], &src1[0], pairs)
-		return
+		return amxPackB3AVX512(&dst[0], &src0[0], &src1[0], pairs) != 0
 	}
-	amxPackB2AVX512(&dst[0], &src0[0], &src1[0], pairs)
+	return amxPackB2AVX512(&dst[0], &src0[0], &src1[0], pairs) != 0
 }
 
 // splitStepsAMX writes steps full 32-float steps of a row of A (alpha*x) as

@@ -12,8 +12,9 @@ func amxBegin() { panic("cpu: AMX on a non-amd64 build") }
 
 func amxEnd() {}
 
-func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
+func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) bool {
 	var parts [3]uint16
+	special := false
 	for q := 0; q < pairs; q++ {
 		for h, src := range [][]float32{src0, src1} {
 			for j := 0; j < 16; j++ {
@@ -22,6 +23,7 @@ func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
 					if src != nil {
 						x = src[(2*q+e2)*16+j]
 					}
+					special = special || x-x != 0
 					splitBF16Terms(x, parts[:terms])
 					for e := range terms {
 						dst[(2*e+h)*512+q*32+j*2+e2] = parts[e]
@@ -30,6 +32,7 @@ func amxPackPairs(terms int, dst []uint16, src0, src1 []float32, pairs int) {
 			}
 		}
 	}
+	return special
 }
 
 func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha float32) bool {

@@ -4765,13 +4765,14 @@ sm5_done:
 	VZEROUPPER
 	RET
 
-// func amxPackB2AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
+// func amxPackB2AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int) uint32
 // Requires: AVX, AVX512F
-TEXT ·amxPackB2AVX512(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), AX
-	MOVQ src0+8(FP), CX
-	MOVQ src1+16(FP), DX
-	MOVQ pairs+24(FP), BX
+TEXT ·amxPackB2AVX512(SB), NOSPLIT, $0-36
+	MOVQ  dst+0(FP), AX
+	MOVQ  src0+8(FP), CX
+	MOVQ  src1+16(FP), DX
+	MOVQ  pairs+24(FP), BX
+	KXORW K1, K1, K1
 
 apb2_loop:
 	TESTQ         BX, BX
@@ -4791,13 +4792,14 @@ apb2_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z8, Z8
 	VPSRLD        $0x10, Z8, Z8
 	VPANDD.BCST   i32_expmask<>+0(SB), Z0, Z3
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
 	VPXORD        Z4, Z4, Z4
-	VMOVDQA32     Z4, K1, Z8
-	VCMPPS        $0x03, Z0, Z0, K1
+	VMOVDQA32     Z4, K2, Z8
+	VCMPPS        $0x03, Z0, Z0, K3
 	VPSRLD        $0x10, Z0, Z0
 	VPORD.BCST    i32_40<>+0(SB), Z0, Z0
-	VMOVDQA32     Z0, K1, Z2
+	VMOVDQA32     Z0, K3, Z2
+	KORW          K2, K1, K1
 	VPSRLD        $0x10, Z1, Z0
 	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
 	VPADDD        Z1, Z0, Z0
@@ -4811,13 +4813,14 @@ apb2_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z9, Z9
 	VPSRLD        $0x10, Z9, Z9
 	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
 	VPXORD        Z5, Z5, Z5
-	VMOVDQA32     Z5, K1, Z9
-	VCMPPS        $0x03, Z1, Z1, K1
+	VMOVDQA32     Z5, K2, Z9
+	VCMPPS        $0x03, Z1, Z1, K3
 	VPSRLD        $0x10, Z1, Z1
 	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
-	VMOVDQA32     Z1, K1, Z0
+	VMOVDQA32     Z1, K3, Z0
+	KORW          K2, K1, K1
 	VPSLLD        $0x10, Z0, Z0
 	VPORD         Z2, Z0, Z0
 	VMOVDQU32     Z0, (AX)
@@ -4839,13 +4842,14 @@ apb2_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z8, Z8
 	VPSRLD        $0x10, Z8, Z8
 	VPANDD.BCST   i32_expmask<>+0(SB), Z0, Z3
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
 	VPXORD        Z6, Z6, Z6
-	VMOVDQA32     Z6, K1, Z8
-	VCMPPS        $0x03, Z0, Z0, K1
+	VMOVDQA32     Z6, K2, Z8
+	VCMPPS        $0x03, Z0, Z0, K3
 	VPSRLD        $0x10, Z0, Z0
 	VPORD.BCST    i32_40<>+0(SB), Z0, Z0
-	VMOVDQA32     Z0, K1, Z2
+	VMOVDQA32     Z0, K3, Z2
+	KORW          K2, K1, K1
 	VPSRLD        $0x10, Z1, Z0
 	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
 	VPADDD        Z1, Z0, Z0
@@ -4859,13 +4863,14 @@ apb2_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z9, Z9
 	VPSRLD        $0x10, Z9, Z9
 	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
 	VPXORD        Z7, Z7, Z7
-	VMOVDQA32     Z7, K1, Z9
-	VCMPPS        $0x03, Z1, Z1, K1
+	VMOVDQA32     Z7, K2, Z9
+	VCMPPS        $0x03, Z1, Z1, K3
 	VPSRLD        $0x10, Z1, Z1
 	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
-	VMOVDQA32     Z1, K1, Z0
+	VMOVDQA32     Z1, K3, Z0
+	KORW          K2, K1, K1
 	VPSLLD        $0x10, Z0, Z0
 	VPORD         Z2, Z0, Z0
 	VMOVDQU32     Z0, 1024(AX)
@@ -4879,16 +4884,19 @@ apb2_loop:
 	JMP           apb2_loop
 
 apb2_done:
+	KMOVW K1, AX
+	MOVL  AX, ret+32(FP)
 	VZEROUPPER
 	RET
 
-// func amxPackB3AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
+// func amxPackB3AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int) uint32
 // Requires: AVX, AVX512F
-TEXT ·amxPackB3AVX512(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), AX
-	MOVQ src0+8(FP), CX
-	MOVQ src1+16(FP), DX
-	MOVQ pairs+24(FP), BX
+TEXT ·amxPackB3AVX512(SB), NOSPLIT, $0-36
+	MOVQ  dst+0(FP), AX
+	MOVQ  src0+8(FP), CX
+	MOVQ  src1+16(FP), DX
+	MOVQ  pairs+24(FP), BX
+	KXORW K1, K1, K1
 
 apb3_loop:
 	TESTQ         BX, BX
@@ -4915,14 +4923,15 @@ apb3_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z9, Z9
 	VPSRLD        $0x10, Z9, Z9
 	VPANDD.BCST   i32_expmask<>+0(SB), Z0, Z3
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
 	VPXORD        Z4, Z4, Z4
-	VMOVDQA32     Z4, K1, Z8
-	VMOVDQA32     Z4, K1, Z9
-	VCMPPS        $0x03, Z0, Z0, K1
+	VMOVDQA32     Z4, K2, Z8
+	VMOVDQA32     Z4, K2, Z9
+	VCMPPS        $0x03, Z0, Z0, K3
 	VPSRLD        $0x10, Z0, Z0
 	VPORD.BCST    i32_40<>+0(SB), Z0, Z0
-	VMOVDQA32     Z0, K1, Z2
+	VMOVDQA32     Z0, K3, Z2
+	KORW          K2, K1, K1
 	VPSRLD        $0x10, Z1, Z0
 	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
 	VPADDD        Z1, Z0, Z0
@@ -4943,14 +4952,15 @@ apb3_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z11, Z11
 	VPSRLD        $0x10, Z11, Z11
 	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
 	VPXORD        Z5, Z5, Z5
-	VMOVDQA32     Z5, K1, Z10
-	VMOVDQA32     Z5, K1, Z11
-	VCMPPS        $0x03, Z1, Z1, K1
+	VMOVDQA32     Z5, K2, Z10
+	VMOVDQA32     Z5, K2, Z11
+	VCMPPS        $0x03, Z1, Z1, K3
 	VPSRLD        $0x10, Z1, Z1
 	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
-	VMOVDQA32     Z1, K1, Z0
+	VMOVDQA32     Z1, K3, Z0
+	KORW          K2, K1, K1
 	VPSLLD        $0x10, Z0, Z0
 	VPORD         Z2, Z0, Z0
 	VMOVDQU32     Z0, (AX)
@@ -4982,14 +4992,15 @@ apb3_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z9, Z9
 	VPSRLD        $0x10, Z9, Z9
 	VPANDD.BCST   i32_expmask<>+0(SB), Z0, Z3
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
 	VPXORD        Z6, Z6, Z6
-	VMOVDQA32     Z6, K1, Z8
-	VMOVDQA32     Z6, K1, Z9
-	VCMPPS        $0x03, Z0, Z0, K1
+	VMOVDQA32     Z6, K2, Z8
+	VMOVDQA32     Z6, K2, Z9
+	VCMPPS        $0x03, Z0, Z0, K3
 	VPSRLD        $0x10, Z0, Z0
 	VPORD.BCST    i32_40<>+0(SB), Z0, Z0
-	VMOVDQA32     Z0, K1, Z2
+	VMOVDQA32     Z0, K3, Z2
+	KORW          K2, K1, K1
 	VPSRLD        $0x10, Z1, Z0
 	VPANDD.BCST   i32_1<>+0(SB), Z0, Z0
 	VPADDD        Z1, Z0, Z0
@@ -5010,14 +5021,15 @@ apb3_loop:
 	VPADDD.BCST   i32_7fff<>+0(SB), Z11, Z11
 	VPSRLD        $0x10, Z11, Z11
 	VPANDD.BCST   i32_expmask<>+0(SB), Z1, Z3
-	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K1
+	VPCMPEQD.BCST i32_expmask<>+0(SB), Z3, K2
 	VPXORD        Z7, Z7, Z7
-	VMOVDQA32     Z7, K1, Z10
-	VMOVDQA32     Z7, K1, Z11
-	VCMPPS        $0x03, Z1, Z1, K1
+	VMOVDQA32     Z7, K2, Z10
+	VMOVDQA32     Z7, K2, Z11
+	VCMPPS        $0x03, Z1, Z1, K3
 	VPSRLD        $0x10, Z1, Z1
 	VPORD.BCST    i32_40<>+0(SB), Z1, Z1
-	VMOVDQA32     Z1, K1, Z0
+	VMOVDQA32     Z1, K3, Z0
+	KORW          K2, K1, K1
 	VPSLLD        $0x10, Z0, Z0
 	VPORD         Z2, Z0, Z0
 	VMOVDQU32     Z0, 1024(AX)
@@ -5034,6 +5046,8 @@ apb3_loop:
 	JMP           apb3_loop
 
 apb3_done:
+	KMOVW K1, AX
+	MOVL  AX, ret+32(FP)
 	VZEROUPPER
 	RET
 

@@ -132,15 +132,15 @@ func epilogueAVX512(c *float32, ldc int, rows int, cols int, bias *float32, scal
 //go:noescape
 func softmaxAVX512(dst *float32, x *float32, mask *float32, m int, n int, hasMask int)
 
-// amxPackB2AVX512 writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms.
+// amxPackB2AVX512 writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms; nonzero if any is Inf or NaN.
 //
 //go:noescape
-func amxPackB2AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
+func amxPackB2AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int) uint32
 
-// amxPackB3AVX512 writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms.
+// amxPackB3AVX512 writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms; nonzero if any is Inf or NaN.
 //
 //go:noescape
-func amxPackB3AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int)
+func amxPackB3AVX512(dst *uint16, src0 *float32, src1 *float32, pairs int) uint32
 
 // splitTiles2AVX512 writes 32-float steps of a row as bfloat16 terms of AMX A tiles; nonzero if any is Inf or NaN.
 //

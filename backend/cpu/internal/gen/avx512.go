@@ -735,20 +735,24 @@ func bf16Terms(x VecVirtual, n int) ([]VecVirtual, Register) {
 	return terms, special
 }
 
-// amxPackB emits func amxPackB<terms>AVX512(dst *uint16, src0, src1 *float32, pairs int):
+// amxPackB emits func amxPackB<terms>AVX512(dst *uint16, src0, src1 *float32, pairs int) uint32:
 // for K row pairs q < pairs of two 16-column float32 panels (rows of 16 floats;
 // src0 columns 0-15, src1 columns 16-31), the bfloat16 terms of the pair in
 // AMX VNNI order: term e, half h at dst + (2e+h)*1 KiB + q*64 bytes, lane j
-// holding row 2q's term in its low and row 2q+1's in its high 16 bits.
+// holding row 2q's term in its low and row 2q+1's in its high 16 bits. It
+// returns nonzero when a value is Inf or NaN (EnableAMX then keeps the float32
+// kernels for the weights).
 func amxPackB(terms int) {
 	name := fmt.Sprintf("amxPackB%dAVX512", terms)
-	TEXT(name, NOSPLIT, "func(dst *uint16, src0, src1 *float32, pairs int)")
+	TEXT(name, NOSPLIT, "func(dst *uint16, src0, src1 *float32, pairs int) uint32")
 	Pragma("noescape")
-	Doc(name + " writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms.")
+	Doc(name + " writes K row pairs of two float32 panels as AMX VNNI bfloat16 terms; nonzero if any is Inf or NaN.")
 	dp := Load(Param("dst"), GP64())
 	s0 := Load(Param("src0"), GP64())
 	s1 := Load(Param("src1"), GP64())
 	n := Load(Param("pairs"), GP64())
+	acc := K()
+	KXORW(acc, acc, acc)
 	lbl := fmt.Sprintf("apb%d", terms)
 	Label(lbl + "_loop")
 	TESTQ(n, n)
@@ -757,8 +761,10 @@ func amxPackB(terms int) {
 		a, b := ZMM(), ZMM()
 		VMOVUPS(Mem{Base: sp}, a)
 		VMOVUPS(Mem{Base: sp, Disp: 64}, b)
-		ta, _ := bf16Terms(a, terms)
-		tb, _ := bf16Terms(b, terms)
+		ta, sa := bf16Terms(a, terms)
+		KORW(sa, acc, acc)
+		tb, sb := bf16Terms(b, terms)
+		KORW(sb, acc, acc)
 		for e := range terms {
 			VPSLLD(U8(16), tb[e], tb[e])
 			VPORD(ta[e], tb[e], tb[e])
@@ -771,6 +777,9 @@ func amxPackB(terms int) {
 	DECQ(n)
 	JMP(LabelRef(lbl + "_loop"))
 	Label(lbl + "_done")
+	r := GP32()
+	KMOVW(acc, r)
+	Store(r, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
