@@ -21,6 +21,9 @@ func amxKernel3(ksteps int, a *uint16, b *uint16, cin *float32, ldcin int, cout 
 //go:noescape
 func amxKernel6(ksteps int, a *uint16, b *uint16, cin *float32, ldcin int, cout *float32, ldcout int, pf *uint16, pfn int)
 
+//go:noescape
+func amxOverlapProbe(iters, groups int, tiles *uint16, tdp bool)
+
 var (
 	amxOnce sync.Once
 	amxOK   bool
