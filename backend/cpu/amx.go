@@ -141,7 +141,8 @@ func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 	}
 	ks, nb := (pb.K+31)/32, (pb.N+31)/32
 	step := terms * 1024
-	q := &packedBF16{terms: terms, ksteps: ks, data: make([]uint16, nb*ks*step)}
+	q := &packedBF16{terms: terms, ksteps: ks}
+	q.data = amxFormAlloc(q, nb*ks*step)
 	for jb := 0; jb < nb; jb++ {
 		if pb.amxConvert(terms, jb, 0, ks, q.data[jb*ks*step:(jb+1)*ks*step]) {
 			return false // an Inf or NaN weight

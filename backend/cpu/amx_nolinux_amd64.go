@@ -5,3 +5,6 @@ package cpu
 // requestAMXState: AMX is only enabled on Linux, where the tile state is
 // requested explicitly (other systems are untested).
 func requestAMXState() bool { return false }
+
+// amxFormAlloc returns n zeroed elements for q's AMX form.
+func amxFormAlloc(q *packedBF16, n int) []uint16 { return make([]uint16, n) }

@@ -50,3 +50,6 @@ func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha 
 	}
 	return special
 }
+
+// amxFormAlloc returns n zeroed elements for q's AMX form.
+func amxFormAlloc(q *packedBF16, n int) []uint16 { return make([]uint16, n) }
