@@ -3,8 +3,9 @@ package cpu
 import (
 	"math"
 	"strconv"
-	"sync"
 	"sync/atomic"
+
+	"github.com/llmc/llmc/internal/freelist"
 )
 
 // SGEMM on AMX tiles (Intel Advanced Matrix Extensions: BF16 dot products
@@ -209,7 +210,7 @@ func (pb *PackedB) at(p, j int) float32 {
 	return pb.panel(p0, j/gemmNR)[(p-p0)*gemmNR+j%gemmNR]
 }
 
-var amxABufs = sync.Pool{New: func() any { s := make([]uint16, 0); return &s }}
+var amxABufs = freelist.List[[]uint16]{New: func() *[]uint16 { s := make([]uint16, 0); return &s }}
 
 // sgemmAMX is SgemmPacked (transA false, beta 0) on the AMX form of the
 // weights. It returns false, having written nothing to C, when alpha*A holds
@@ -221,11 +222,11 @@ func sgemmAMX(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB, 
 	kp := ks * 32
 	mb := (m + 15) / 16
 	n := terms * mb * 16 * kp
-	bufp := amxABufs.Get().(*[]uint16)
+	bufp := amxABufs.Get()
 	if cap(*bufp) < n {
 		*bufp = make([]uint16, n)
 	}
-	t := amxTasks.Get().(*amxTask)
+	t := amxTasks.Get()
 	*t = amxTask{m: m, alpha: alpha, a: a, lda: lda, pb: pb, c: c, ldc: ldc, ep: ep, as: (*bufp)[:n]}
 	// Split A into its terms (zero padded to 16-row blocks and K steps),
 	// then the 16x32 tiles, column blocks claimed by the threads.
@@ -301,7 +302,7 @@ func (t *amxTask) guided(nb, threads int) int {
 	return n
 }
 
-var amxTasks = sync.Pool{New: func() any { return new(amxTask) }}
+var amxTasks = freelist.List[amxTask]{New: func() *amxTask { return new(amxTask) }}
 
 // Run implements Task: rows [lo, hi) of the split, or the column blocks of
 // slots [lo, hi) (guided).

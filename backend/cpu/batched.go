@@ -1,6 +1,6 @@
 package cpu
 
-import "sync"
+import "github.com/llmc/llmc/internal/freelist"
 
 // BatchStrides gives the element offset of matrix (bi, hi) in a batched GEMM
 // operand: offset = bi*Batch + hi*Head. For attention over a [b, s, h*d]
@@ -38,7 +38,7 @@ func SgemmBatched(p *Pool, batch, heads int, transA, transB bool, m, n, k int, a
 		}
 		return
 	}
-	t := batchedTasks.Get().(*batchedTask)
+	t := batchedTasks.Get()
 	*t = batchedTask{heads: heads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, sa: sa, b: b, ldb: ldb, sb: sb, beta: beta, c: c, ldc: ldc, sc: sc}
 	if p == nil || groups == 1 {
@@ -62,12 +62,12 @@ type batchedTask struct {
 	pb             PackedB
 }
 
-var batchedTasks = sync.Pool{New: func() any { return new(batchedTask) }}
+var batchedTasks = freelist.List[batchedTask]{New: func() *batchedTask { return new(batchedTask) }}
 
 // Run implements Task. Each chunk packs its own B operands (per-goroutine buffers).
 func (t *batchedTask) Run(lo, hi int) {
-	bp := packBBufs.Get().(*[]float32)
-	pb := packedBPool.Get().(*PackedB)
+	bp := packBBufs.Get()
+	pb := packedBPool.Get()
 	for g := lo; g < hi; g++ {
 		bi, h := g/t.heads, g%t.heads
 		packBInto(nil, pb, t.transB, t.k, t.n, t.b[t.sb.off(bi, h):], t.ldb, *bp)
@@ -80,4 +80,4 @@ func (t *batchedTask) Run(lo, hi int) {
 	packBBufs.Put(bp)
 }
 
-var packedBPool = sync.Pool{New: func() any { return new(PackedB) }}
+var packedBPool = freelist.List[PackedB]{New: func() *PackedB { return new(PackedB) }}

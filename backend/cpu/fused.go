@@ -2,7 +2,8 @@ package cpu
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/llmc/llmc/internal/freelist"
 )
 
 // Fused transformer ops composed from the kernels of this package; the execution planner and
@@ -71,7 +72,7 @@ func AttentionQKV(p *Pool, x []float32, batch, seq, in, hidden int, w *PackedB, 
 // seq x seq scores stay in cache between them and the pool synchronizes once.
 func AttentionCore(p *Pool, y []float32, batch, seq, hidden, heads int, mask []int32, scale, filter float32, scratch []float32) {
 	n := batch * seq
-	t := attentionTasks.Get().(*attentionTask)
+	t := attentionTasks.Get()
 	*t = attentionTask{heads: heads, seq: seq, hidden: hidden, d: hidden / heads, scale: scale, y: y,
 		qkv:    scratch[:n*3*hidden],
 		scores: scratch[n*3*hidden : n*3*hidden+batch*heads*seq*seq],
@@ -97,13 +98,13 @@ type attentionTask struct {
 	qkv, scores, madd, y  []float32
 }
 
-var attentionTasks = sync.Pool{New: func() any { return new(attentionTask) }}
+var attentionTasks = freelist.List[attentionTask]{New: func() *attentionTask { return new(attentionTask) }}
 
 // Run implements Task: per group, scores = scale·Q_h·K_hᵀ, softmax over keys (plus the additive
 // mask row), y_h = probs·V_h, with the heads read in place from the packed QKV rows.
 func (t *attentionTask) Run(lo, hi int) {
-	bp := packBBufs.Get().(*[]float32)
-	pb := packedBPool.Get().(*PackedB)
+	bp := packBBufs.Get()
+	pb := packedBPool.Get()
 	seq, d, hidden := t.seq, t.d, t.hidden
 	ld := 3 * hidden
 	for g := lo; g < hi; g++ {

@@ -3,7 +3,8 @@ package cpu
 import (
 	"fmt"
 	"math"
-	"sync"
+
+	"github.com/llmc/llmc/internal/freelist"
 )
 
 func checkLen(what string, n int, xs ...[]float32) {
@@ -185,7 +186,7 @@ func Softmax(p *Pool, dst, src []float32, m, n int, mask []float32) {
 	if mask != nil {
 		checkLen("Softmax mask", n, mask)
 	}
-	st := softmaxTasks.Get().(*softmaxTask)
+	st := softmaxTasks.Get()
 	*st = softmaxTask{dst: dst, src: src, n: n, mask: mask}
 	rowsParallel(p, m, n, st)
 	*st = softmaxTask{}
@@ -197,7 +198,7 @@ type softmaxTask struct {
 	n              int
 }
 
-var softmaxTasks = sync.Pool{New: func() any { return new(softmaxTask) }}
+var softmaxTasks = freelist.List[softmaxTask]{New: func() *softmaxTask { return new(softmaxTask) }}
 
 // Run implements Task over rows [lo, hi).
 func (st *softmaxTask) Run(lo, hi int) {
@@ -249,7 +250,7 @@ func SkipLayerNorm(p *Pool, dst, x, skip, bias []float32, m, n int, gamma, beta 
 	if bias != nil {
 		checkLen("SkipLayerNorm bias", n, bias)
 	}
-	lt := layerNormTasks.Get().(*layerNormTask)
+	lt := layerNormTasks.Get()
 	*lt = layerNormTask{dst: dst, x: x, skip: skip, bias: bias, gamma: gamma, beta: beta, n: n, eps: eps}
 	rowsParallel(p, m, n, lt)
 	*lt = layerNormTask{}
@@ -262,7 +263,7 @@ type layerNormTask struct {
 	eps                             float32
 }
 
-var layerNormTasks = sync.Pool{New: func() any { return new(layerNormTask) }}
+var layerNormTasks = freelist.List[layerNormTask]{New: func() *layerNormTask { return new(layerNormTask) }}
 
 // Run implements Task over rows [lo, hi).
 func (lt *layerNormTask) Run(lo, hi int) {

@@ -2,7 +2,8 @@ package cpu
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/llmc/llmc/internal/freelist"
 )
 
 // Blocking parameters. The B micro-panels (kc x 16 floats each, <= 16 KiB; the AVX-512
@@ -175,8 +176,8 @@ func checkMat(what string, x []float32, rows, cols, ld int) {
 }
 
 var (
-	packABufs = sync.Pool{New: func() any { s := make([]float32, gemmMC*gemmKCMax+2*gemmMR*2*gemmNR); return &s }}
-	packBBufs = sync.Pool{New: func() any { s := make([]float32, 0); return &s }}
+	packABufs = freelist.List[[]float32]{New: func() *[]float32 { s := make([]float32, gemmMC*gemmKCMax+2*gemmMR*2*gemmNR); return &s }}
+	packBBufs = freelist.List[[]float32]{New: func() *[]float32 { s := make([]float32, 0); return &s }}
 )
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C followed by the optional
@@ -199,7 +200,7 @@ func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32
 		scaleOnly(m, n, beta, c, ldc, ep)
 		return
 	}
-	bp := packBBufs.Get().(*[]float32)
+	bp := packBBufs.Get()
 	var pb PackedB
 	packBInto(p, &pb, transB, k, n, b, ldb, *bp)
 	SgemmPacked(p, transA, m, alpha, a, lda, &pb, beta, c, ldc, ep)
@@ -267,12 +268,12 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 		// Split the N panels; A is packed once, in parallel, into a buffer
 		// shared by all threads (no redundant packing).
 		mpad := mp * gemmMR
-		bufp := packBBufs.Get().(*[]float32)
+		bufp := packBBufs.Get()
 		if cap(*bufp) < mpad*k {
 			*bufp = make([]float32, mpad*k)
 		}
 		apre := (*bufp)[:mpad*k]
-		task := gemmTasks.Get().(*gemmTask)
+		task := gemmTasks.Get()
 		*task = gemmTask{mode: gemmPackA, transA: transA, m: m, alpha: alpha, a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc, ep: ep, apre: apre, mpad: mpad}
 		p.RunTask(mp, t, task)
 		// Panel pairs (the AVX-512 kernels' 32 columns) in chunks claimed
@@ -292,7 +293,7 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 		*bufp = apre[:0]
 		packBBufs.Put(bufp)
 	} else {
-		task := gemmTasks.Get().(*gemmTask)
+		task := gemmTasks.Get()
 		*task = gemmTask{mode: gemmRows, transA: transA, m: m, alpha: alpha, a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc, ep: ep}
 		p.RunTask(mp, min(mp, 2*t), task)
 		*task = gemmTask{}
@@ -323,7 +324,7 @@ const (
 	gemmRows          // compute row tiles [lo, hi)
 )
 
-var gemmTasks = sync.Pool{New: func() any { return new(gemmTask) }}
+var gemmTasks = freelist.List[gemmTask]{New: func() *gemmTask { return new(gemmTask) }}
 
 // Run implements Task.
 func (g *gemmTask) Run(lo, hi int) {
@@ -367,7 +368,7 @@ func sgemmBlockA(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 	kern := active.sgemmKernel
 	kernW := active.sgemmKernelWide
 	epOn := ep.active()
-	abufp := packABufs.Get().(*[]float32)
+	abufp := packABufs.Get()
 	abuf := (*abufp)[:gemmMC*gemmKCMax]
 	tmp := (*abufp)[gemmMC*gemmKCMax:] // edge tiles (a stack array would escape into the kernel call)
 	for p0 := 0; p0 < k; p0 += pb.kc {

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"sync"
 	"unsafe"
+
+	"github.com/llmc/llmc/internal/freelist"
 )
 
 // F32 views n float32s of the arena at byte offset off.
@@ -79,12 +80,18 @@ func Allocate(size, first, last []int) (off []int, total int) {
 	return off, total
 }
 
-// ArenaPool hands out 8-byte aligned arenas of at least a requested size.
-type ArenaPool struct{ p sync.Pool }
+// List is a free list that the garbage collector does not empty (unlike sync.Pool), so
+// that a warm Run allocates nothing even while the application's other goroutines make
+// garbage; see package internal/freelist.
+type List[T any] = freelist.List[T]
+
+// ArenaPool hands out 8-byte aligned arenas of at least a requested size. It keeps as
+// many as were in use at once at its busiest.
+type ArenaPool struct{ l freelist.List[[]byte] }
 
 // Get returns an arena of at least n bytes.
 func (a *ArenaPool) Get(n int) *[]byte {
-	if b, ok := a.p.Get().(*[]byte); ok && len(*b) >= n {
+	if b := a.l.Get(); b != nil && len(*b) >= n {
 		return b
 	}
 	words := make([]uint64, (n+7)/8+1)
@@ -93,7 +100,7 @@ func (a *ArenaPool) Get(n int) *[]byte {
 }
 
 // Put returns an arena for reuse.
-func (a *ArenaPool) Put(b *[]byte) { a.p.Put(b) }
+func (a *ArenaPool) Put(b *[]byte) { a.l.Put(b) }
 
 // Blob is a model's constant data: packed GEMM panels and raw tensors, each 64-byte aligned
 // within the blob.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/llmc/llmc/backend/cpu"
 	"github.com/llmc/llmc/backend/ref"
+	"github.com/llmc/llmc/internal/freelist"
 	"github.com/llmc/llmc/ir"
 )
 
@@ -198,8 +199,8 @@ type Plan struct {
 	steps     []step
 	bufs      map[*ir.Value]*buffer
 	arenaSize int64
-	totalSize int64 // sum of all intermediate sizes (what a naive allocator would use)
-	arenas    sync.Pool
+	totalSize int64                    // sum of all intermediate sizes (what a naive allocator would use)
+	arenas    freelist.List[[]byte]    // not emptied by the GC (see package freelist)
 	known     map[*ir.Value]*ir.Tensor // values computed at plan time
 }
 
@@ -306,11 +307,12 @@ func (p *Plan) RunProfiled(inputs map[string]*ir.Tensor, tick func(step int)) ([
 	for _, v := range g.Inputs {
 		e.inputs[v] = inputs[v.Name].Aligned()
 	}
-	ar, _ := p.arenas.Get().([]byte)
-	if int64(len(ar)) < p.arenaSize {
-		ar = alignedArena(p.arenaSize)
+	ar := p.arenas.Get()
+	if ar == nil || int64(len(*ar)) < p.arenaSize {
+		a := alignedArena(p.arenaSize)
+		ar = &a
 	}
-	e.arena = ar
+	e.arena = *ar
 	defer p.arenas.Put(ar)
 	for i := range p.steps {
 		if err := p.steps[i].run(e); err != nil {

@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 
 	"github.com/llmc/llmc/backend/cpu"
@@ -65,7 +64,7 @@ type Model struct {
 	precision string
 	layout    atomic.Pointer[layout]
 	arenas    rt.ArenaPool
-	outs      sync.Pool
+	outs      rt.List[outBuf]
 	c0        []float32 // bert.embeddings.word_embeddings.weight f32[1024,128]
 	c1        []float32 // bert.embeddings.position_embeddings.weight f32[128,128]
 	c2        []float32 // bert.embeddings.token_type_embeddings.weight f32[2,128]
@@ -269,7 +268,7 @@ func New(opts ...Option) (*Model, error) {
 			blob.Drop(2162688, 8192)
 		}
 	}
-	m.outs.New = func() any { return &outBuf{m: m} }
+	m.outs.New = func() *outBuf { return &outBuf{m: m} }
 	_ = err
 	return m, nil
 }
@@ -392,7 +391,7 @@ func (m *Model) Run(ctx context.Context, in Inputs) (Outputs, error) {
 	// Gemm /classifier/Gemm
 	b16 := rt.F32(ar, lay.off[16], Batch*2)
 	cpu.SgemmPacked(m.pool, false, Batch, 1, b15, 128, m.p41, 0, b16, 2, m.ep43)
-	ob := m.outs.Get().(*outBuf)
+	ob := m.outs.Get()
 	if cap(ob.o0) < in.Batch*2 {
 		ob.o0 = make([]float32, in.Batch*2)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -98,31 +99,36 @@ func TestRecordedOutputs(t *testing.T) {
 }
 
 // TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released),
-// at every GEMM precision. The race detector makes sync.Pool drop items, so it is skipped there.
+// at every GEMM precision on 1 and 2 threads, even with garbage collections between the calls
+// (as in an application whose other goroutines allocate). Skipped under the race detector.
 func TestSteadyStateAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	for _, prec := range []string{"fp32", "bf16x6", "bf16x3"} {
-		m, err := New(WithThreads(1), WithPrecision(prec))
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := recordedInputs(t)
-		ctx := context.Background()
-		for i := 0; i < 3; i++ {
-			out, err := m.Run(ctx, in)
+	for _, threads := range []int{1, 2} {
+		for _, prec := range []string{"fp32", "bf16x6", "bf16x3"} {
+			m, err := New(WithThreads(threads), WithPrecision(prec))
 			if err != nil {
 				t.Fatal(err)
 			}
-			out.Release()
-		}
-		allocs := testing.AllocsPerRun(10, func() {
-			out, _ := m.Run(ctx, in)
-			out.Release()
-		})
-		if allocs != 0 {
-			t.Fatalf("%s: Run allocates %v times per call in steady state", m.Precision(), allocs)
+			in := recordedInputs(t)
+			ctx := context.Background()
+			for i := 0; i < 3; i++ {
+				out, err := m.Run(ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out.Release()
+			}
+			allocs := testing.AllocsPerRun(10, func() {
+				runtime.GC()
+				runtime.GC()
+				out, _ := m.Run(ctx, in)
+				out.Release()
+			})
+			if allocs != 0 {
+				t.Fatalf("%s, %d threads: Run allocates %v times per call in steady state", m.Precision(), threads, allocs)
+			}
 		}
 	}
 }
