@@ -210,7 +210,10 @@ func (pb *PackedB) at(p, j int) float32 {
 	return pb.panel(p0, j/gemmNR)[(p-p0)*gemmNR+j%gemmNR]
 }
 
-var amxABufs = freelist.List[[]uint16]{New: func() *[]uint16 { s := make([]uint16, 0); return &s }}
+var amxABufs = freelist.List[[]uint16]{
+	New:  func() *[]uint16 { s := make([]uint16, 0); return &s },
+	Keep: func(s *[]uint16) bool { return 2*cap(*s) <= maxKeptScratch },
+}
 
 // sgemmAMX is SgemmPacked (transA false, beta 0) on the AMX form of the
 // weights. It returns false, having written nothing to C, when alpha*A holds

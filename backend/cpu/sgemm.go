@@ -175,9 +175,18 @@ func checkMat(what string, x []float32, rows, cols, ld int) {
 	}
 }
 
+// maxKeptScratch bounds the growable scratch buffers (packed B of an activation, AMX terms
+// of A) the free lists keep between calls: larger ones, made for a rare very large GEMM,
+// are left to the garbage collector. A bert-base layer at batch 8 x sequence 128 needs
+// 19 MiB of A terms.
+const maxKeptScratch = 64 << 20
+
 var (
 	packABufs = freelist.List[[]float32]{New: func() *[]float32 { s := make([]float32, gemmMC*gemmKCMax+2*gemmMR*2*gemmNR); return &s }}
-	packBBufs = freelist.List[[]float32]{New: func() *[]float32 { s := make([]float32, 0); return &s }}
+	packBBufs = freelist.List[[]float32]{
+		New:  func() *[]float32 { s := make([]float32, 0); return &s },
+		Keep: func(s *[]float32) bool { return 4*cap(*s) <= maxKeptScratch },
+	}
 )
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C followed by the optional

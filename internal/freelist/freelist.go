@@ -19,6 +19,9 @@ type List[T any] struct {
 	free []*T
 	// New makes an object when the list is empty.
 	New func() *T
+	// Keep (optional) tells whether Put keeps x: a buffer grown for a rare, very large
+	// call can be left to the garbage collector instead of being held for good.
+	Keep func(x *T) bool
 }
 
 // Get takes an object from the list, or makes one with New.
@@ -38,10 +41,10 @@ func (l *List[T]) Get() *T {
 	return l.New()
 }
 
-// Put gives x back for reuse (a nil x is ignored). It allocates only when the
-// list grows beyond its largest size so far.
+// Put gives x back for reuse (a nil x, or one Keep refuses, is dropped). It
+// allocates only when the list grows beyond its largest size so far.
 func (l *List[T]) Put(x *T) {
-	if x == nil {
+	if x == nil || l.Keep != nil && !l.Keep(x) {
 		return
 	}
 	l.mu.Lock()

@@ -66,3 +66,12 @@ func TestConcurrent(t *testing.T) {
 	require.LessOrEqual(t, l.Len(), 8)
 	require.Positive(t, l.Len())
 }
+
+func TestKeep(t *testing.T) {
+	l := List[[]byte]{Keep: func(b *[]byte) bool { return cap(*b) <= 16 }}
+	small, big := make([]byte, 16), make([]byte, 17)
+	l.Put(&big)
+	require.Equal(t, 0, l.Len())
+	l.Put(&small)
+	require.Same(t, &small, l.Get())
+}
