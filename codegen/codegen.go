@@ -1328,11 +1328,16 @@ func (c *gen) source() ([]byte, error) {
 		p("%s\n", l)
 	}
 	p("if cfg.precision != \"fp32\" && cpu.AMXAvailable() {\nm.precision = cfg.precision\n")
-	for i, name := range c.packedNames {
-		// The float32 panels are read again only by GEMMs of few rows or whose input holds an
-		// Inf or NaN: their pages are given back (and read back from the file if those run).
-		// Weights holding Inf or NaN get no AMX form and keep their pages.
-		p("if m.%s.EnableAMX(amx) {\nblob.Drop(%d, %d)\n}\n", name, c.packedRanges[i][0], c.packedRanges[i][1])
+	if len(c.packedNames) > 0 {
+		// The AMX forms are built on the model's threads, a weight per chunk. The float32
+		// panels are read again only by GEMMs of few rows or whose input holds an Inf or NaN:
+		// their pages are given back (and read back from the file if those run). Weights
+		// holding Inf or NaN get no AMX form and keep their pages.
+		p("amxWeights := [...]struct {\npb *cpu.PackedB\noff, n int\n}{\n")
+		for i, name := range c.packedNames {
+			p("{m.%s, %d, %d},\n", name, c.packedRanges[i][0], c.packedRanges[i][1])
+		}
+		p("}\nm.pool.ParallelChunks(len(amxWeights), len(amxWeights), func(lo, hi int) {\nfor _, w := range amxWeights[lo:hi] {\nif w.pb.EnableAMX(amx) {\nblob.Drop(w.off, w.n)\n}\n}\n})\n")
 	}
 	p("}\n")
 	p("m.outs.New = func() *outBuf { return &outBuf{m: m} }\n_ = err\nreturn m, nil\n}\n\n")

@@ -27,7 +27,9 @@ func main() {
 	precision := flag.String("precision", bertbase.DefaultPrecision, "GEMM precision: bf16x6, fp32 or bf16x3")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to `file`")
 	flag.Parse()
+	loadStart := time.Now()
 	m, err := bertbase.New(bertbase.WithThreads(*threads), bertbase.WithPrecision(*precision))
+	load := time.Since(loadStart)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -78,6 +80,6 @@ func main() {
 		"engine": "llmc-compiled", "batch": *batch, "seq": *seq, "threads": *threads, "precision": m.Precision(),
 		"median_ms": ms[len(ms)/2], "min_ms": ms[0], "p90_ms": ms[len(ms)*9/10],
 		"peak_rss_mib": float64(ru.Maxrss) / 1024, "weights_mib": float64(bertbase.WeightsSize) / (1 << 20),
-		"samples_ms": samples,
+		"samples_ms": samples, "load_ms": float64(load.Microseconds()) / 1000,
 	})
 }

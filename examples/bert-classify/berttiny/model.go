@@ -237,36 +237,28 @@ func New(opts ...Option) (*Model, error) {
 	m.ep43 = &cpu.Epilogue{Bias: m.c42}
 	if cfg.precision != "fp32" && cpu.AMXAvailable() {
 		m.precision = cfg.precision
-		if m.p7.EnableAMX(amx) {
-			blob.Drop(524288, 196608)
+		amxWeights := [...]struct {
+			pb     *cpu.PackedB
+			off, n int
+		}{
+			{m.p7, 524288, 196608},
+			{m.p8, 720896, 65536},
+			{m.p13, 786432, 262144},
+			{m.p16, 1048576, 262144},
+			{m.p23, 1310720, 196608},
+			{m.p24, 1507328, 65536},
+			{m.p29, 1572864, 262144},
+			{m.p32, 1835008, 262144},
+			{m.p38, 2097152, 65536},
+			{m.p41, 2162688, 8192},
 		}
-		if m.p8.EnableAMX(amx) {
-			blob.Drop(720896, 65536)
-		}
-		if m.p13.EnableAMX(amx) {
-			blob.Drop(786432, 262144)
-		}
-		if m.p16.EnableAMX(amx) {
-			blob.Drop(1048576, 262144)
-		}
-		if m.p23.EnableAMX(amx) {
-			blob.Drop(1310720, 196608)
-		}
-		if m.p24.EnableAMX(amx) {
-			blob.Drop(1507328, 65536)
-		}
-		if m.p29.EnableAMX(amx) {
-			blob.Drop(1572864, 262144)
-		}
-		if m.p32.EnableAMX(amx) {
-			blob.Drop(1835008, 262144)
-		}
-		if m.p38.EnableAMX(amx) {
-			blob.Drop(2097152, 65536)
-		}
-		if m.p41.EnableAMX(amx) {
-			blob.Drop(2162688, 8192)
-		}
+		m.pool.ParallelChunks(len(amxWeights), len(amxWeights), func(lo, hi int) {
+			for _, w := range amxWeights[lo:hi] {
+				if w.pb.EnableAMX(amx) {
+					blob.Drop(w.off, w.n)
+				}
+			}
+		})
 	}
 	m.outs.New = func() *outBuf { return &outBuf{m: m} }
 	_ = err
