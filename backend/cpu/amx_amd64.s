@@ -182,10 +182,11 @@ TEXT ·amxRelease(SB), NOSPLIT, $0-0
 // func amxOverlapProbe(iters, groups int, tiles *uint16, tdp bool)
 //
 // A probe of how the tile unit and the FMA units share a core (for
-// BenchmarkAMXWithFMA; not used by the kernels): each iteration runs the
-// twelve products of an amxKernel6 step on tiles loaded once from tiles (6
-// KiB; tdp false skips them), each product followed by groups groups of
-// twelve independent 16-lane FMAs on registers.
+// BenchmarkAMXWithFMA; not used by the kernels): each iteration runs twelve
+// products into one accumulator in a row (as amxKernel6 gives each half of C
+// its products) on tiles loaded once from tiles (2 KiB; tdp false skips
+// them), each product followed by groups groups of twelve independent 16-lane
+// FMAs on registers.
 TEXT ·amxOverlapProbe(SB), NOSPLIT, $0-25
 	MOVQ iters+0(FP), AX
 	MOVQ groups+8(FP), R8
@@ -193,29 +194,27 @@ TEXT ·amxOverlapProbe(SB), NOSPLIT, $0-25
 	MOVBQZX tdp+24(FP), R9
 	MOVQ $64, DX
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x14; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm2
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x1c; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm3
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm4
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm5
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm6
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x3c; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0xac; BYTE $0x16; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%rsi,%rdx), %tmm5
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // tilezero %tmm0
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // tilezero %tmm1
 	VXORPS Z13, Z13, Z13
 	VXORPS Z12, Z12, Z12
 	TESTQ AX, AX
 	JZ opdone
 
 oploop:
+	MOVQ $12, BX
+
+opprod:
 	TESTQ R9, R9
-	JZ opskip0
+	JZ opskip
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xc2 // tdpbf16ps %tmm5, %tmm2, %tmm0
 
-opskip0:
+opskip:
 	MOVQ R8, CX
 	TESTQ CX, CX
-	JZ opnext0
+	JZ opnext
 
-opfma0:
+opfma:
 	VFMADD231PS Z12, Z13, Z0
 	VFMADD231PS Z12, Z13, Z1
 	VFMADD231PS Z12, Z13, Z2
@@ -229,295 +228,11 @@ opfma0:
 	VFMADD231PS Z12, Z13, Z10
 	VFMADD231PS Z12, Z13, Z11
 	DECQ CX
-	JNZ opfma0
+	JNZ opfma
 
-opnext0:
-	TESTQ R9, R9
-	JZ opskip1
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc2 // tdpbf16ps %tmm6, %tmm2, %tmm0
-
-opskip1:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext1
-
-opfma1:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma1
-
-opnext1:
-	TESTQ R9, R9
-	JZ opskip2
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc3 // tdpbf16ps %tmm6, %tmm3, %tmm0
-
-opskip2:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext2
-
-opfma2:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma2
-
-opnext2:
-	TESTQ R9, R9
-	JZ opskip3
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xc2 // tdpbf16ps %tmm7, %tmm2, %tmm0
-
-opskip3:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext3
-
-opfma3:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma3
-
-opnext3:
-	TESTQ R9, R9
-	JZ opskip4
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xc3 // tdpbf16ps %tmm5, %tmm3, %tmm0
-
-opskip4:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext4
-
-opfma4:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma4
-
-opnext4:
-	TESTQ R9, R9
-	JZ opskip5
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xc4 // tdpbf16ps %tmm5, %tmm4, %tmm0
-
-opskip5:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext5
-
-opfma5:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma5
-
-opnext5:
-	TESTQ R9, R9
-	JZ opskip6
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xca // tdpbf16ps %tmm5, %tmm2, %tmm1
-
-opskip6:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext6
-
-opfma6:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma6
-
-opnext6:
-	TESTQ R9, R9
-	JZ opskip7
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xca // tdpbf16ps %tmm6, %tmm2, %tmm1
-
-opskip7:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext7
-
-opfma7:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma7
-
-opnext7:
-	TESTQ R9, R9
-	JZ opskip8
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xcb // tdpbf16ps %tmm6, %tmm3, %tmm1
-
-opskip8:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext8
-
-opfma8:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma8
-
-opnext8:
-	TESTQ R9, R9
-	JZ opskip9
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xca // tdpbf16ps %tmm7, %tmm2, %tmm1
-
-opskip9:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext9
-
-opfma9:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma9
-
-opnext9:
-	TESTQ R9, R9
-	JZ opskip10
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xcb // tdpbf16ps %tmm5, %tmm3, %tmm1
-
-opskip10:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext10
-
-opfma10:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma10
-
-opnext10:
-	TESTQ R9, R9
-	JZ opskip11
-	BYTE $0xc4; BYTE $0xe2; BYTE $0x52; BYTE $0x5c; BYTE $0xcc // tdpbf16ps %tmm5, %tmm4, %tmm1
-
-opskip11:
-	MOVQ R8, CX
-	TESTQ CX, CX
-	JZ opnext11
-
-opfma11:
-	VFMADD231PS Z12, Z13, Z0
-	VFMADD231PS Z12, Z13, Z1
-	VFMADD231PS Z12, Z13, Z2
-	VFMADD231PS Z12, Z13, Z3
-	VFMADD231PS Z12, Z13, Z4
-	VFMADD231PS Z12, Z13, Z5
-	VFMADD231PS Z12, Z13, Z6
-	VFMADD231PS Z12, Z13, Z7
-	VFMADD231PS Z12, Z13, Z8
-	VFMADD231PS Z12, Z13, Z9
-	VFMADD231PS Z12, Z13, Z10
-	VFMADD231PS Z12, Z13, Z11
-	DECQ CX
-	JNZ opfma11
-
-opnext11:
+opnext:
+	DECQ BX
+	JNZ opprod
 	DECQ AX
 	JNZ oploop
 
