@@ -5,9 +5,10 @@
 #
 # Needs: testdata/models/bert-base (make models), bench/ort/node_modules (make ort-deps).
 # Usage: bench/compare.sh [ROUNDS] [ITERS]
-# llmc runs at its default precision, bf16x6 (AMX-BF16 tiles at float32-class accuracy where
+# llmc runs at its default precision, int8x6 (AMX-INT8 tiles at float32-class accuracy where
 # the CPU has them, the float32 kernels elsewhere), and with --precision fp32 (float32 FMA
-# kernels). BF16X3=1 adds the opt-in bf16x3 GEMMs (~1e-5 relative error).
+# kernels). EXTRA=PRECISION adds a third llmc precision (bf16x6: AMX-BF16 tiles, float32-class
+# value by value; bf16x3: ~1e-5 relative error) as the last three columns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -36,7 +37,7 @@ runs = [tuple(map(float, a.split())) for a in sys.argv[2:]]
 print("%.1f" % (statistics.median(r[0] for r in runs) if sys.argv[1] == "med" else min(r[1] for r in runs)))' "$@"; }
 r() { python3 -c "print('%.2f' % ($1/$2))"; }
 hdr="%-18s %7s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n"
-printf "$hdr" "config" "ORT ms" "plan ms" "comp ms" "plan/ORT" "comp/ORT" "fp32 ms" "f/ORT" "cf/ORT" "bf16x3" "b3/ORT" "cb3/ORT"
+printf "$hdr" "config" "ORT ms" "plan ms" "comp ms" "plan/ORT" "comp/ORT" "fp32 ms" "f/ORT" "cf/ORT" "${EXTRA:-extra}" "x/ORT" "cx/ORT"
 # CONFIGS="1 128 1;1 128 2" selects configurations (batch seq threads; separated by ;).
 if [ -n "${CONFIGS:-}" ]; then
 	IFS=';' read -ra cfgs <<<"$CONFIGS"
@@ -55,9 +56,9 @@ for cfg in "${cfgs[@]}"; do
 		comp+=("$(compiled)")
 		planf+=("$(llmc --precision fp32)")
 		compf+=("$(compiled --precision fp32)")
-		if [ -n "${BF16X3:-}" ]; then
-			planbf+=("$(llmc --precision bf16x3)")
-			compbf+=("$(compiled --precision bf16x3)")
+		if [ -n "${EXTRA:-}" ]; then
+			planbf+=("$(llmc --precision "$EXTRA")")
+			compbf+=("$(compiled --precision "$EXTRA")")
 		fi
 	done
 	# One row of medians of the per-round medians, one of the best single runs (the machines'
@@ -67,7 +68,7 @@ for cfg in "${cfgs[@]}"; do
 		o=$(agg $kind "${ort[@]}") p=$(agg $kind "${plan[@]}") c=$(agg $kind "${comp[@]}")
 		pf=$(agg $kind "${planf[@]}") cf=$(agg $kind "${compf[@]}")
 		pb=- rpb=- rcb=-
-		if [ -n "${BF16X3:-}" ]; then
+		if [ -n "${EXTRA:-}" ]; then
 			pb=$(agg $kind "${planbf[@]}") cb=$(agg $kind "${compbf[@]}")
 			rpb=$(r "$pb" "$o") rcb=$(r "$cb" "$o")
 		fi

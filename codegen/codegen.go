@@ -34,10 +34,11 @@ type Options struct {
 	// ATol and RTol are the generated test's absolute and relative tolerances (defaults 1e-4 and
 	// 1e-3): |got - want| <= ATol + RTol·|want|.
 	ATol, RTol float64
-	// Precision is the generated package's default GEMM precision: "bf16x6"
-	// (default; AMX-BF16 tiles at float32-class accuracy where the CPU has
-	// them, float32 kernels elsewhere), "fp32" or "bf16x3"; WithPrecision
-	// overrides it at New.
+	// Precision is the generated package's default GEMM precision: "int8x6"
+	// (default; AMX-INT8 tiles at float32-class accuracy where the CPU has
+	// them, float32 kernels elsewhere), "bf16x6" (AMX-BF16 tiles, float32-class
+	// accuracy value by value), "fp32" or "bf16x3"; WithPrecision overrides it
+	// at New.
 	Precision string
 }
 
@@ -96,10 +97,10 @@ func Generate(g *ir.Graph, dir string, opts Options) (res *Result, err error) {
 	}
 	switch opts.Precision {
 	case "":
-		opts.Precision = "bf16x6"
-	case "fp32", "bf16x6", "bf16x3":
+		opts.Precision = "int8x6"
+	case "fp32", "int8x6", "bf16x6", "bf16x3":
 	default:
-		return nil, fmt.Errorf("codegen: unknown precision %q (want bf16x6, fp32 or bf16x3)", opts.Precision)
+		return nil, fmt.Errorf("codegen: unknown precision %q (want int8x6, bf16x6, fp32 or bf16x3)", opts.Precision)
 	}
 	if opts.RTol == 0 {
 		opts.RTol = 1e-3
@@ -1311,10 +1312,10 @@ func (c *gen) source() ([]byte, error) {
 	p("}\n\n")
 	p("type config struct {\nthreads int\nweights string\nprecision string\n}\n\n// Option configures New.\ntype Option func(*config)\n\n")
 	p("// DefaultPrecision is the GEMM precision New uses without WithPrecision.\nconst DefaultPrecision = %q\n\n", c.opts.Precision)
-	p("// WithPrecision sets the GEMM precision: \"bf16x6\" (AMX-BF16 tiles, each float32 split into\n// three bfloat16: float32-class accuracy, faster than the float32 FMA peak; the weights take 1.5\n// times the memory), \"bf16x3\" (two bfloat16, ~1e-5 relative error, faster still; the same\n// memory as float32) or \"fp32\" (float32 FMA kernels). The AMX precisions run the float32 kernels\n// where the CPU has no AMX-BF16. See Model.Precision.\nfunc WithPrecision(p string) Option { return func(c *config) { c.precision = p } }\n\n")
+	p("// WithPrecision sets the GEMM precision: \"int8x6\" (AMX-INT8 tiles, each row of the input and\n// column of the weights scaled to a largest magnitude of 127 and split into three int8 slices:\n// float32-class accuracy, about twice as fast as bf16x6; the weights take 0.75 times the memory),\n// \"bf16x6\" (AMX-BF16 tiles, each float32 split into three bfloat16: float32-class accuracy\n// value by value; 1.5 times the memory), \"bf16x3\" (two bfloat16, ~1e-5 relative error; the\n// same memory as float32) or \"fp32\" (float32 FMA kernels). The AMX precisions run the float32\n// kernels where the CPU has no AMX. See Model.Precision.\nfunc WithPrecision(p string) Option { return func(c *config) { c.precision = p } }\n\n")
 	p("// WithThreads sets the number of kernel threads (default GOMAXPROCS).\nfunc WithThreads(n int) Option { return func(c *config) { c.threads = n } }\n\n")
 	p("// WithWeightsFile loads weights.bin from path instead of the default location.\nfunc WithWeightsFile(path string) Option { return func(c *config) { c.weights = path } }\n\n")
-	p("// New loads the weights and prepares the model.\nfunc New(opts ...Option) (*Model, error) {\ncfg := config{precision: DefaultPrecision}\nfor _, o := range opts {\no(&cfg)\n}\namx := cpu.BF16x6\nswitch cfg.precision {\ncase \"bf16x6\":\ncase \"bf16x3\":\namx = cpu.BF16x3\ncase \"fp32\":\ndefault:\nreturn nil, fmt.Errorf(\"unknown precision %%q (want bf16x6, bf16x3 or fp32)\", cfg.precision)\n}\n_ = amx\nm := &Model{precision: \"fp32\"}\n")
+	p("// New loads the weights and prepares the model.\nfunc New(opts ...Option) (*Model, error) {\ncfg := config{precision: DefaultPrecision}\nfor _, o := range opts {\no(&cfg)\n}\namx := cpu.INT8x6\nswitch cfg.precision {\ncase \"int8x6\":\ncase \"bf16x6\":\namx = cpu.BF16x6\ncase \"bf16x3\":\namx = cpu.BF16x3\ncase \"fp32\":\ndefault:\nreturn nil, fmt.Errorf(\"unknown precision %%q (want int8x6, bf16x6, bf16x3 or fp32)\", cfg.precision)\n}\n_ = amx\nm := &Model{precision: \"fp32\"}\n")
 	p("if cfg.threads > 0 {\nm.pool = cpu.NewPool(cfg.threads)\n} else {\nm.pool = cpu.DefaultPool()\n}\n")
 	if c.opts.ExternalWeights {
 		p("path := cfg.weights\nif path == \"\" {\nexe, err := os.Executable()\nif err != nil {\nreturn nil, err\n}\npath = filepath.Join(filepath.Dir(exe), \"weights.bin\")\n}\n")
@@ -1327,7 +1328,7 @@ func (c *gen) source() ([]byte, error) {
 	for _, l := range c.loads {
 		p("%s\n", l)
 	}
-	p("if cfg.precision != \"fp32\" && cpu.AMXAvailable() {\nm.precision = cfg.precision\n")
+	p("if cfg.precision != \"fp32\" && cpu.AMXSupports(amx) {\nm.precision = cfg.precision\n")
 	if len(c.packedNames) > 0 {
 		// The AMX forms are built on the model's threads, a weight per chunk. The float32
 		// panels are read again only by GEMMs of few rows or whose input holds an Inf or NaN:
@@ -1341,7 +1342,7 @@ func (c *gen) source() ([]byte, error) {
 	}
 	p("}\n")
 	p("m.outs.New = func() *outBuf { return &outBuf{m: m} }\n_ = err\nreturn m, nil\n}\n\n")
-	p("// Precision reports the GEMM precision in effect: an AMX precision only when it was asked for\n// and the CPU has AMX-BF16.\nfunc (m *Model) Precision() string { return m.precision }\n\n")
+	p("// Precision reports the GEMM precision in effect: an AMX precision only when it was asked for\n// and the CPU has the AMX unit it needs.\nfunc (m *Model) Precision() string { return m.precision }\n\n")
 	// layout
 	nb := len(c.bufs)
 	p("const numBuffers = %d\n\n", nb)
@@ -1534,7 +1535,7 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 	if c.opts.ExternalWeights {
 		newCallP = `New(WithPrecision(prec), WithWeightsFile("weights.bin"))`
 	}
-	p("// TestRecordedOutputs checks the compiled model, at every GEMM precision, against outputs\n// recorded when it was compiled (from the model's reference test data).\nfunc TestRecordedOutputs(t *testing.T) {\nfor _, prec := range []string{\"fp32\", \"bf16x6\", \"bf16x3\"} {\nt.Run(prec, func(t *testing.T) {\nm, err := %s\n", newCallP)
+	p("// TestRecordedOutputs checks the compiled model, at every GEMM precision, against outputs\n// recorded when it was compiled (from the model's reference test data).\nfunc TestRecordedOutputs(t *testing.T) {\nfor _, prec := range []string{\"fp32\", \"int8x6\", \"bf16x6\", \"bf16x3\"} {\nt.Run(prec, func(t *testing.T) {\nm, err := %s\n", newCallP)
 	p("if err != nil {\nt.Fatal(err)\n}\nt.Logf(\"precision in effect: %%s\", m.Precision())\nout, err := m.Run(context.Background(), recordedInputs(t))\nif err != nil {\nt.Fatal(err)\n}\ndefer out.Release()\n")
 	for i, v := range c.g.Outputs {
 		if i >= len(c.opts.TestOutputs) || c.opts.TestOutputs[i] == nil {
@@ -1552,7 +1553,7 @@ func (c *gen) testSource(dir string) ([]byte, error) {
 	if c.opts.ExternalWeights {
 		newCall1P = `New(WithThreads(threads), WithPrecision(prec), WithWeightsFile("weights.bin"))`
 	}
-	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released),\n// at every GEMM precision on 1 and 2 threads, even with garbage collections between the calls\n// (as in an application whose other goroutines allocate). Skipped under the race detector.\nfunc TestSteadyStateAllocations(t *testing.T) {\nif raceEnabled {\nt.Skip(\"allocation counts are meaningless under the race detector\")\n}\nfor _, threads := range []int{1, 2} {\nfor _, prec := range []string{\"fp32\", \"bf16x6\", \"bf16x3\"} {\nm, err := %s\n", newCall1P)
+	p("// TestSteadyStateAllocations checks that Run allocates nothing once warm (outputs released),\n// at every GEMM precision on 1 and 2 threads, even with garbage collections between the calls\n// (as in an application whose other goroutines allocate). Skipped under the race detector.\nfunc TestSteadyStateAllocations(t *testing.T) {\nif raceEnabled {\nt.Skip(\"allocation counts are meaningless under the race detector\")\n}\nfor _, threads := range []int{1, 2} {\nfor _, prec := range []string{\"fp32\", \"int8x6\", \"bf16x6\", \"bf16x3\"} {\nm, err := %s\n", newCall1P)
 	p("if err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nctx := context.Background()\nfor i := 0; i < 3; i++ {\nout, err := m.Run(ctx, in)\nif err != nil {\nt.Fatal(err)\n}\nout.Release()\n}\nallocs := testing.AllocsPerRun(10, func() {\nruntime.GC()\nruntime.GC()\nout, _ := m.Run(ctx, in)\nout.Release()\n})\nif allocs != 0 {\nt.Fatalf(\"%%s, %%d threads: Run allocates %%v times per call in steady state\", m.Precision(), threads, allocs)\n}\n}\n}\n}\n\n")
 	p("// TestConcurrentRuns runs the model from several goroutines at once; every result must equal\n// the single-threaded one.\nfunc TestConcurrentRuns(t *testing.T) {\nm, err := %s\nif err != nil {\nt.Fatal(err)\n}\nin := recordedInputs(t)\nref, err := m.Run(context.Background(), in)\nif err != nil {\nt.Fatal(err)\n}\ndefer ref.Release()\nerrs := make(chan string, 8)\nvar wg sync.WaitGroup\nfor g := 0; g < 4; g++ {\nwg.Add(1)\ngo func() {\ndefer wg.Done()\nfor r := 0; r < 3; r++ {\nout, err := m.Run(context.Background(), in)\nif err != nil {\nerrs <- err.Error()\nreturn\n}\n", newCall)
 	for _, v := range c.g.Outputs {

@@ -53,6 +53,12 @@ var amxTileConfig = func() [64]byte {
 // LLMC_CPU=avx2 or generic turns AMX off as well).
 func AMXAvailable() bool { return amxAvailable() && active.name == PathAVX512 }
 
+// AMXSupports reports whether GEMMs can run on AMX at precision p: INT8x6
+// needs AMX-INT8 as well (AMXAvailable).
+func AMXSupports(p AMXPrecision) bool {
+	return AMXAvailable() && (p != INT8x6 || amxI8Available())
+}
+
 // packedBF16 is B in the AMX kernel's layout: for each 32-column block, for
 // each step of 32 along K, 2*terms VNNI tiles of 1 KiB (term 0 cols 0-15,
 // term 0 cols 16-31, term 1 cols 0-15, ...); tile row r holds K pair
@@ -112,6 +118,8 @@ func (p AMXPrecision) String() string {
 		return "bf16x3"
 	case BF16x6:
 		return "bf16x6"
+	case INT8x6:
+		return "int8x6"
 	}
 	return "AMXPrecision(" + strconv.Itoa(int(p)) + ")"
 }
@@ -120,6 +128,21 @@ func (p AMXPrecision) String() string {
 // the GEMM streams its weights from memory faster from the float32 panels
 // (4 bytes a weight, against 6 at BF16x6).
 const amxMinRows = 64
+
+// amxMinRowsI8 is amxMinRows at INT8x6, whose weights take 3 bytes each: on
+// bert-base's GEMMs at 16 rows (batch 1 x sequence 16, BenchmarkAMXBertStream
+// with LLMC_BENCH_M=16) it ran 27-31 ms against 38-40 on the float32 kernels
+// at 1 thread and 15 against 23 at 2; at 4 and 8 rows (padded to 16) the two
+// were within the noise of each other.
+const amxMinRowsI8 = 16
+
+// amxMinRows returns the fewest rows a GEMM on pb runs on AMX with.
+func (pb *PackedB) amxMinRows() int {
+	if pb.amx == int(INT8x6) {
+		return amxMinRowsI8
+	}
+	return amxMinRows
+}
 
 // EnableAMX adds the AMX form of the packed weights at the given precision
 // (BF16x3: the size of the float32 panels, BF16x6: 1.5 times it), kept
@@ -133,12 +156,15 @@ func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 	if !amxAvailable() {
 		return false
 	}
+	if pb.amx == int(prec) {
+		return true
+	}
+	if prec == INT8x6 {
+		return amxI8Available() && pb.enableI8()
+	}
 	terms := int(prec)
 	if terms != 2 && terms != 3 {
 		panic("cpu: EnableAMX: unknown precision")
-	}
-	if pb.amx == terms {
-		return true
 	}
 	ks, nb := (pb.K+31)/32, (pb.N+31)/32
 	step := terms * 1024
@@ -149,7 +175,7 @@ func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 			return false // an Inf or NaN weight
 		}
 	}
-	pb.amx, pb.bf16 = terms, q
+	pb.amx, pb.bf16, pb.i8 = terms, q, nil
 	return true
 }
 

@@ -22,6 +22,9 @@ func amxKernel3(ksteps int, a *uint16, b *uint16, cin *float32, ldcin int, cout 
 func amxKernel6(ksteps int, a *uint16, b *uint16, cin *float32, ldcin int, cout *float32, ldcout int, pf *uint16, pfn int)
 
 //go:noescape
+func amxKernelI8(ksteps int, a *int8, b *int8, cin *int32, cout *int32, pf *int8, pfn int)
+
+//go:noescape
 func amxOverlapProbe(iters, groups int, tiles *uint16, tdp bool)
 
 var (
@@ -115,4 +118,67 @@ func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha 
 		return splitTiles3AVX512(&dst[0], &x[0], steps, 2*tile, alpha) != 0
 	}
 	return splitTiles2AVX512(&dst[0], &x[0], steps, 2*tile, alpha) != 0
+}
+
+// amxI8Available reports whether INT8x6 GEMMs can run: AMX (amxAvailable) with
+// AMX-INT8.
+func amxI8Available() bool { return amxAvailable() && cpuid.CPU.Supports(cpuid.AMXINT8) }
+
+// amxKernelI8Call runs amxKernelI8 on ksteps steps of a (3 KiB each) and b (6
+// KiB each), the int32 sums from cin (nil: zero) to cout (1536 each). Each step
+// prefetches pfn cache lines of pf (into L2), in order. Call it between
+// amxBegin and amxEnd.
+func amxKernelI8Call(ksteps int, a, b []int8, cin, cout []int32, pf []int8, pfn int) {
+	_ = a[ksteps*3072-1]
+	_ = b[ksteps*6144-1]
+	_ = cout[1535]
+	var ci *int32
+	if cin != nil {
+		_ = cin[1535]
+		ci = &cin[0]
+	}
+	var p *int8
+	if pfn = min(pfn, len(pf)/64/max(ksteps, 1)); pfn > 0 {
+		p = &pf[0]
+	} else {
+		pfn = 0
+	}
+	amxKernelI8(ksteps, &a[0], &b[0], ci, &cout[0], p, pfn)
+}
+
+// absMaxBits returns the bits of max |x[i]| (0 for none; a NaN above +Inf).
+func absMaxBits(x []float32) uint32 {
+	if len(x) == 0 {
+		return 0
+	}
+	return absMaxBitsAVX512(&x[0], len(x))
+}
+
+// splitI8 writes steps 64-float steps of x times f as int8 slices: step s's
+// slice e at dst[s*3072+e*1024:][:64] (one row of the step's A tiles).
+func splitI8(dst []int8, x []float32, steps int, f float32) {
+	if steps == 0 {
+		return
+	}
+	_ = dst[(steps-1)*3072+2*1024+63]
+	_ = x[steps*64-1]
+	splitI8AVX512(&dst[0], &x[0], steps, 3072, f)
+}
+
+// convI8 writes (add: adds) rows [0, rows) of the 16x32 block whose slice
+// sums part holds (amxKernelI8's layout) to c (row stride ldc), scaled by the
+// rows' sa and the columns' sb.
+func convI8(c []float32, ldc int, part []int32, sa, sb []float32, rows int, add bool) {
+	if rows == 0 {
+		return
+	}
+	_ = c[(rows-1)*ldc+31]
+	_ = part[1535]
+	_ = sa[rows-1]
+	_ = sb[31]
+	ad := 0
+	if add {
+		ad = 1
+	}
+	convI8AVX512(&c[0], ldc, &part[0], &sa[0], &sb[0], rows, ad)
 }

@@ -1,5 +1,5 @@
 // Hand-written: Go's assembler has no AMX mnemonics, so each AMX instruction
-// is BYTE-encoded (encodings from llvm-mc -mattr=+amx-tile,+amx-bf16) with the
+// is BYTE-encoded (encodings from llvm-mc -mattr=+amx-tile,+amx-bf16,+amx-int8) with the
 // instruction in the comment beside it.
 //
 // Measured on Sapphire Rapids (BenchmarkAMXKernelOnly and the experiments
@@ -164,6 +164,124 @@ x6nopf:
 x6store:
 	BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x2c // tilestored %tmm0, (%r12,%r13)
 	BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x2c; BYTE $0x40 // tilestored %tmm1, 64(%r12,%r13)
+	RET
+
+// func amxKernelI8(ksteps int, a *int8, b *int8, cin *int32, cout *int32, pf *int8, pfn int)
+//
+// INT8x6: the int32 slice sums of a 16x32 block of C over ksteps steps of 64
+// along K, each float32 of A and B split into three int8 slices (A by rows, B
+// by columns; see amxi8.go): G0 = A0*B0, G1 = A0*B1 + A1*B0 and G2 = A0*B2 +
+// A1*B1 + A2*B0, exact in int32. a holds per step three 16x64 tiles of 1 KiB
+// (A0, A1, A2), b per step six 16x(16x4) VNNI tiles (cols 0-15: B0, B1, B2;
+// cols 16-31: B0, B1, B2). The sums start from cin (six 1 KiB tiles, half h's
+// Gg at (3h+g) KiB), or from zero when cin is nil, and are stored at cout in
+// the same layout. The tiles must be configured (amxConfigure) on this
+// thread. Each step of the first half prefetches (into L2) pfn cache lines
+// from pf on.
+// Tiles: tmm0/1/2 G0/G1/G2 of one half, tmm3/4/5 A0/A1/A2, tmm6/7 B slices.
+// Each half takes its products G2 first (B2 is read once, early, and its tile
+// then takes B0), and runs on one accumulator at a time.
+TEXT ·amxKernelI8(SB), NOSPLIT, $0-56
+	MOVQ pf+40(FP), R11
+	MOVQ pfn+48(FP), R8
+	MOVQ cin+24(FP), CX
+	MOVQ cout+32(FP), R12
+	MOVQ $64, DX
+
+	MOVQ ksteps+0(FP), AX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), R9
+	TESTQ CX, CX
+	JNZ xi0loadc
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // tilezero %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // tilezero %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // tilezero %tmm2
+	JMP xi0start
+
+xi0loadc:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x04; BYTE $0x11 // tileloadd 0(%rcx,%rdx), %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x8c; BYTE $0x11; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%rcx,%rdx), %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x94; BYTE $0x11; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tileloadd 2048(%rcx,%rdx), %tmm2
+
+xi0start:
+	TESTQ AX, AX
+	JZ xi0store
+
+xi0loop:
+	MOVQ R8, DI
+	TESTQ DI, DI
+	JZ xi0nopf
+
+xi0pf:
+	PREFETCHT1 (R11)
+	ADDQ $64, R11
+	DECQ DI
+	JNZ xi0pf
+
+xi0nopf:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x1c; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm3
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x11; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tileloadd 2048(%r9,%rdx), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0xa4; BYTE $0x16; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%rsi,%rdx), %tmm4
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x11; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%r9,%rdx), %tmm7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0xac; BYTE $0x16; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tileloadd 2048(%rsi,%rdx), %tmm5
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4b; BYTE $0x5e; BYTE $0xd3 // tdpbssd %tmm6, %tmm3, %tmm2
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x11 // tileloadd (%r9,%rdx), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x43; BYTE $0x5e; BYTE $0xd4 // tdpbssd %tmm7, %tmm4, %tmm2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4b; BYTE $0x5e; BYTE $0xd5 // tdpbssd %tmm6, %tmm5, %tmm2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x43; BYTE $0x5e; BYTE $0xcb // tdpbssd %tmm7, %tmm3, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4b; BYTE $0x5e; BYTE $0xcc // tdpbssd %tmm6, %tmm4, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4b; BYTE $0x5e; BYTE $0xc3 // tdpbssd %tmm6, %tmm3, %tmm0
+	ADDQ $3072, SI
+	ADDQ $6144, R9
+	DECQ AX
+	JNZ xi0loop
+
+xi0store:
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x14 // tilestored %tmm0, (%r12,%rdx)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x8c; BYTE $0x14; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tilestored %tmm1, 1024(%r12,%rdx)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x94; BYTE $0x14; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tilestored %tmm2, 2048(%r12,%rdx)
+
+	MOVQ ksteps+0(FP), AX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), R9
+	TESTQ CX, CX
+	JNZ xi1loadc
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // tilezero %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // tilezero %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // tilezero %tmm2
+	JMP xi1start
+
+xi1loadc:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x84; BYTE $0x11; BYTE $0x00; BYTE $0x0c; BYTE $0x00; BYTE $0x00 // tileloadd 3072(%rcx,%rdx), %tmm0
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x8c; BYTE $0x11; BYTE $0x00; BYTE $0x10; BYTE $0x00; BYTE $0x00 // tileloadd 4096(%rcx,%rdx), %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x94; BYTE $0x11; BYTE $0x00; BYTE $0x14; BYTE $0x00; BYTE $0x00 // tileloadd 5120(%rcx,%rdx), %tmm2
+
+xi1start:
+	TESTQ AX, AX
+	JZ xi1store
+
+xi1loop:
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0x1c; BYTE $0x16 // tileloadd (%rsi,%rdx), %tmm3
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x11; BYTE $0x00; BYTE $0x14; BYTE $0x00; BYTE $0x00 // tileloadd 5120(%r9,%rdx), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0xa4; BYTE $0x16; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00 // tileloadd 1024(%rsi,%rdx), %tmm4
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0xbc; BYTE $0x11; BYTE $0x00; BYTE $0x10; BYTE $0x00; BYTE $0x00 // tileloadd 4096(%r9,%rdx), %tmm7
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x4b; BYTE $0xac; BYTE $0x16; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // tileloadd 2048(%rsi,%rdx), %tmm5
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4b; BYTE $0x5e; BYTE $0xd3 // tdpbssd %tmm6, %tmm3, %tmm2
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7b; BYTE $0x4b; BYTE $0xb4; BYTE $0x11; BYTE $0x00; BYTE $0x0c; BYTE $0x00; BYTE $0x00 // tileloadd 3072(%r9,%rdx), %tmm6
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x43; BYTE $0x5e; BYTE $0xd4 // tdpbssd %tmm7, %tmm4, %tmm2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4b; BYTE $0x5e; BYTE $0xd5 // tdpbssd %tmm6, %tmm5, %tmm2
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x43; BYTE $0x5e; BYTE $0xcb // tdpbssd %tmm7, %tmm3, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4b; BYTE $0x5e; BYTE $0xcc // tdpbssd %tmm6, %tmm4, %tmm1
+	BYTE $0xc4; BYTE $0xe2; BYTE $0x4b; BYTE $0x5e; BYTE $0xc3 // tdpbssd %tmm6, %tmm3, %tmm0
+	ADDQ $3072, SI
+	ADDQ $6144, R9
+	DECQ AX
+	JNZ xi1loop
+
+xi1store:
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x84; BYTE $0x14; BYTE $0x00; BYTE $0x0c; BYTE $0x00; BYTE $0x00 // tilestored %tmm0, 3072(%r12,%rdx)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x8c; BYTE $0x14; BYTE $0x00; BYTE $0x10; BYTE $0x00; BYTE $0x00 // tilestored %tmm1, 4096(%r12,%rdx)
+	BYTE $0xc4; BYTE $0xc2; BYTE $0x7a; BYTE $0x4b; BYTE $0x94; BYTE $0x14; BYTE $0x00; BYTE $0x14; BYTE $0x00; BYTE $0x00 // tilestored %tmm2, 5120(%r12,%rdx)
 	RET
 
 // func amxConfigure(cfg *byte)

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// BenchmarkAMXKernelOnly times the bare AMX kernel on 2..24 K steps of L1/L2-resident
-// operands (metric effGFLOP/s counts the float32 GEMM flops, not the bf16 products).
+// BenchmarkAMXKernelOnly times the bare AMX kernels on 2..24 K steps of 32 (INT8x6: 1..12 of
+// 64) of L1/L2-resident operands (metric effGFLOP/s counts the float32 GEMM flops, not the bf16 products).
 func BenchmarkAMXKernelOnly(b *testing.B) {
 	if !AMXAvailable() {
 		b.Skip()
@@ -37,6 +37,30 @@ func BenchmarkAMXKernelOnly(b *testing.B) {
 			})
 		}
 	}
+	if !amxI8Available() {
+		return
+	}
+	for _, ks := range []int{1, 2, 4, 12} { // steps of 64
+		b.Run(fmt.Sprintf("int8x6/%d", ks), func(b *testing.B) {
+			a := make([]int8, ks*3072)
+			bt := make([]int8, ks*6144)
+			for i := range a {
+				a[i] = int8(i%7 - 3)
+			}
+			for i := range bt {
+				bt[i] = int8(i%11 - 5)
+			}
+			part := make([]int32, 1536)
+			amxBegin()
+			defer amxEnd()
+			for b.Loop() {
+				for i := 0; i < 100; i++ {
+					amxKernelI8Call(ks, a, bt, part, part, nil, 0)
+				}
+			}
+			b.ReportMetric(2*float64(16*32*ks*64*100)*float64(b.N)/b.Elapsed().Seconds()/1e9, "effGFLOP/s")
+		})
+	}
 }
 
 // BenchmarkAMXBertStream runs the GEMMs of bert-base's 12 layers at batch 1 x
@@ -55,7 +79,7 @@ func BenchmarkAMXBertStream(b *testing.B) {
 	shapes := [][2]int{{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}} // k, n
 	type gemm struct {
 		k   int
-		pbs [3]*PackedB // fp32, bf16x3, bf16x6
+		pbs [4]*PackedB // fp32, bf16x3, bf16x6, int8x6
 	}
 	var gs []gemm
 	for l := 0; l < layers; l++ {
@@ -67,6 +91,7 @@ func BenchmarkAMXBertStream(b *testing.B) {
 			}
 			g.pbs[1].EnableAMX(BF16x3)
 			g.pbs[2].EnableAMX(BF16x6)
+			g.pbs[3].EnableAMX(INT8x6)
 			gs = append(gs, g)
 		}
 	}
@@ -81,14 +106,14 @@ func BenchmarkAMXBertStream(b *testing.B) {
 			}
 		}
 	}
-	names := []string{"fp32", "bf16x3", "bf16x6"}
+	names := []string{"fp32", "bf16x3", "bf16x6", "int8x6"}
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("t%d", threads), func(b *testing.B) {
 			var p *Pool
 			if threads > 1 {
 				p = pool
 			}
-			best := []time.Duration{1 << 62, 1 << 62, 1 << 62}
+			best := []time.Duration{1 << 62, 1 << 62, 1 << 62, 1 << 62}
 			for b.Loop() {
 				for v := range best {
 					best[v] = min(best[v], bestOfN(1, run(p, v)))

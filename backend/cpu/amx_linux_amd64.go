@@ -34,7 +34,7 @@ var amxMapped atomic.Int64
 // at 1 and 2 threads. The mapping is exactly the form's size, so that the
 // huge pages cover its aligned interior and nothing beyond it is touched; it
 // is released when q becomes unreachable.
-func amxFormAlloc(q *packedBF16, n int) []uint16 {
+func amxFormAlloc[T any](q *T, n int) []uint16 {
 	if 2*n < amxHugeMin {
 		return make([]uint16, n)
 	}

@@ -7,4 +7,4 @@ package cpu
 func requestAMXState() bool { return false }
 
 // amxFormAlloc returns n zeroed elements for q's AMX form.
-func amxFormAlloc(q *packedBF16, n int) []uint16 { return make([]uint16, n) }
+func amxFormAlloc[T any](q *T, n int) []uint16 { return make([]uint16, n) }

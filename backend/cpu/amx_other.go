@@ -52,4 +52,20 @@ func splitStepsAMX(terms int, dst []uint16, x []float32, steps, tile int, alpha 
 }
 
 // amxFormAlloc returns n zeroed elements for q's AMX form.
-func amxFormAlloc(q *packedBF16, n int) []uint16 { return make([]uint16, n) }
+func amxFormAlloc[T any](q *T, n int) []uint16 { return make([]uint16, n) }
+
+func amxI8Available() bool { return false }
+
+func amxKernelI8Call(ksteps int, a, b []int8, cin, cout []int32, pf []int8, pfn int) {
+	panic("cpu: AMX kernel on a non-amd64 build")
+}
+
+func absMaxBits(x []float32) uint32 { panic("cpu: AMX on a non-amd64 build") }
+
+func splitI8(dst []int8, x []float32, steps int, f float32) {
+	panic("cpu: AMX on a non-amd64 build")
+}
+
+func convI8(c []float32, ldc int, part []int32, sa, sb []float32, rows int, add bool) {
+	panic("cpu: AMX on a non-amd64 build")
+}

@@ -542,6 +542,36 @@ DATA i32_40<>+24(SB)/4, $0x00000040
 DATA i32_40<>+28(SB)/4, $0x00000040
 GLOBL i32_40<>(SB), RODATA|NOPTR, $32
 
+DATA i32_absmask<>+0(SB)/4, $0x7fffffff
+DATA i32_absmask<>+4(SB)/4, $0x7fffffff
+DATA i32_absmask<>+8(SB)/4, $0x7fffffff
+DATA i32_absmask<>+12(SB)/4, $0x7fffffff
+DATA i32_absmask<>+16(SB)/4, $0x7fffffff
+DATA i32_absmask<>+20(SB)/4, $0x7fffffff
+DATA i32_absmask<>+24(SB)/4, $0x7fffffff
+DATA i32_absmask<>+28(SB)/4, $0x7fffffff
+GLOBL i32_absmask<>(SB), RODATA|NOPTR, $32
+
+DATA f_254<>+0(SB)/4, $0x437e0000
+DATA f_254<>+4(SB)/4, $0x437e0000
+DATA f_254<>+8(SB)/4, $0x437e0000
+DATA f_254<>+12(SB)/4, $0x437e0000
+DATA f_254<>+16(SB)/4, $0x437e0000
+DATA f_254<>+20(SB)/4, $0x437e0000
+DATA f_254<>+24(SB)/4, $0x437e0000
+DATA f_254<>+28(SB)/4, $0x437e0000
+GLOBL f_254<>(SB), RODATA|NOPTR, $32
+
+DATA f_inv254<>+0(SB)/4, $0x3b810204
+DATA f_inv254<>+4(SB)/4, $0x3b810204
+DATA f_inv254<>+8(SB)/4, $0x3b810204
+DATA f_inv254<>+12(SB)/4, $0x3b810204
+DATA f_inv254<>+16(SB)/4, $0x3b810204
+DATA f_inv254<>+20(SB)/4, $0x3b810204
+DATA f_inv254<>+24(SB)/4, $0x3b810204
+DATA f_inv254<>+28(SB)/4, $0x3b810204
+GLOBL f_inv254<>(SB), RODATA|NOPTR, $32
+
 DATA exp_hi_fin<>+0(SB)/4, $0x42a00000
 DATA exp_hi_fin<>+4(SB)/4, $0x42a00000
 DATA exp_hi_fin<>+8(SB)/4, $0x42a00000
@@ -5288,6 +5318,189 @@ i8v_store:
 	ADDQ      CX, AX
 	VPADDD    Z7, Z3, Z3
 	VMOVDQU32 Z3, (AX)
+	VZEROUPPER
+	RET
+
+// func absMaxBitsAVX512(x *float32, n int) uint32
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, BMI2
+TEXT ·absMaxBitsAVX512(SB), NOSPLIT, $0-20
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+amb_loop2:
+	CMPQ        CX, $0x20
+	JL          amb_loop1
+	VMOVDQU32   (AX), Z2
+	VPANDD.BCST i32_absmask<>+0(SB), Z2, Z2
+	VPMAXUD     Z2, Z0, Z0
+	VMOVDQU32   64(AX), Z2
+	VPANDD.BCST i32_absmask<>+0(SB), Z2, Z2
+	VPMAXUD     Z2, Z1, Z1
+	ADDQ        $0x80, AX
+	SUBQ        $0x20, CX
+	JMP         amb_loop2
+
+amb_loop1:
+	CMPQ        CX, $0x10
+	JL          amb_tail
+	VMOVDQU32   (AX), Z2
+	VPANDD.BCST i32_absmask<>+0(SB), Z2, Z2
+	VPMAXUD     Z2, Z0, Z0
+	ADDQ        $0x40, AX
+	SUBQ        $0x10, CX
+	JMP         amb_loop1
+
+amb_tail:
+	ANDQ          $0x0f, CX
+	MOVQ          $0x0000ffff, DX
+	BZHIQ         CX, DX, DX
+	KMOVW         DX, K1
+	VPXORD        Z3, Z3, Z3
+	VMOVDQU32.Z   (AX), K1, Z3
+	VPANDD.BCST   i32_absmask<>+0(SB), Z3, Z3
+	VPMAXUD       Z3, Z0, Z0
+	VPMAXUD       Z1, Z0, Z0
+	VEXTRACTF32X8 $0x01, Z0, Y1
+	VPMAXUD       Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VPMAXUD       X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VPMAXUD       X1, X0, X0
+	VPSHUFD       $0x01, X0, X1
+	VPMAXUD       X1, X0, X0
+	VMOVD         X0, AX
+	MOVL          AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func splitI8AVX512(dst *int8, x *float32, steps int, stride int, f float32)
+// Requires: AVX, AVX512F
+TEXT ·splitI8AVX512(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         steps+16(FP), DX
+	MOVQ         stride+24(FP), BX
+	VMOVSS       f+32(FP), X0
+	VBROADCASTSS X0, Z0
+
+si8_loop:
+	TESTQ       DX, DX
+	JZ          si8_done
+	VMULPS      (CX), Z0, Z1
+	VCVTPS2DQ   Z1, Z2
+	VPMOVDB     Z2, (AX)
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z2, Z1, Z1
+	VMULPS.BCST f_254<>+0(SB), Z1, Z1
+	VCVTPS2DQ   Z1, Z2
+	VPMOVDB     Z2, 1024(AX)
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z2, Z1, Z1
+	VMULPS.BCST f_254<>+0(SB), Z1, Z1
+	VCVTPS2DQ   Z1, Z1
+	VPMOVDB     Z1, 2048(AX)
+	VMULPS      64(CX), Z0, Z1
+	VCVTPS2DQ   Z1, Z2
+	VPMOVDB     Z2, 16(AX)
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z2, Z1, Z1
+	VMULPS.BCST f_254<>+0(SB), Z1, Z1
+	VCVTPS2DQ   Z1, Z2
+	VPMOVDB     Z2, 1040(AX)
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z2, Z1, Z1
+	VMULPS.BCST f_254<>+0(SB), Z1, Z1
+	VCVTPS2DQ   Z1, Z1
+	VPMOVDB     Z1, 2064(AX)
+	VMULPS      128(CX), Z0, Z1
+	VCVTPS2DQ   Z1, Z2
+	VPMOVDB     Z2, 32(AX)
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z2, Z1, Z1
+	VMULPS.BCST f_254<>+0(SB), Z1, Z1
+	VCVTPS2DQ   Z1, Z2
+	VPMOVDB     Z2, 1056(AX)
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z2, Z1, Z1
+	VMULPS.BCST f_254<>+0(SB), Z1, Z1
+	VCVTPS2DQ   Z1, Z1
+	VPMOVDB     Z1, 2080(AX)
+	VMULPS      192(CX), Z0, Z1
+	VCVTPS2DQ   Z1, Z2
+	VPMOVDB     Z2, 48(AX)
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z2, Z1, Z1
+	VMULPS.BCST f_254<>+0(SB), Z1, Z1
+	VCVTPS2DQ   Z1, Z2
+	VPMOVDB     Z2, 1072(AX)
+	VCVTDQ2PS   Z2, Z2
+	VSUBPS      Z2, Z1, Z1
+	VMULPS.BCST f_254<>+0(SB), Z1, Z1
+	VCVTPS2DQ   Z1, Z1
+	VPMOVDB     Z1, 2096(AX)
+	ADDQ        $0x00000100, CX
+	ADDQ        BX, AX
+	DECQ        DX
+	JMP         si8_loop
+
+si8_done:
+	VZEROUPPER
+	RET
+
+// func convI8AVX512(c *float32, ldc int, part *int32, sa *float32, sb *float32, rows int, add int)
+// Requires: AVX, AVX512F
+TEXT ·convI8AVX512(SB), NOSPLIT, $0-56
+	MOVQ         c+0(FP), AX
+	MOVQ         ldc+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         part+16(FP), DX
+	MOVQ         sa+24(FP), BX
+	MOVQ         sb+32(FP), SI
+	MOVQ         rows+40(FP), DI
+	MOVQ         add+48(FP), R8
+	VMOVUPS      (SI), Z0
+	VMOVUPS      64(SI), Z1
+	VBROADCASTSS f_inv254<>+0(SB), Z2
+
+ci8_loop:
+	TESTQ        DI, DI
+	JZ           ci8_done
+	VBROADCASTSS (BX), Z3
+	VCVTDQ2PS    (DX), Z4
+	VCVTDQ2PS    1024(DX), Z5
+	VCVTDQ2PS    2048(DX), Z6
+	VFMADD231PS  Z6, Z2, Z5
+	VFMADD231PS  Z5, Z2, Z4
+	VMULPS       Z3, Z0, Z5
+	VMULPS       Z5, Z4, Z4
+	TESTQ        R8, R8
+	JZ           ci8_store0
+	VADDPS       (AX), Z4, Z4
+
+ci8_store0:
+	VMOVUPS     Z4, (AX)
+	VCVTDQ2PS   3072(DX), Z4
+	VCVTDQ2PS   4096(DX), Z5
+	VCVTDQ2PS   5120(DX), Z6
+	VFMADD231PS Z6, Z2, Z5
+	VFMADD231PS Z5, Z2, Z4
+	VMULPS      Z3, Z1, Z3
+	VMULPS      Z3, Z4, Z4
+	TESTQ       R8, R8
+	JZ          ci8_store1
+	VADDPS      64(AX), Z4, Z4
+
+ci8_store1:
+	VMOVUPS Z4, 64(AX)
+	ADDQ    CX, AX
+	ADDQ    $0x40, DX
+	ADDQ    $0x04, BX
+	DECQ    DI
+	JMP     ci8_loop
+
+ci8_done:
 	VZEROUPPER
 	RET
 

@@ -158,6 +158,21 @@ func splitTiles3AVX512(dst *uint16, x *float32, steps int, stride int, alpha flo
 //go:noescape
 func i8Kernel4x16VNNI(k4 int, a *uint8, b *int8, c *int32, ldc int)
 
+// absMaxBitsAVX512 returns the bits of max |x[i]| (a NaN, if any, above +Inf).
+//
+//go:noescape
+func absMaxBitsAVX512(x *float32, n int) uint32
+
+// splitI8AVX512 writes 64-float steps of a row times f as three int8 slices of AMX-INT8 A tiles.
+//
+//go:noescape
+func splitI8AVX512(dst *int8, x *float32, steps int, stride int, f float32)
+
+// convI8AVX512 turns the int32 slice sums of a 16x32 AMX-INT8 block into float32 C rows.
+//
+//go:noescape
+func convI8AVX512(c *float32, ldc int, part *int32, sa *float32, sb *float32, rows int, add int)
+
 // addAVX2 is an elementwise binary op over n (a multiple of 8) floats.
 //
 //go:noescape

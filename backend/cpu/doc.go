@@ -16,10 +16,10 @@
 //	         rest falls back to generic)
 //	generic  pure Go, everywhere
 //
-// With the avx512 path and AMX-BF16 (Sapphire Rapids and later), packed weights
-// can also run on AMX tiles (PackedB.EnableAMX): BF16x6 at float32-class
-// accuracy, faster than the float32 FMA peak, or BF16x3 (~1e-5 relative
-// error) faster still; LLMC_AMX=0 disables them.
+// With the avx512 path and AMX (Sapphire Rapids and later), packed weights can
+// also run on AMX tiles (PackedB.EnableAMX): INT8x6 (int8 slices, Ozaki scheme)
+// and BF16x6 at float32-class accuracy, faster than the float32 FMA peak, or
+// BF16x3 (~1e-5 relative error); LLMC_AMX=0 disables them.
 //
 // The environment variable LLMC_CPU=generic|avx2|avx512|neon forces a path. Forcing
 // a path the CPU cannot run prints a message to stderr and falls back to the

@@ -57,8 +57,9 @@ type PackedB struct {
 	kc     int // K block size (all blocks but the last)
 	panels int // ceil(N/16)
 	data   []float32
-	amx    int         // AMX precision (terms per float32: 2 BF16x3, 3 BF16x6), 0: none
-	bf16   *packedBF16 // the AMX form (EnableAMX)
+	amx    int         // AMX precision (an AMXPrecision: 2 BF16x3, 3 BF16x6, 4 INT8x6), 0: none
+	bf16   *packedBF16 // the AMX-BF16 form (EnableAMX)
+	i8     *packedI8   // the AMX-INT8 form (EnableAMX)
 }
 
 func kcFor(k int) int {
@@ -258,8 +259,9 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 			checkMat("Sgemm residual", ep.Residual, m, n, ld)
 		}
 	}
-	if pb.amx != 0 && !transA && beta == 0 && active.name == PathAVX512 && m >= amxMinRows &&
-		sgemmAMX(p, m, alpha, a, lda, pb, c, ldc, ep) {
+	if pb.amx != 0 && !transA && beta == 0 && active.name == PathAVX512 && m >= pb.amxMinRows() &&
+		(pb.amx == int(INT8x6) && sgemmAMXI8(p, m, alpha, a, lda, pb, c, ldc, ep) ||
+			pb.amx != int(INT8x6) && sgemmAMX(p, m, alpha, a, lda, pb, c, ldc, ep)) {
 		return
 	}
 	mp := (m + gemmMR - 1) / gemmMR

@@ -164,7 +164,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	profile := fs.Bool("profile", false, "report time per kernel kind")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs to `file` (go tool pprof)")
 	level := fs.Int("O", 2, "optimization `level`")
-	precision := fs.String("precision", "bf16x6", "GEMM `precision`: bf16x6 (AMX-BF16 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
+	precision := fs.String("precision", "int8x6", "GEMM `precision`: int8x6 (AMX-INT8 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), bf16x6 (AMX-BF16 tiles, float32-class accuracy value by value), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
 	pos, err := parse(fs, optLevelArgs(args), 1)
 	if err != nil {
 		return err

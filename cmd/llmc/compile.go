@@ -18,13 +18,13 @@ func init() {
 }
 
 func runCompile(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("compile", "MODEL -o DIR [--package NAME] [-O2] [--weights embed|external] [--precision fp32|bf16x6|bf16x3]", "Compiles the model into a Go package (generated code calling llmc's CPU kernels, weights\npre-packed in weights.bin) that an app imports and builds with plain go build.\nWith --test-data (default: MODEL's test_data_set_0 when present) a generated test checks\nthe recorded outputs.", stderr)
+	fs := newFlags("compile", "MODEL -o DIR [--package NAME] [-O2] [--weights embed|external] [--precision int8x6|bf16x6|fp32|bf16x3]", "Compiles the model into a Go package (generated code calling llmc's CPU kernels, weights\npre-packed in weights.bin) that an app imports and builds with plain go build.\nWith --test-data (default: MODEL's test_data_set_0 when present) a generated test checks\nthe recorded outputs.", stderr)
 	out := fs.String("o", "", "output `dir` (the package directory)")
 	pkg := fs.String("package", "", "Go package `name` (default: from the directory name)")
 	level := fs.Int("O", 2, "optimization `level`")
 	weights := fs.String("weights", "embed", "embed weights.bin with go:embed, or load it at run time (external: next to the binary, mmap)")
 	testData := fs.String("test-data", "", "test_data_set `dir` to record into the generated test (default: beside the model)")
-	precision := fs.String("precision", "bf16x6", "default GEMM `precision` of the package: bf16x6, fp32 or bf16x3 (the AMX ones where the CPU has AMX-BF16; WithPrecision overrides it)")
+	precision := fs.String("precision", "int8x6", "default GEMM `precision` of the package: int8x6, bf16x6, fp32 or bf16x3 (the AMX ones where the CPU has AMX; WithPrecision overrides it)")
 	pos, err := parse(fs, optLevelArgs(args), 1)
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	maxMem := fs.String("max-memory", "16G", "refuse to run past this many `bytes` of live tensors (e.g. 512M, 4G)")
 	backend := fs.String("backend", "cpu", "`backend` to run on: cpu (optimized -O2, CPU kernels) or ref (the reference interpreter, as imported)")
 	threads := fs.Int("threads", 0, "CPU kernel threads (0: GOMAXPROCS)")
-	precision := fs.String("precision", "bf16x6", "cpu backend GEMM `precision`: bf16x6 (AMX-BF16 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
+	precision := fs.String("precision", "int8x6", "cpu backend GEMM `precision`: int8x6 (AMX-INT8 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), bf16x6 (AMX-BF16 tiles, float32-class accuracy value by value), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -188,8 +188,8 @@ func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int6
 
 // checkPrecision validates a --precision flag (exit code 2 when bad).
 func checkPrecision(p string) error {
-	if p != plan.PrecisionFP32 && p != plan.PrecisionBF16x6 && p != plan.PrecisionBF16x3 {
-		return usagef("unknown precision %q: want %s, %s or %s", p, plan.PrecisionFP32, plan.PrecisionBF16x6, plan.PrecisionBF16x3)
+	if p != plan.PrecisionFP32 && p != plan.PrecisionBF16x6 && p != plan.PrecisionBF16x3 && p != plan.PrecisionINT8x6 {
+		return usagef("unknown precision %q: want %s, %s, %s or %s", p, plan.PrecisionFP32, plan.PrecisionBF16x6, plan.PrecisionINT8x6, plan.PrecisionBF16x3)
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func main() {
 	threads := flag.Int("threads", 0, "kernel threads (0: GOMAXPROCS)")
 	iters := flag.Int("iters", 20, "timed runs")
 	warmup := flag.Int("warmup", 3, "untimed runs")
-	precision := flag.String("precision", bertbase.DefaultPrecision, "GEMM precision: bf16x6, fp32 or bf16x3")
+	precision := flag.String("precision", bertbase.DefaultPrecision, "GEMM precision: int8x6, bf16x6, fp32 or bf16x3")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to `file`")
 	flag.Parse()
 	loadStart := time.Now()

@@ -59,7 +59,7 @@ graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3, %%
 	m, err := ir.ParseModel(src)
 	require.NoError(t, err)
 	// 21 rows run on the float32 kernels at every precision, 87 (ragged) on AMX at the AMX
-	// precisions where the CPU has it; bf16x6 is held to the float32 tolerance.
+	// precisions where the CPU has it; int8x6 and bf16x6 are held to the float32 tolerance.
 	for _, bs := range [][2]int64{{3, 7}, {3, 29}} {
 		in := map[string]*ir.Tensor{"x": randTensor(rng, bs[0], bs[1], k), "r": randTensor(rng, bs[0], bs[1], n)}
 		want, err := ref.Run(m.Graph, map[string]ir.Datum{"x": in["x"], "r": in["r"]}, ref.Options{})
@@ -67,7 +67,7 @@ graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3, %%
 		for _, c := range []struct {
 			prec string
 			tol  float64
-		}{{PrecisionFP32, 2e-5}, {PrecisionBF16x6, 2e-5}, {PrecisionBF16x3, 2e-3}} {
+		}{{PrecisionFP32, 2e-5}, {PrecisionINT8x6, 2e-5}, {PrecisionBF16x6, 2e-5}, {PrecisionBF16x3, 2e-3}} {
 			for _, threads := range []int{1, 2} {
 				model, err := New(m.Graph, Options{Threads: threads, Precision: c.prec})
 				require.NoError(t, err)

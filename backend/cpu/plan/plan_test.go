@@ -47,7 +47,7 @@ func TestCommittedModels(t *testing.T) {
 			for _, threads := range []int{1, 2} {
 				prec := PrecisionFP32
 				if threads == 2 {
-					prec = PrecisionBF16x6 // the default: AMX where available (reported), FP32 otherwise
+					prec = PrecisionINT8x6 // the default: AMX where available (reported), FP32 otherwise
 				}
 				model, err := New(m.Graph, Options{Threads: threads, Precision: prec})
 				require.NoError(t, err)

@@ -58,7 +58,7 @@ func recordedInputs(t testing.TB) Inputs {
 // TestRecordedOutputs checks the compiled model, at every GEMM precision, against outputs
 // recorded when it was compiled (from the model's reference test data).
 func TestRecordedOutputs(t *testing.T) {
-	for _, prec := range []string{"fp32", "bf16x6", "bf16x3"} {
+	for _, prec := range []string{"fp32", "int8x6", "bf16x6", "bf16x3"} {
 		t.Run(prec, func(t *testing.T) {
 			m, err := New(WithPrecision(prec))
 			if err != nil {
@@ -106,7 +106,7 @@ func TestSteadyStateAllocations(t *testing.T) {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
 	for _, threads := range []int{1, 2} {
-		for _, prec := range []string{"fp32", "bf16x6", "bf16x3"} {
+		for _, prec := range []string{"fp32", "int8x6", "bf16x6", "bf16x3"} {
 			m, err := New(WithThreads(threads), WithPrecision(prec))
 			if err != nil {
 				t.Fatal(err)

@@ -630,6 +630,9 @@ func avx512Math() {
 	splitTiles(2)
 	splitTiles(3)
 	i8KernelVNNI()
+	absMaxBits()
+	splitI8()
+	convI8()
 }
 
 // i8KernelVNNI emits the AVX-512 VNNI form of i8Kernel4x16: per group of 4 along K,
@@ -825,6 +828,156 @@ func splitTiles(terms int) {
 	r := GP32()
 	KMOVW(acc, r)
 	Store(r, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// absMaxBits emits func absMaxBitsAVX512(x *float32, n int) uint32: the largest
+// |x[i]|'s bits, as the integer maximum of the bits with the sign cleared (the
+// same order as the values for non-negative floats, and NaN above +Inf), so a
+// result of 0x7f800000 or more means an Inf or NaN.
+func absMaxBits() {
+	TEXT("absMaxBitsAVX512", NOSPLIT, "func(x *float32, n int) uint32")
+	Pragma("noescape")
+	Doc("absMaxBitsAVX512 returns the bits of max |x[i]| (a NaN, if any, above +Inf).")
+	xp := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	m := [2]VecVirtual{ZMM(), ZMM()}
+	for _, v := range m {
+		VPXORD(v, v, v)
+	}
+	Label("amb_loop2")
+	CMPQ(n, U8(32))
+	JL(LabelRef("amb_loop1"))
+	for i, v := range m {
+		t := ZMM()
+		VMOVDQU32(Mem{Base: xp, Disp: 64 * i}, t)
+		VPANDD_BCST(c("i32_absmask"), t, t)
+		VPMAXUD(t, v, v)
+	}
+	ADDQ(U8(128), xp)
+	SUBQ(U8(32), n)
+	JMP(LabelRef("amb_loop2"))
+	Label("amb_loop1")
+	CMPQ(n, U8(16))
+	JL(LabelRef("amb_tail"))
+	t := ZMM()
+	VMOVDQU32(Mem{Base: xp}, t)
+	VPANDD_BCST(c("i32_absmask"), t, t)
+	VPMAXUD(t, m[0], m[0])
+	ADDQ(U8(64), xp)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("amb_loop1"))
+	Label("amb_tail")
+	k := K()
+	tailMask(n, k)
+	u := ZMM()
+	VPXORD(u, u, u)
+	VMOVDQU32_Z(Mem{Base: xp}, k, u)
+	VPANDD_BCST(c("i32_absmask"), u, u)
+	VPMAXUD(u, m[0], m[0])
+	VPMAXUD(m[1], m[0], m[0])
+	r := hreduceZ(m[0], func(a, b, d Op) { VPMAXUD(a, b, d) })
+	g := GP32()
+	VMOVD(r, g)
+	Store(g, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// splitI8 emits func splitI8AVX512(dst *int8, x *float32, steps, stride int, f float32):
+// for s < steps, the 64 floats x[64s:64s+64] times f (|x*f| <= 127) as three int8
+// slices, x*f = s0 + s1/254 + s2/254^2 + e with |e| <= 1/(2*254^2): s0 = round(x*f),
+// s1 = round((x*f - s0)*254), s2 = round((that - s1)*254), each rounded to nearest even
+// and within [-127, 127]. Slice j goes to dst + s*stride + j*1024: one row of each of an
+// AMX-INT8 step's three A tiles (tile-major A, see amxI8Task).
+func splitI8() {
+	TEXT("splitI8AVX512", NOSPLIT, "func(dst *int8, x *float32, steps, stride int, f float32)")
+	Pragma("noescape")
+	Doc("splitI8AVX512 writes 64-float steps of a row times f as three int8 slices of AMX-INT8 A tiles.")
+	dp := Load(Param("dst"), GP64())
+	xp := Load(Param("x"), GP64())
+	n := Load(Param("steps"), GP64())
+	st := Load(Param("stride"), GP64())
+	fx := loadF32("f")
+	f := ZMM()
+	VBROADCASTSS(fx, f)
+	Label("si8_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("si8_done"))
+	for q := 0; q < 4; q++ {
+		x := ZMM()
+		VMULPS(Mem{Base: xp, Disp: 64 * q}, f, x)
+		for j := 0; j < 3; j++ {
+			s := ZMM()
+			VCVTPS2DQ(x, s) // round to nearest even (MXCSR default)
+			VPMOVDB(s, Mem{Base: dp, Disp: j*1024 + 16*q})
+			if j < 2 {
+				sf := ZMM()
+				VCVTDQ2PS(s, sf)
+				VSUBPS(sf, x, x)              // exact: |x - s| <= 1/2 and s is x's rounding
+				VMULPS_BCST(c("f_254"), x, x) // the next slice's units
+			}
+		}
+	}
+	ADDQ(U32(256), xp)
+	ADDQ(st, dp)
+	DECQ(n)
+	JMP(LabelRef("si8_loop"))
+	Label("si8_done")
+	VZEROUPPER()
+	RET()
+}
+
+// convI8 emits func convI8AVX512(c *float32, ldc int, part *int32, sa, sb *float32, rows int, add int):
+// for rows r < rows of a 16x32 block, C[r][j] (+)= (G0 + (G1 + G2/254)/254) * sa[r] * sb[j],
+// where Gg is the int32 sum of the slice products of weight 254^-g, held for column half h
+// (16 columns) in the 16x16 tile at part + (3h+g)*1 KiB, row r at 64r bytes (the layout
+// amxKernelI8 stores). With add != 0 the result is added to C's values.
+func convI8() {
+	TEXT("convI8AVX512", NOSPLIT, "func(c *float32, ldc int, part *int32, sa, sb *float32, rows int, add int)")
+	Pragma("noescape")
+	Doc("convI8AVX512 turns the int32 slice sums of a 16x32 AMX-INT8 block into float32 C rows.")
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	pp := Load(Param("part"), GP64())
+	sa := Load(Param("sa"), GP64())
+	sb := Load(Param("sb"), GP64())
+	n := Load(Param("rows"), GP64())
+	add := Load(Param("add"), GP64())
+	b := [2]VecVirtual{ZMM(), ZMM()}
+	VMOVUPS(Mem{Base: sb}, b[0])
+	VMOVUPS(Mem{Base: sb, Disp: 64}, b[1])
+	inv := ZMM()
+	VBROADCASTSS(c("f_inv254"), inv)
+	Label("ci8_loop")
+	TESTQ(n, n)
+	JZ(LabelRef("ci8_done"))
+	w := ZMM()
+	VBROADCASTSS(Mem{Base: sa}, w)
+	for h := 0; h < 2; h++ {
+		g := [3]VecVirtual{ZMM(), ZMM(), ZMM()}
+		for j := range g {
+			VCVTDQ2PS(Mem{Base: pp, Disp: (3*h + j) * 1024}, g[j])
+		}
+		VFMADD231PS(g[2], inv, g[1]) // G1 + G2/254
+		VFMADD231PS(g[1], inv, g[0]) // G0 + (G1 + G2/254)/254
+		s := ZMM()
+		VMULPS(w, b[h], s)
+		VMULPS(s, g[0], g[0])
+		TESTQ(add, add)
+		JZ(LabelRef(fmt.Sprintf("ci8_store%d", h)))
+		VADDPS(Mem{Base: cp, Disp: 64 * h}, g[0], g[0])
+		Label(fmt.Sprintf("ci8_store%d", h))
+		VMOVUPS(g[0], Mem{Base: cp, Disp: 64 * h})
+	}
+	ADDQ(ldc, cp)
+	ADDQ(U8(64), pp)
+	ADDQ(U8(4), sa)
+	DECQ(n)
+	JMP(LabelRef("ci8_loop"))
+	Label("ci8_done")
 	VZEROUPPER()
 	RET()
 }
