@@ -59,10 +59,15 @@ func (pb *PackedB) enableI8() bool {
 	q.data = unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(raw))), nb*ks*6144)
 	col := make([]float32, pb.K)
 	for j := 0; j < pb.N; j++ {
+		for p0 := 0; p0 < pb.K; p0 += pb.kc { // the column from its panel, a K block at a time
+			panel := pb.panel(p0, j/gemmNR)
+			for p := p0; p < min(p0+pb.kc, pb.K); p++ {
+				col[p] = panel[(p-p0)*gemmNR+j%gemmNR]
+			}
+		}
 		var mx float32
-		for p := range col {
-			col[p] = pb.at(p, j)
-			if v := abs32(col[p]); v > mx || v != v {
+		for _, c := range col {
+			if v := abs32(c); v > mx || v != v {
 				mx = v
 			}
 		}
