@@ -257,32 +257,37 @@ func sgemmAMX(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB, 
 	}
 	t := amxTasks.Get()
 	*t = amxTask{m: m, alpha: alpha, a: a, lda: lda, pb: pb, c: c, ldc: ldc, ep: ep, as: (*bufp)[:n]}
-	// Split A into its terms (zero padded to 16-row blocks and K steps),
-	// then the 16x32 tiles, column blocks claimed by the threads.
-	t.split = true
-	p.RunTask(mb*16, min(mb*16/8+1, 4*p.Threads()), t)
-	t.split = false
-	done := !t.special.Load()
-	if done {
-		nb := (pb.N + 31) / 32
-		slots := t.guided(nb, p.Threads())
-		// Several threads and several K blocks: one job per K block, so that each
-		// thread reads each K block of A once (from another core's L2 or the LLC) for
-		// all the column blocks it takes, instead of once per chunk (A of a K = 3072
-		// GEMM, 2.3 MiB of terms at 128 rows, does not stay in L2 between chunks).
-		kb := ks
-		if p.Threads() > 1 {
-			kb = amxKB
-		}
-		for k0 := 0; k0 < ks; k0 += kb {
-			t.kLo, t.kHi = k0, min(k0+kb, ks)
-			p.RunTask(slots, slots, t)
-		}
-	}
+	done := t.drive(p, t, mb*16, ks, amxKB)
 	*t = amxTask{}
 	amxTasks.Put(t)
 	amxABufs.Put(bufp)
 	return done
+}
+
+// drive runs an AMX GEMM's two phases with run (t itself, or the task that
+// embeds it): the split of A's rows (zero padded to 16-row blocks and K
+// steps), then, unless the split found an Inf or NaN (it reports false), the
+// 16x32 tiles, column blocks claimed by the threads, over ks K steps. With
+// several threads there is one job per K block of kb steps, so that each
+// thread reads each K block of A once (from another core's L2 or the LLC) for
+// all the column blocks it takes, instead of once per chunk (A of a K = 3072
+// GEMM, 2.3 MiB of terms at 128 rows, does not stay in L2 between chunks).
+func (t *amxTask) drive(p *Pool, run Task, rows, ks, kb int) bool {
+	t.split = true
+	p.RunTask(rows, min(rows/8+1, 4*p.Threads()), run)
+	t.split = false
+	if t.special.Load() {
+		return false
+	}
+	slots := t.guided((t.pb.N+31)/32, p.Threads())
+	if p.Threads() == 1 {
+		kb = ks
+	}
+	for k0 := 0; k0 < ks; k0 += kb {
+		t.kLo, t.kHi = k0, min(k0+kb, ks)
+		p.RunTask(slots, slots, run)
+	}
+	return true
 }
 
 type amxTask struct {

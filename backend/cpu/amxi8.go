@@ -134,22 +134,7 @@ func sgemmAMXI8(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB
 	}
 	t := i8Tasks.Get()
 	*t = amxI8Task{amxTask: amxTask{m: m, alpha: alpha, a: a, lda: lda, pb: pb, c: c, ldc: ldc, ep: ep}, as: (*bufp)[:n], sa: (*sp)[:mb*16]}
-	t.split = true
-	p.RunTask(mb*16, min(mb*16/8+1, 4*p.Threads()), t)
-	t.split = false
-	done := !t.special.Load()
-	if done {
-		nb := (pb.N + 31) / 32
-		slots := t.guided(nb, p.Threads())
-		kb := ks
-		if p.Threads() > 1 {
-			kb = amxKB / 2
-		}
-		for k0 := 0; k0 < ks; k0 += kb {
-			t.kLo, t.kHi = k0, min(k0+kb, ks)
-			p.RunTask(slots, slots, t)
-		}
-	}
+	done := t.drive(p, t, mb*16, ks, amxKB/2) // K steps of 64: the same K blocks
 	*t = amxI8Task{}
 	i8Tasks.Put(t)
 	i8ABufs.Put(bufp)
@@ -157,7 +142,8 @@ func sgemmAMXI8(p *Pool, m int, alpha float32, a []float32, lda int, pb *PackedB
 	return done
 }
 
-// amxI8Task is amxTask for INT8x6.
+// amxI8Task is amxTask for INT8x6 (its as, int8 slices, stands for amxTask.as,
+// which stays nil).
 type amxI8Task struct {
 	amxTask
 	as []int8    // A's slices, tile-major: ((row block*ksteps + step)*3 + slice)*1024
