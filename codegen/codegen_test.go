@@ -15,6 +15,7 @@ import (
 	"github.com/llmc/llmc/backend/ref"
 	"github.com/llmc/llmc/frontend/onnx"
 	"github.com/llmc/llmc/ir"
+	"github.com/llmc/llmc/lower"
 	"github.com/llmc/llmc/passes"
 )
 
@@ -195,11 +196,13 @@ func TestGenerateFailureLeavesNothing(t *testing.T) {
 	x := b.Input("x", ir.TensorType(ir.Float32, ir.Shape{ir.D(2), ir.D(3)}))
 	w := ir.MustTensor(ir.Float32, 3, 4)
 	mm := b.Op("MatMul", []*ir.Value{x, b.Const("w", w)})
-	b.Output(b.Op("Sin", []*ir.Value{mm}))
+	nz := b.Op("NonZero", []*ir.Value{mm}) // a size that depends on the data
+	b.Output(b.Op("Neg", []*ir.Value{nz}))
 	g := b.MustGraph()
 	fresh := filepath.Join(t.TempDir(), "pkg")
 	_, err := Generate(g, fresh, Options{})
-	require.ErrorContains(t, err, "Sin")
+	require.ErrorIs(t, err, lower.ErrUnresolved)
+	require.ErrorContains(t, err, "NonZero")
 	_, statErr := os.Stat(fresh)
 	require.True(t, os.IsNotExist(statErr), "the directory Generate created must be removed")
 	existing := t.TempDir()
@@ -218,19 +221,16 @@ func TestSmallConstantsAfterPackedWeights(t *testing.T) {
 	compileModel(t, "bert-tiny-opset14", dir, false)
 	src, err := os.ReadFile(filepath.Join(dir, "model.go"))
 	require.NoError(t, err)
-	loads := regexp.MustCompile(`(PackedBFromData\(\d+, \d+, )?blob\.(F32|I64|I32|Bytes)\((-?\d+), (\d+)\)`).FindAllStringSubmatch(string(src), -1)
+	loads := regexp.MustCompile(`(PackedBFromData\(\d+, \d+, )?rt\.BlobView\[(\w+)\]\(blob, (-?\d+), (\d+)\)`).FindAllStringSubmatch(string(src), -1)
 	require.NotEmpty(t, loads)
 	lastLarge, firstSmall, nsmall := -1, 1<<62, 0
 	for _, l := range loads {
 		off, _ := strconv.Atoi(l[3])
 		n, _ := strconv.Atoi(l[4])
 		require.GreaterOrEqual(t, off, 0, "an offset was not filled in: %v", l[0])
-		size := n
-		if l[2] != "Bytes" {
-			size = 4 * n
-			if l[2] == "I64" {
-				size = 8 * n
-			}
+		size := 4 * n
+		if l[2] == "int64" || l[2] == "float64" {
+			size = 8 * n
 		}
 		if l[1] != "" || size > smallConstBytes { // packed weights and large constants
 			lastLarge = max(lastLarge, off)
@@ -241,4 +241,59 @@ func TestSmallConstantsAfterPackedWeights(t *testing.T) {
 	}
 	require.Greater(t, nsmall, 10)
 	require.Greater(t, firstSmall, lastLarge, "small constants must follow the large ones")
+}
+
+// TestPackageBuildsInUserModule compiles a model into a fresh module outside this repository,
+// the way an application holds it: its go.mod needs nothing but a requirement of llmc's module
+// (a replace pointing at this checkout stands in for a published version). go mod tidy, go
+// build, go vet and go test must all pass there, the test offline (GOPROXY=off: everything comes
+// from the module cache this repository's build filled).
+func TestPackageBuildsInUserModule(t *testing.T) {
+	gobin := goTool(t)
+	req, err := FindModule()
+	require.NoError(t, err)
+	app := t.TempDir()
+	mod := "module example.com/app\n\ngo " + goVersion() + "\n\n" + req.GoModLines()
+	require.NoError(t, os.WriteFile(filepath.Join(app, "go.mod"), []byte(mod), 0o644))
+	compileModel(t, "bert-tiny-opset17", filepath.Join(app, "models", "berttiny"), false)
+	main := `package main
+
+import (
+	"context"
+	"fmt"
+
+	"example.com/app/models/berttiny"
+)
+
+func main() {
+	m, err := berttiny.New()
+	if err != nil {
+		panic(err)
+	}
+	ids := []int64{101, 7, 42, 102}
+	out, err := m.Run(context.Background(), berttiny.Inputs{Batch: 1, Sequence: 4, InputIds: ids,
+		AttentionMask: []int64{1, 1, 1, 1}, TokenTypeIds: make([]int64, 4)})
+	if err != nil {
+		panic(err)
+	}
+	defer out.Release()
+	fmt.Println(len(out.Logits))
+}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(app, "main.go"), []byte(main), 0o644))
+	run := func(args ...string) string {
+		cmd := exec.Command(gobin, args...)
+		cmd.Dir = app
+		// offline: modules from the cache, their checksums computed there (a user online gets both
+		// from the proxy and the checksum database)
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "go %s\n%s", strings.Join(args, " "), out)
+		return string(out)
+	}
+	run("mod", "tidy")
+	run("build", "./...")
+	run("vet", "./...")
+	run("test", "-count=1", "-run", "TestRecordedOutputs|TestConcurrentRuns", "./...")
+	require.Equal(t, "2\n", run("run", "."))
 }

@@ -352,7 +352,7 @@ func init() {
 		MinIn: 2, MaxIn: 3, MinOut: 1, MaxOut: 1,
 		Attrs: []AttrSpec{optFloat("alpha", 1), optFloat("beta", 1), optInt("transA", 0), optInt("transB", 0),
 			optString("activation", ""), optFloat("activation_alpha", 0), optFloat("activation_beta", 0), optFloat("activation_gamma", 0)},
-		Infer: nnInferGemm, Cost: nnGemmCost})
+		Infer: nnInferGemm, Cost: costFusedGemm})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "BiasAdd", Since: 1, Category: "fused", Flags: Elementwise,
 		Doc:   "X + bias + skip, with X and skip [N, S, C] and bias [C]",
 		MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
@@ -362,7 +362,7 @@ func init() {
 		MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
 		Attrs: []AttrSpec{optFloat("alpha", 1), optInt("transA", 0), optInt("transB", 0),
 			optInt("transBatchA", 0), optInt("transBatchB", 0)},
-		Infer: inferFusedMatMul, Cost: contribMatMulCost})
+		Infer: inferFusedMatMul, Cost: costFusedMatMul})
 	RegisterOp(&OpSchema{Domain: MSDomain, Name: "DynamicQuantizeMatMul", Since: 1, Category: "quant",
 		Doc:   "matmul of float A, quantized on the fly to uint8 (DynamicQuantizeLinear), with quantized B; rescaled to float, plus bias",
 		MinIn: 3, MaxIn: 5, MinOut: 1, MaxOut: 1,
@@ -419,7 +419,9 @@ func contribMatMulCost(n *Node, in, out []Type) Cost {
 	return c
 }
 
-// attentionCost: the QKV projection, QK^T, softmax and PV products.
+// attentionCost: the QKV projection and its bias, QK^T, its scaling, the mask (key padding,
+// unidirectional, attention_bias: one op per score each), softmax (5 per score) and the
+// products with V. Rotary embedding (do_rotary) is not counted.
 func attentionCost(n *Node, in, out []Type) Cost {
 	c := Cost{Bytes: contribTypeBytes(in) + contribTypeBytes(out)}
 	x, w := contribDims(in, 0), contribDims(in, 1)
@@ -428,14 +430,35 @@ func attentionCost(n *Node, in, out []Type) Cost {
 	}
 	b, s := x[0], x[1]
 	t := s
-	if p := contribDims(in, 4); len(p) == 5 {
-		t += p[3]
+	if p := contribDims(in, 4); len(p) == 5 && costHasIn(n, in, 4) {
+		if n.AttrInt("past_present_share_buffer", 0) != 0 {
+			t = p[3]
+		} else {
+			t = costAdd(t, p[3])
+		}
 	}
 	qkv := n.AttrInts("qkv_hidden_sizes", []int64{w[1] / 3, w[1] / 3, w[1] / 3})
 	if len(qkv) != 3 {
 		return c
 	}
 	heads := max(n.AttrInt("num_heads", 1), 1)
-	c.FLOPs = 2*b*s*x[2]*w[1] + 2*b*s*t*qkv[0] + 2*b*s*t*qkv[2] + 5*b*heads*s*t
+	scores := costMul(b, heads, s, t)
+	perScore := int64(5) // softmax
+	if n.AttrFloat("scale", 0) != 1 {
+		perScore++ // the default scale is 1/sqrt(head_size)
+	}
+	for _, i := range []int{3, 5} { // mask_index, attention_bias
+		if costHasIn(n, in, i) {
+			perScore++
+		}
+	}
+	if n.AttrInt("unidirectional", 0) != 0 {
+		perScore++
+	}
+	c.FLOPs = costAdd(costMul(2, b, s, x[2], w[1]), costMul(2, b, s, t, qkv[0]), costMul(2, b, s, t, qkv[2]),
+		costMul(perScore, scores))
+	if costHasIn(n, in, 2) {
+		c.FLOPs = costAdd(c.FLOPs, costMul(b, s, w[1]))
+	}
 	return c
 }

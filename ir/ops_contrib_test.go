@@ -38,13 +38,14 @@ func TestContribInferenceAndCost(t *testing.T) {
 	}, ir.AInt("num_heads", 5))
 	require.ErrorContains(t, err, "num_heads")
 
-	// bert-base attention: 2*S*768*2304 projection + 2 * 2*S*S*768 products + softmax
+	// bert-base attention: 2*S*768*2304 projection + 2 * 2*S*S*768 products + scaling and
+	// softmax (1 + 5 per score)
 	s := ir.LookupOp(ms, "Attention")
 	n := &ir.Node{Op: "Attention", Domain: ms}
 	n.SetAttr(ir.AInt("num_heads", 12))
 	c := s.Cost(n, []ir.Type{ir.TensorType(ir.Float32, ir.ConcreteShape(1, 128, 768)), ir.TensorType(ir.Float32, ir.ConcreteShape(768, 2304))},
 		[]ir.Type{ir.TensorType(ir.Float32, ir.ConcreteShape(1, 128, 768))})
-	require.Equal(t, int64(2*128*768*2304+4*128*128*768+5*12*128*128), c.FLOPs)
+	require.Equal(t, int64(2*128*768*2304+4*128*128*768+6*12*128*128), c.FLOPs)
 	require.Equal(t, int64(4*(128*768*2+768*2304)), c.Bytes)
 	l := ir.LookupOp("", "LSTM")
 	c = l.Cost(&ir.Node{Op: "LSTM"}, []ir.Type{ir.TensorType(ir.Float32, ir.ConcreteShape(5, 2, 3)), {}, ir.TensorType(ir.Float32, ir.ConcreteShape(1, 16, 4))}, nil)

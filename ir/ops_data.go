@@ -262,6 +262,9 @@ func inferRange(c *InferContext) ([]Type, error) {
 	for i := range v {
 		ts[i] = shapeConstTensor(c, i)
 		if ts[i] == nil || ts[i].Len() != 1 || ts[i].DType == String || ts[i].DType != ts[0].DType {
+			if dt.IsInt() {
+				out.Shape[0] = rangeLength(c)
+			}
 			return []Type{out}, nil
 		}
 		v[i] = ts[i].Float64At(0)
@@ -281,6 +284,29 @@ func inferRange(c *InferContext) ([]Type, error) {
 	}
 	out.Shape[0] = D(n)
 	return []Type{out}, nil
+}
+
+// rangeLength is the length of an integer Range whose bounds are not all constants, from their
+// shape values: exact when all three are known, and the limit itself when it is a symbolic dim
+// with start 0 and delta 1 (position ids; a dim is never negative, so max(limit-0, 0) = limit).
+func rangeLength(c *InferContext) Dim {
+	var e [3]ShapeElem
+	for i := range e {
+		v, ok := shapeValueOf(c, i)
+		if !ok || len(v) != 1 {
+			return UnknownDim()
+		}
+		e[i] = v[0]
+	}
+	switch {
+	case e[0].Known && e[1].Known && e[2].Known:
+		if n, err := RangeCountInt(e[0].N, e[1].N, e[2].N); err == nil {
+			return D(n)
+		}
+	case e[0].Known && e[0].N == 0 && e[2].Known && e[2].N == 1:
+		return e[1].Dim()
+	}
+	return UnknownDim()
 }
 
 // RangeCount is the number of elements of Range(start, limit, delta) in floating point.
@@ -332,7 +358,7 @@ func inferConstantOfShape(c *InferContext) ([]Type, error) {
 		if v.Known && v.N < 0 {
 			return nil, fmt.Errorf("shape has negative dim %d", v.N)
 		}
-		s[i] = v.dim()
+		s[i] = v.Dim()
 	}
 	return []Type{TensorType(dt, s)}, nil
 }

@@ -251,6 +251,8 @@ func nnMatMulCost(n *Node, in, out []Type) Cost {
 	return c
 }
 
+// nnGemmCost: 2*K FLOPs per output element for the products, plus one per element for the
+// alpha scaling (unless alpha is 1), and with C the add and the beta scaling (unless beta is 1).
 func nnGemmCost(n *Node, in, out []Type) Cost {
 	c := Cost{Bytes: nnTypeBytes(in) + nnTypeBytes(out)}
 	if len(in) < 1 || len(out) < 1 || !in[0].Ranked || len(in[0].Shape) != 2 {
@@ -261,7 +263,18 @@ func nnGemmCost(n *Node, in, out []Type) Cost {
 		k = in[0].Shape[0]
 	}
 	if e, ok := nnNumel(out[0]); ok && k.IsConcrete() {
-		c.FLOPs = 2*e*k.Value + 3*e // products, plus alpha, beta and the bias add
+		c.FLOPs = costMul(2, e, k.Value)
+		per := int64(0)
+		if n.AttrFloat("alpha", 1) != 1 {
+			per++
+		}
+		if costHasIn(n, in, 2) {
+			per++
+			if n.AttrFloat("beta", 1) != 1 {
+				per++
+			}
+		}
+		c.FLOPs = costAdd(c.FLOPs, costMul(per, e))
 	}
 	return c
 }
@@ -279,7 +292,7 @@ func nnConvCost(n *Node, in, out []Type) Cost {
 	}
 	if n.Op == "ConvTranspose" {
 		x, ok := nnNumel(in[0])
-		if ok && in[0].Shape[1].IsConcrete() && in[0].Shape[1].Value > 0 {
+		if ok && len(in[0].Shape) >= 2 && in[0].Shape[1].IsConcrete() && in[0].Shape[1].Value > 0 {
 			c.FLOPs = 2 * x * (w / in[0].Shape[1].Value)
 		}
 		return c

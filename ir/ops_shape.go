@@ -9,8 +9,9 @@ import (
 // Split, Slice, Expand, Tile, Pad, DepthToSpace, SpaceToDepth, Resize, Upsample, CenterCropPad.
 //
 // Their inference hooks propagate symbolic dims, and read shape-carrying inputs (Reshape's target,
-// Expand's shape, ...) through shapeValue, which follows the small integer computations PyTorch
-// exports (Shape → Gather → Unsqueeze → Concat) back to the symbolic dims they came from.
+// Expand's shape, ...) through ShapeValueOf (shapevalue.go), which follows the small integer
+// computations PyTorch exports (Shape → Gather → Unsqueeze → Concat) back to the symbolic dims
+// they came from.
 
 func init() {
 	RegisterOp(&OpSchema{Name: "Shape", Since: 1, Category: "shape",
@@ -110,331 +111,6 @@ func init() {
 		Infer: inferCenterCropPad})
 }
 
-// shapeVal is one element of a small integer tensor followed through shape computations: a
-// known integer (Known), a symbolic dim (Sym), or unknown.
-type shapeVal struct {
-	N     int64
-	Sym   string
-	Known bool
-}
-
-// dim converts an element to a dim: a non-negative known value, a symbol, or unknown.
-func (s shapeVal) dim() Dim {
-	switch {
-	case s.Known && s.N >= 0:
-		return D(s.N)
-	case s.Sym != "":
-		return Sym(s.Sym)
-	}
-	return UnknownDim()
-}
-
-func shapeValOfDim(d Dim) shapeVal {
-	switch {
-	case d.IsConcrete():
-		return shapeVal{N: d.Value, Known: true}
-	case d.IsSymbolic():
-		return shapeVal{Sym: d.Param}
-	}
-	return shapeVal{}
-}
-
-// shapeValue returns the elements of a 0-D or 1-D integer value, following constants and the
-// shape computations that produced it. ok is false when not even the number of elements is known.
-func shapeValue(v *Value) ([]shapeVal, bool) {
-	budget := 4096 // nodes visited; bounds the walk on graphs that reuse values heavily
-	return shapeValueDepth(v, 0, &budget)
-}
-
-func shapeValueDepth(v *Value, depth int, budget *int) ([]shapeVal, bool) {
-	*budget--
-	if v == nil || depth > 64 || *budget < 0 {
-		return nil, false
-	}
-	if v.Const != nil {
-		return shapeValsOfTensor(v.Const)
-	}
-	// fallback: the length from the declared type
-	fallback := func() ([]shapeVal, bool) {
-		t := v.Type
-		if t.Kind == KindTensor && t.Ranked && len(t.Shape) <= 1 {
-			n := int64(1)
-			if len(t.Shape) == 1 {
-				if !t.Shape[0].IsConcrete() || t.Shape[0].Value > 1<<16 {
-					return nil, false
-				}
-				n = t.Shape[0].Value
-			}
-			return make([]shapeVal, n), true
-		}
-		return nil, false
-	}
-	n := v.Def
-	if n == nil || n.Domain != "" || len(n.Outputs) == 0 || n.Outputs[0] != v {
-		return fallback()
-	}
-	in := func(i int) ([]shapeVal, bool) { return shapeValueDepth(n.Input(i), depth+1, budget) }
-	switch n.Op {
-	case "Constant":
-		if t := n.AttrTensor("value"); t != nil {
-			return shapeValsOfTensor(t)
-		}
-		if a := n.Attr("value_ints"); a != nil {
-			return shapeValsOfInts(a.Ints), true
-		}
-		if a := n.Attr("value_int"); a != nil {
-			return shapeValsOfInts([]int64{a.I}), true
-		}
-	case "Shape":
-		x := n.Input(0)
-		if x == nil || !x.Type.Ranked {
-			break
-		}
-		lo, hi := shapeRange(len(x.Type.Shape), n)
-		out := make([]shapeVal, 0, hi-lo)
-		for _, d := range x.Type.Shape[lo:hi] {
-			out = append(out, shapeValOfDim(d))
-		}
-		return out, true
-	case "Size":
-		x := n.Input(0)
-		if x != nil && x.Type.Ranked {
-			if dims, ok := x.Type.Shape.Ints(); ok {
-				if p, err := NumElements(dims); err == nil {
-					return []shapeVal{{N: p, Known: true}}, true
-				}
-			}
-		}
-		return []shapeVal{{}}, true
-	case "Identity", "Squeeze", "Unsqueeze", "Reshape", "Flatten":
-		return in(0)
-	case "Cast":
-		if DType(n.AttrInt("to", 0)).IsInt() {
-			return in(0)
-		}
-	case "Concat":
-		var out []shapeVal
-		for i := range n.Inputs {
-			e, ok := in(i)
-			if !ok {
-				return fallback()
-			}
-			out = append(out, e...)
-		}
-		return out, true
-	case "Gather":
-		data, ok := in(0)
-		idx, ok2 := in(1)
-		if !ok || !ok2 || n.AttrInt("axis", 0) != 0 {
-			break
-		}
-		out := make([]shapeVal, len(idx))
-		for i, k := range idx {
-			if !k.Known {
-				continue
-			}
-			j := k.N
-			if j < 0 {
-				j += int64(len(data))
-			}
-			if j < 0 || j >= int64(len(data)) {
-				return fallback()
-			}
-			out[i] = data[j]
-		}
-		return out, true
-	case "Slice":
-		data, ok := in(0)
-		if !ok {
-			break
-		}
-		var starts, ends, steps []int64
-		if a := n.Attr("starts"); a != nil {
-			starts, ends = a.Ints, n.AttrInts("ends", nil)
-		} else {
-			s, ok1 := shapeKnownInts(in(1))
-			e, ok2 := shapeKnownInts(in(2))
-			if !ok1 || !ok2 {
-				return fallback()
-			}
-			starts, ends = s, e
-			if n.Input(4) != nil {
-				st, ok := shapeKnownInts(in(4))
-				if !ok {
-					return fallback()
-				}
-				steps = st
-			}
-		}
-		if len(starts) != 1 || len(ends) != 1 || (steps != nil && len(steps) != 1) {
-			break
-		}
-		step := int64(1)
-		if steps != nil {
-			step = steps[0]
-		}
-		lo, hi, cnt, err := SliceBounds(starts[0], ends[0], step, int64(len(data)))
-		if err != nil {
-			break
-		}
-		_ = hi
-		out := make([]shapeVal, 0, cnt)
-		for i, k := int64(0), lo; i < cnt; i, k = i+1, k+step {
-			out = append(out, data[k])
-		}
-		return out, true
-	case "ConstantOfShape":
-		shape, ok := in(0)
-		if !ok || len(shape) != 1 || !shape[0].Known || shape[0].N < 0 || shape[0].N > 1<<16 {
-			break
-		}
-		fill := shapeVal{N: 0, Known: true}
-		if t := n.AttrTensor("value"); t != nil {
-			fill = shapeVal{}
-			if t.Validate() == nil && t.Len() == 1 && t.DType != String {
-				if f := t.Float64At(0); f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-					fill = shapeVal{N: int64(f), Known: true}
-				}
-			}
-		}
-		out := make([]shapeVal, shape[0].N)
-		for i := range out {
-			out[i] = fill
-		}
-		return out, true
-	case "Where":
-		cond, ok := in(0)
-		a, ok2 := in(1)
-		b, ok3 := in(2)
-		if !ok || !ok2 || !ok3 {
-			break
-		}
-		m := max(len(cond), len(a), len(b))
-		for _, l := range []int{len(cond), len(a), len(b)} {
-			if l != m && l != 1 {
-				return fallback()
-			}
-		}
-		if min(len(cond), len(a), len(b)) == 0 {
-			return []shapeVal{}, true
-		}
-		out := make([]shapeVal, m)
-		for i := range out {
-			c, x, y := cond[min(i, len(cond)-1)], a[min(i, len(a)-1)], b[min(i, len(b)-1)]
-			switch {
-			case c.Known && c.N != 0:
-				out[i] = x
-			case c.Known:
-				out[i] = y
-			case x == y && (x.Known || x.Sym != ""):
-				out[i] = x
-			}
-		}
-		return out, true
-	case "Equal", "Add", "Sub", "Mul", "Div", "Max", "Min":
-		a, ok := in(0)
-		b, ok2 := in(1)
-		if !ok || !ok2 || (len(a) != len(b) && len(a) != 1 && len(b) != 1) {
-			break
-		}
-		if len(a) == 0 || len(b) == 0 {
-			return []shapeVal{}, true // broadcasting against an empty operand
-		}
-		m := max(len(a), len(b))
-		out := make([]shapeVal, m)
-		for i := range out {
-			x, y := a[min(i, len(a)-1)], b[min(i, len(b)-1)]
-			out[i] = shapeArith(n.Op, x, y)
-		}
-		return out, true
-	}
-	return fallback()
-}
-
-// shapeArith applies a binary op to followed elements (exactly for known values; a symbol
-// survives +0, -0, *1, /1).
-func shapeArith(op string, x, y shapeVal) shapeVal {
-	if op == "Equal" {
-		switch {
-		case x.Known && y.Known:
-			return shapeVal{N: shapeBool(x.N == y.N), Known: true}
-		case x.Sym != "" && x.Sym == y.Sym:
-			return shapeVal{N: 1, Known: true}
-		case (x.Sym != "" && y.Known && y.N < 0) || (y.Sym != "" && x.Known && x.N < 0):
-			return shapeVal{N: 0, Known: true} // a dim is never negative
-		}
-		return shapeVal{}
-	}
-	if x.Known && y.Known {
-		switch op {
-		case "Add":
-			return shapeVal{N: x.N + y.N, Known: true}
-		case "Sub":
-			return shapeVal{N: x.N - y.N, Known: true}
-		case "Mul":
-			return shapeVal{N: x.N * y.N, Known: true}
-		case "Div":
-			if y.N != 0 {
-				q := x.N / y.N
-				if (x.N%y.N != 0) && ((x.N < 0) != (y.N < 0)) {
-					q-- // numpy floor division for integers
-				}
-				return shapeVal{N: q, Known: true}
-			}
-		case "Max":
-			return shapeVal{N: max(x.N, y.N), Known: true}
-		case "Min":
-			return shapeVal{N: min(x.N, y.N), Known: true}
-		}
-		return shapeVal{}
-	}
-	if x.Sym != "" && y.Known {
-		if ((op == "Add" || op == "Sub") && y.N == 0) || ((op == "Mul" || op == "Div") && y.N == 1) {
-			return x
-		}
-	}
-	if y.Sym != "" && x.Known && ((op == "Add" && x.N == 0) || (op == "Mul" && x.N == 1)) {
-		return y
-	}
-	return shapeVal{}
-}
-
-func shapeBool(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func shapeKnownInts(vals []shapeVal, ok bool) ([]int64, bool) {
-	if !ok {
-		return nil, false
-	}
-	out := make([]int64, len(vals))
-	for i, v := range vals {
-		if !v.Known {
-			return nil, false
-		}
-		out[i] = v.N
-	}
-	return out, true
-}
-
-func shapeValsOfInts(xs []int64) []shapeVal {
-	out := make([]shapeVal, len(xs))
-	for i, x := range xs {
-		out[i] = shapeVal{N: x, Known: true}
-	}
-	return out
-}
-
-func shapeValsOfTensor(t *Tensor) ([]shapeVal, bool) {
-	if (!t.DType.IsInt() && t.DType != Bool) || len(t.Shape) > 1 || t.Validate() != nil {
-		return nil, false
-	}
-	return shapeValsOfInts(t.AsInt64s()), true
-}
-
 // shapeRange returns the dims [start, end) a Shape node selects from a rank-r input (opset 15
 // start/end, clamped).
 func shapeRange(r int, n *Node) (int, int) {
@@ -504,8 +180,9 @@ func shapeInputInts(c *InferContext, i int) (vals []int64, known, present bool) 
 	if v, ok := c.ConstInt64s(i); ok {
 		return v, true, true
 	}
-	v, ok := shapeKnownInts(shapeValue(c.Node.Inputs[i]))
-	return v, ok, true
+	v, ok := ShapeValueOf(c.Node.Inputs[i])
+	ints, known := v.Ints()
+	return ints, ok && known, true
 }
 
 // shapeProduct multiplies dims: concrete when all are, a symbol when it is the only non-1 dim,
@@ -560,9 +237,9 @@ func inferReshape(c *InferContext) ([]Type, error) {
 		return nil, err
 	}
 	out := Type{Kind: KindTensor, DType: t.DType}
-	var target []shapeVal
+	var target []ShapeElem
 	if a := c.Node.Attr("shape"); a != nil && !c.HasInput(1) {
-		target = shapeValsOfInts(a.Ints)
+		target = knownElems(a.Ints)
 	} else if c.HasInput(1) {
 		if c.In[1].Kind == KindTensor && c.In[1].DType != Undefined && c.In[1].DType != Int64 {
 			return nil, fmt.Errorf("shape input has element type %s, want i64", c.In[1].DType)
@@ -600,7 +277,7 @@ func inferReshape(c *InferContext) ([]Type, error) {
 		case v.Known && v.N < -1:
 			return nil, fmt.Errorf("target shape has invalid dim %d", v.N)
 		default:
-			shape[i] = v.dim()
+			shape[i] = v.Dim()
 		}
 	}
 	if inferAt >= 0 && t.Ranked {
@@ -1103,14 +780,14 @@ func inferSlice(c *InferContext) ([]Type, error) {
 		s := make(Shape, r)
 		return []Type{TensorType(t.DType, s)}, shapeUnknownDims(s)
 	}
-	var starts, ends []shapeVal
+	var starts, ends []ShapeElem
 	var axes, steps []int64
 	if c.Opset < 10 && !c.HasInput(1) {
 		sa, ea := c.Node.Attr("starts"), c.Node.Attr("ends")
 		if sa == nil || ea == nil {
 			return nil, fmt.Errorf("attributes starts and ends are required before opset 10")
 		}
-		starts, ends = shapeValsOfInts(sa.Ints), shapeValsOfInts(ea.Ints)
+		starts, ends = knownElems(sa.Ints), knownElems(ea.Ints)
 		axes = c.Node.AttrInts("axes", nil)
 	} else {
 		if !c.HasInput(1) || !c.HasInput(2) {
@@ -1200,7 +877,7 @@ func inferExpand(c *InferContext) ([]Type, error) {
 		if v.Known && v.N < 0 {
 			return nil, fmt.Errorf("shape has negative dim %d", v.N)
 		}
-		target[i] = v.dim()
+		target[i] = v.Dim()
 	}
 	if !t.Ranked {
 		return []Type{UnrankedTensor(t.DType)}, nil // the rank is max(rank(x), len(shape))
@@ -1718,20 +1395,7 @@ func inferCenterCropPad(c *InferContext) ([]Type, error) {
 		return nil, fmt.Errorf("shape has %d entries for %d axes", len(vals), len(axes))
 	}
 	for i, a := range axes {
-		s[a] = vals[i].dim()
+		s[a] = vals[i].Dim()
 	}
 	return []Type{TensorType(t.DType, s)}, nil
-}
-
-// shapeValueOf is the value of input i as known to this inference: the constant data the caller
-// supplies (c.Consts, e.g. values a planner computed for concrete shapes) wins over what a walk
-// of the graph's declared types can tell.
-func shapeValueOf(c *InferContext, i int) ([]shapeVal, bool) {
-	if i < len(c.Consts) && c.Consts[i] != nil {
-		return shapeValsOfTensor(c.Consts[i])
-	}
-	if i >= len(c.Node.Inputs) {
-		return nil, false
-	}
-	return shapeValue(c.Node.Inputs[i])
 }

@@ -115,12 +115,55 @@ type OpSchema struct {
 
 	Infer InferFunc // type and shape inference (required)
 	Eval  EvalFunc  // reference evaluation, registered by backend/ref
-	Cost  CostFunc  // optional cost model; nil means "memory-bound, bytes only"
+	// Cost is the cost model (FLOPs and bytes; the counting convention is in cost.go). nil means
+	// the cost is not modelled, unless MemoryBound says the op does no arithmetic.
+	Cost CostFunc
+	// MemoryBound marks ops that only move, copy, reinterpret or fill data (Reshape, Transpose,
+	// Gather, Concat, Slice, Cast, Shape, ...): their FLOPs are zero by definition, not for want
+	// of a model. They still have a Cost hook, which reports the bytes they move.
+	MemoryBound bool
+	// ShapeValue computes the value of output 0 when it is a small integer tensor built from
+	// shapes (Shape → Gather → Concat → Reshape targets); nil: the op is opaque to ShapeValueOf.
+	// Registered in shapevalue.go.
+	ShapeValue ShapeValueFunc
 	// NoEval marks ops the reference interpreter deliberately does not run, with the reason.
 	NoEval string
+	// Grad builds the backward computation of a node of this op (see GradFunc); the autodiff
+	// package fills it.
+	Grad GradFunc
+	// NoGrad says why the op has no gradient (integer or bool output, shape computation,
+	// piecewise constant, ...): no gradient flows through its nodes to any input. An op has at
+	// most one of Grad and NoGrad.
+	NoGrad string
 	// Function defines the op as a body of other ops (llmc's own fused ops): the ONNX exporter
 	// writes it as a model-local function and the reference interpreter runs it.
 	Function *Function
+}
+
+// Hooks that files of this package attach to ops registered in other files (cost.go, grad.go)
+// wait for the whole table: Go runs a package's init functions file by file in name order, so an
+// init in cost.go runs before the ops_*.go files register their ops. Such files queue their work
+// with whenOpsRegistered; optable.go's init, which runs after every ops_*.go file's, runs it.
+var (
+	opsRegistered     bool
+	afterRegistration []func()
+)
+
+// whenOpsRegistered runs f once every op of the package is in the table (at once if it is).
+func whenOpsRegistered(f func()) {
+	if opsRegistered {
+		f()
+		return
+	}
+	afterRegistration = append(afterRegistration, f)
+}
+
+func init() {
+	opsRegistered = true
+	for _, f := range afterRegistration {
+		f()
+	}
+	afterRegistration = nil
 }
 
 // Key returns the qualified op name: "Op" or "domain::Op".

@@ -438,6 +438,5 @@ func rewriteAttention(rc *RewriteContext, mm any) error {
 	return nil
 }
 
-func init() {
-	fusionRules = append(fusionRules, Rule{Name: "attention", Op: "Reshape", Match: matchAttention, Rewrite: rewriteAttention})
-}
+// ruleAttention fuses multi-head self-attention, matched from its output Reshape.
+var ruleAttention = Rule{Name: "attention", Op: "Reshape", Match: matchAttention, Rewrite: rewriteAttention}

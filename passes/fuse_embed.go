@@ -229,6 +229,5 @@ func rewriteEmbedLayerNorm(rc *RewriteContext, mm any) error {
 	return nil
 }
 
-func init() {
-	fusionRules = append(fusionRules, Rule{Name: "embed-layernorm", Op: "LayerNormalization", Match: matchEmbedLayerNorm, Rewrite: rewriteEmbedLayerNorm})
-}
+// ruleEmbedLayerNorm fuses the embedding lookups and sum into the LayerNormalization after them.
+var ruleEmbedLayerNorm = Rule{Name: "embed-layernorm", Op: "LayerNormalization", Match: matchEmbedLayerNorm, Rewrite: rewriteEmbedLayerNorm}

@@ -252,11 +252,11 @@ func rewriteBiasGelu(rc *RewriteContext, mm any) error {
 	return nil
 }
 
-func init() {
-	fusionRules = append(fusionRules,
-		Rule{Name: "gelu-erf", Op: "Mul", Match: matchGelu, Rewrite: rewriteGelu},
-		Rule{Name: "gelu-tanh", Op: "Mul", Match: matchFastGelu, Rewrite: rewriteGelu},
-		Rule{Name: "bias-gelu", Domain: MSDomain, Op: "Gelu", Match: matchBiasGelu, Rewrite: rewriteBiasGelu},
-		Rule{Name: "bias-fastgelu", Domain: MSDomain, Op: "FastGelu", Match: matchBiasGelu, Rewrite: rewriteBiasGelu},
-	)
-}
+// The gelu rules: the erf and tanh forms (each rooted at its last Mul) become Gelu and FastGelu,
+// and a bias Add before either is absorbed into BiasGelu or FastGelu's bias input.
+var (
+	ruleGeluErf      = Rule{Name: "gelu-erf", Op: "Mul", Match: matchGelu, Rewrite: rewriteGelu}
+	ruleGeluTanh     = Rule{Name: "gelu-tanh", Op: "Mul", Match: matchFastGelu, Rewrite: rewriteGelu}
+	ruleBiasGelu     = Rule{Name: "bias-gelu", Domain: MSDomain, Op: "Gelu", Match: matchBiasGelu, Rewrite: rewriteBiasGelu}
+	ruleBiasFastGelu = Rule{Name: "bias-fastgelu", Domain: MSDomain, Op: "FastGelu", Match: matchBiasGelu, Rewrite: rewriteBiasGelu}
+)

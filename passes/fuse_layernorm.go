@@ -215,9 +215,10 @@ func rewriteSkipLayerNorm(rc *RewriteContext, mm any) error {
 	return nil
 }
 
-func init() {
-	fusionRules = append(fusionRules,
-		Rule{Name: "layernorm", Op: "Div", Match: matchLayerNorm, Rewrite: rewriteLayerNorm},
-		Rule{Name: "skip-layernorm", Op: "LayerNormalization", Match: matchSkipLayerNorm, Rewrite: rewriteSkipLayerNorm},
-	)
-}
+// ruleLayerNorm turns the decomposed mean/variance/normalize pattern (rooted at its Div) into
+// LayerNormalization; ruleSkipLayerNorm absorbs the residual (and bias) Adds before a
+// LayerNormalization into SkipLayerNormalization.
+var (
+	ruleLayerNorm     = Rule{Name: "layernorm", Op: "Div", Match: matchLayerNorm, Rewrite: rewriteLayerNorm}
+	ruleSkipLayerNorm = Rule{Name: "skip-layernorm", Op: "LayerNormalization", Match: matchSkipLayerNorm, Rewrite: rewriteSkipLayerNorm}
+)

@@ -1,4 +1,4 @@
-// Package passes holds llmc's graph optimizer: a pass manager, pipelines -O0…-O3 as data, a
+// Package passes holds llmc's graph optimizer: a pass manager, pipelines -O0…-O2 as data, a
 // rewrite-rule driver, and the passes themselves (inference, folding, DCE/CSE, simplification,
 // transformer fusions).
 package passes
@@ -6,6 +6,8 @@ package passes
 import (
 	"fmt"
 	"io"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -100,7 +102,8 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // RunPasses applies passes to m's main graph in order. After each pass the graph is re-sorted
-// topologically; with VerifyEach it is verified and a failure names the pass.
+// topologically; with VerifyEach it is verified and a failure names the pass. A pass that fails
+// or panics stops the run with an error naming it (the graph is then not usable).
 func RunPasses(m *ir.Model, ps []Pass, opts Options) (*Report, error) {
 	rep := &Report{}
 	g := m.Graph
@@ -108,7 +111,7 @@ func RunPasses(m *ir.Model, ps []Pass, opts Options) (*Report, error) {
 		st := &PassStats{Pass: p.Name, NodesBefore: g.NumNodes(), Rules: map[string]int{}, Refusals: map[string]int{}, RefusalExample: map[string]string{}}
 		c := &Context{Model: m, stats: st, opts: opts}
 		start := time.Now()
-		if err := p.Run(c, g); err != nil {
+		if err := runPass(p, c, g); err != nil {
 			return rep, fmt.Errorf("pass %s: %w", p.Name, err)
 		}
 		if err := g.TopoSort(); err != nil {
@@ -128,6 +131,37 @@ func RunPasses(m *ir.Model, ps []Pass, opts Options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// runPass runs one pass, turning a panic (a pass bug on a graph it did not expect) into an error
+// that says where it happened. The graph may be half rewritten then: the caller drops it.
+func runPass(p Pass, c *Context, g *ir.Graph) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic%s: %v", panicSite(), r)
+		}
+	}()
+	return p.Run(c, g)
+}
+
+// panicSite names the function and line that panicked, when called from a deferred recover: the
+// first frame after the runtime's panic machinery (" at pkg.fn (file.go:12)"), or "".
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	inPanic := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			inPanic = true
+		case inPanic && !strings.HasPrefix(f.Function, "runtime."):
+			return fmt.Sprintf(" at %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
 }
 
 var registry = map[string]Pass{}

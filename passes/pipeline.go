@@ -7,15 +7,17 @@ import (
 	"github.com/llmc/llmc/ir"
 )
 
-// Pipelines are data: the pass names each optimization level runs, in order.
+// Pipelines are data: the pass names each optimization level runs, in order. There is no -O3:
+// it ran exactly -O2's passes, and a level should mean more optimization, not a synonym.
 var Pipelines = map[int][]string{
 	0: {},
 	1: {"infer", "fold", "shape", "simplify", "fold", "cse", "dce"},
 	2: {"infer", "fold", "shape", "simplify", "fold", "cse", "dce",
 		"fuse", "fuse-matmul", "simplify", "cse", "dce", "infer"},
-	3: {"infer", "fold", "shape", "simplify", "fold", "cse", "dce",
-		"fuse", "fuse-matmul", "simplify", "cse", "dce", "infer"},
 }
+
+// MaxLevel is the highest optimization level.
+const MaxLevel = 2
 
 // Ordering constraints every pipeline must satisfy: the first pass must run (at least once)
 // before the first run of the second. TestPipelineConstraints checks them.
@@ -46,11 +48,11 @@ func CheckConstraints(names []string) error {
 	return nil
 }
 
-// Optimize runs the pipeline of the given level (0-3) on m.
+// Optimize runs the pipeline of the given level (0-MaxLevel) on m.
 func Optimize(m *ir.Model, level int, opts Options) (*Report, error) {
 	names, ok := Pipelines[level]
 	if !ok {
-		return nil, fmt.Errorf("no optimization level %d (use 0-3)", level)
+		return nil, fmt.Errorf("no optimization level %d (use 0-%d)", level, MaxLevel)
 	}
 	return RunNamed(m, names, opts)
 }

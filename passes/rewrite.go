@@ -94,17 +94,18 @@ func RunRules(c *Context, g *ir.Graph, rules []Rule) (int, error) {
 func safeMatch(r *Rule, rc *RewriteContext, n *ir.Node) (m any, why string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("rule %s crashed matching %s: %v", r.Name, n.Describe(), p)
+			err = fmt.Errorf("rule %s crashed matching %s%s: %v", r.Name, n.Describe(), panicSite(), p)
 		}
 	}()
 	m, why = r.Match(rc, n)
 	return m, why, nil
 }
 
+// safeRewrite runs a rewrite, turning a panic into an error (RunRules adds the rule and node).
 func safeRewrite(r *Rule, rc *RewriteContext, m any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("crashed: %v", p)
+			err = fmt.Errorf("crashed%s: %v", panicSite(), p)
 		}
 	}()
 	return r.Rewrite(rc, m)

@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"math"
-	"strconv"
 	"sync/atomic"
 
 	"github.com/llmc/llmc/internal/freelist"
@@ -55,8 +54,8 @@ func AMXAvailable() bool { return amxAvailable() && active.name == PathAVX512 }
 
 // AMXSupports reports whether GEMMs can run on AMX at precision p: INT8x6
 // needs AMX-INT8 as well (AMXAvailable).
-func AMXSupports(p AMXPrecision) bool {
-	return AMXAvailable() && (p != INT8x6 || amxI8Available())
+func AMXSupports(p Precision) bool {
+	return p.AMX() && AMXAvailable() && (p != INT8x6 || amxI8Available())
 }
 
 // packedBF16 is B in the AMX kernel's layout: for each 32-column block, for
@@ -102,28 +101,6 @@ func roundBF16(x float32) uint16 {
 	return uint16((b + 0x7fff + (b>>16)&1) >> 16)
 }
 
-// AMXPrecision names the AMX forms of packed weights: BF16x3 (16 significant
-// bits per operand, ~1e-5 relative error) and BF16x6 (float32 accuracy).
-type AMXPrecision int
-
-const (
-	BF16x3 AMXPrecision = 2 // two bfloat16 terms per float32
-	BF16x6 AMXPrecision = 3 // three terms
-)
-
-// String returns the precision's name as llmc's flags spell it.
-func (p AMXPrecision) String() string {
-	switch p {
-	case BF16x3:
-		return "bf16x3"
-	case BF16x6:
-		return "bf16x6"
-	case INT8x6:
-		return "int8x6"
-	}
-	return "AMXPrecision(" + strconv.Itoa(int(p)) + ")"
-}
-
 // amxMinRows is the fewest rows of A a GEMM runs on AMX with: below it
 // the GEMM streams its weights from memory faster from the float32 panels
 // (4 bytes a weight, against 6 at BF16x6).
@@ -148,12 +125,12 @@ func (pb *PackedB) amxMinRows() int {
 // (BF16x3: the size of the float32 panels, BF16x6: 1.5 times it), kept
 // beside them: SgemmPacked with transA == false, beta == 0 and at least
 // amxMinRows rows then runs on AMX tiles (unless alpha*A holds an Inf or
-// NaN: see sgemmAMX). It returns false, changing nothing, when AMX-BF16 is
+// NaN: see sgemmAMX). It returns false, changing nothing, for FP32, when AMX-BF16 is
 // not available or a weight is Inf or NaN (its lower bfloat16 terms would be
 // 0, and Inf*0 makes NaNs a float32 GEMM does not). Asking again for the
 // precision already built does nothing; for the other one, it replaces it.
-func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
-	if !amxAvailable() {
+func (pb *PackedB) EnableAMX(prec Precision) bool {
+	if !prec.AMX() || !amxAvailable() {
 		return false
 	}
 	if pb.amx == int(prec) {
@@ -181,11 +158,11 @@ func (pb *PackedB) EnableAMX(prec AMXPrecision) bool {
 
 // AMX reports the AMX precision the weights are used at, and false when
 // none.
-func (pb *PackedB) AMX() (AMXPrecision, bool) {
+func (pb *PackedB) AMX() (Precision, bool) {
 	if pb.amx == 0 {
 		return 0, false
 	}
-	return AMXPrecision(pb.amx), true
+	return Precision(pb.amx), true
 }
 
 // amxZeroPanel stands in for a missing 16-column panel (N's last block).

@@ -16,7 +16,7 @@ func BenchmarkAMXKernelOnly(b *testing.B) {
 	}
 	for _, terms := range []int{2, 3} {
 		for _, ks := range []int{2, 4, 8, 24} {
-			b.Run(fmt.Sprintf("%v/%d", AMXPrecision(terms), ks), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%v/%d", Precision(terms), ks), func(b *testing.B) {
 				a := make([]uint16, ks*terms*512)
 				bt := make([]uint16, ks*terms*1024)
 				for i := range a {

@@ -58,7 +58,7 @@ func TestSgemmAMX(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	pool := NewPool(2)
 	defer pool.Close()
-	for _, prec := range []AMXPrecision{BF16x3, BF16x6, INT8x6} {
+	for _, prec := range []Precision{BF16x3, BF16x6, INT8x6} {
 		bound := amxBound(prec)
 		for _, s := range [][3]int{{1, 1, 1}, {16, 32, 32}, {49, 33, 31}, {50, 100, 70}, {128, 96, 768}, {65, 17, 1000}, {300, 160, 100}, {64, 64, 3072}, {48, 40, 7}, {64, 64, 1000}} {
 			m, n, k := s[0], s[1], s[2]
@@ -127,7 +127,7 @@ func TestSgemmAMX(t *testing.T) {
 
 // amxBound is the error bound of TestSgemmAMX at prec, relative to the sum of
 // the products' magnitudes (INT8x6: to i8Mag).
-func amxBound(prec AMXPrecision) float64 {
+func amxBound(prec Precision) float64 {
 	switch prec {
 	case BF16x3:
 		return math.Pow(2, -14)
@@ -153,7 +153,7 @@ func BenchmarkSgemmAMX(b *testing.B) {
 	for _, s := range benchShapes {
 		m, n, k := s[0], s[1], s[2]
 		a, w, c := randBench(m*k), randBench(n*k), make([]float32, m*n)
-		for _, prec := range []AMXPrecision{BF16x3, BF16x6, INT8x6} {
+		for _, prec := range []Precision{BF16x3, BF16x6, INT8x6} {
 			pb := PackB(nil, true, k, n, w, k)
 			pb.EnableAMX(prec)
 			for _, threads := range []int{1, 2} {
@@ -234,7 +234,7 @@ func TestSgemmAMXRandomShapes(t *testing.T) {
 		m, n, k := amxMinRowsI8+r.IntN(250), 1+r.IntN(200), 1+r.IntN(1600)
 		a := randSlice(r, m*k, -1, 1)
 		w := randSlice(r, n*k, -1, 1)
-		for _, prec := range []AMXPrecision{BF16x3, BF16x6, INT8x6} {
+		for _, prec := range []Precision{BF16x3, BF16x6, INT8x6} {
 			bound := amxBound(prec)
 			pb := PackB(nil, true, k, n, w, k)
 			pb.EnableAMX(prec)
@@ -311,7 +311,7 @@ func TestSgemmAMXNonFinite(t *testing.T) {
 		t.Helper()
 		ref := PackB(nil, true, k, n, w, k)
 		pb := PackB(nil, true, k, n, w, k)
-		for _, prec := range []AMXPrecision{BF16x3, BF16x6, INT8x6} {
+		for _, prec := range []Precision{BF16x3, BF16x6, INT8x6} {
 			if got := pb.EnableAMX(prec); got != wantAMX {
 				t.Fatalf("%s: EnableAMX(%v) = %v", name, prec, got)
 			}

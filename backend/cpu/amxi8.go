@@ -26,9 +26,6 @@ import (
 // with max|a_i.| * max|b_.j| rather than |a_ik * b_kj|. On bert-base's weights
 // and activations the two are alike (checked against float64 in the tests).
 
-// INT8x6 is the AMX-INT8 precision (see above).
-const INT8x6 AMXPrecision = 4
-
 // packedI8 is B in the INT8x6 kernel's layout: for each 32-column block, for
 // each step of 64 along K, six VNNI tiles of 1 KiB (cols 0-15: slices 0, 1, 2;
 // cols 16-31: slices 0, 1, 2); tile row r holds K quad (4r..4r+3) for 16

@@ -95,7 +95,8 @@ func DivScalar(dst, a []float32, s float32) {
 	}
 }
 
-// BinaryOp selects the operation of the row-broadcast kernels.
+// BinaryOp selects the operation of the row-broadcast and broadcasting
+// kernels (OpMax, OpMin and OpPow are declared in broadcast.go).
 type BinaryOp int
 
 const (
@@ -120,13 +121,15 @@ func (t *kernelTable) binary(op BinaryOp) func(dst, a, b []float32) {
 }
 
 // RowBroadcast applies op with a length-n vector broadcast over the rows of
-// the m x n matrix a: dst[i*n+j] = a[i*n+j] op row[j].
+// the m x n matrix a: dst[i*n+j] = a[i*n+j] op row[j] (any BinaryOp).
 func RowBroadcast(op BinaryOp, dst, a []float32, m, n int, row []float32) {
 	checkLen("RowBroadcast", m*n, dst, a)
 	checkLen("RowBroadcast", n, row)
-	f := active.binary(op)
+	if op < OpAdd || op > OpPow {
+		panic("cpu: unknown BinaryOp")
+	}
 	for i := 0; i < m; i++ {
-		f(dst[i*n:i*n+n], a[i*n:i*n+n], row[:n])
+		binaryVec(op, dst[i*n:i*n+n], a[i*n:i*n+n], row[:n])
 	}
 }
 
@@ -228,8 +231,11 @@ func (st *softmaxTask) Run(lo, hi int) {
 //	mean = sum_j x[j]/n; var = sum_j (x[j]-mean)^2/n
 //	dst[i*n+j] = (x[j]-mean)/sqrt(var+eps)*gamma[j] + beta[j]
 //
-// dst may alias src.
+// beta may be nil (no shift). dst may alias src.
 func LayerNorm(p *Pool, dst, src []float32, m, n int, gamma, beta []float32, eps float32) {
+	if beta == nil {
+		beta = zerosF32(n) // no shift
+	}
 	SkipLayerNorm(p, dst, src, nil, nil, m, n, gamma, beta, eps)
 }
 

@@ -57,7 +57,7 @@ type PackedB struct {
 	kc     int // K block size (all blocks but the last)
 	panels int // ceil(N/16)
 	data   []float32
-	amx    int         // AMX precision (an AMXPrecision: 2 BF16x3, 3 BF16x6, 4 INT8x6), 0: none
+	amx    int         // AMX precision (a Precision: 2 BF16x3, 3 BF16x6, 4 INT8x6), 0: none
 	bf16   *packedBF16 // the AMX-BF16 form (EnableAMX)
 	i8     *packedI8   // the AMX-INT8 form (EnableAMX)
 }

@@ -164,12 +164,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	profile := fs.Bool("profile", false, "report time per kernel kind")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the timed runs to `file` (go tool pprof)")
 	level := fs.Int("O", 2, "optimization `level`")
-	precision := fs.String("precision", "int8x6", "GEMM `precision`: int8x6 (AMX-INT8 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), bf16x6 (AMX-BF16 tiles, float32-class accuracy value by value), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
+	precision := precisionFlag(fs, "")
 	pos, err := parse(fs, optLevelArgs(args), 1)
 	if err != nil {
-		return err
-	}
-	if err := checkPrecision(*precision); err != nil {
 		return err
 	}
 	if *batch <= 0 || *seq <= 0 || *iters <= 0 {
@@ -234,7 +231,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	sort.Float64s(sorted)
 	st := p.Stats()
 	r := BenchResult{
-		Model: pos[0], Batch: *batch, Seq: *seq, Threads: model.Threads(), Iters: *iters, CPUPath: cpu.Path(), Precision: model.Precision(),
+		Model: pos[0], Batch: *batch, Seq: *seq, Threads: model.Threads(), Iters: *iters, CPUPath: cpu.Path(), Precision: model.Precision().String(),
 		MedianMS: sorted[len(sorted)/2], SamplesMS: times, MinMS: sorted[0], P90MS: sorted[(len(sorted)*9)/10],
 		GFLOPs: float64(st.FLOPs) / 1e9, PeakRSSMiB: peakRSSMiB(), Nodes: m.Graph.NumNodes(),
 		ArenaMiB: float64(st.ArenaBytes) / (1 << 20), IntermedMiB: float64(st.IntermediateBytes) / (1 << 20),

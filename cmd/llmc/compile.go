@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/llmc/llmc/codegen"
@@ -24,12 +25,10 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	level := fs.Int("O", 2, "optimization `level`")
 	weights := fs.String("weights", "embed", "embed weights.bin with go:embed, or load it at run time (external: next to the binary, mmap)")
 	testData := fs.String("test-data", "", "test_data_set `dir` to record into the generated test (default: beside the model)")
-	precision := fs.String("precision", "int8x6", "default GEMM `precision` of the package: int8x6, bf16x6, fp32 or bf16x3 (the AMX ones where the CPU has AMX; WithPrecision overrides it)")
+	precision := precisionFlag(fs, "the package's default ")
+	showSchedule := fs.Bool("schedule", false, "print the schedule (the kernel steps the package runs)")
 	pos, err := parse(fs, optLevelArgs(args), 1)
 	if err != nil {
-		return err
-	}
-	if err := checkPrecision(*precision); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -50,9 +49,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	opts := codegen.Options{Package: *pkg, ExternalWeights: *weights == "external", Source: filepath.Base(pos[0]), Precision: *precision}
 	td := *testData
 	if td == "" {
-		if st, err := os.Stat(filepath.Join(filepath.Dir(pos[0]), "test_data_set_0")); err == nil && st.IsDir() {
-			td = filepath.Join(filepath.Dir(pos[0]), "test_data_set_0")
-		}
+		td = findTestData(filepath.Dir(pos[0]))
 	}
 	if td != "" {
 		ds, err := onnx.ReadTestDataSet(td, m.Graph)
@@ -76,7 +73,122 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *showSchedule {
+		fmt.Fprint(stdout, res.Schedule)
+	}
+	pkgName := opts.Package
+	if pkgName == "" {
+		pkgName = filepath.Base(*out)
+	}
 	fmt.Fprintf(stdout, "compiled %s (%d → %d nodes) into %s: %d kernel calls, %d buffers, %s of weights, in %v\n",
 		pos[0], before, m.Graph.NumNodes(), *out, res.Steps, res.Buffers, humanBytes(int64(res.WeightBytes)), time.Since(start).Round(time.Millisecond))
+	if n := len(res.RefSteps); n > 0 {
+		fmt.Fprintf(stdout, "note: %d steps run on the reference implementation (no fast kernel yet; slower, and they allocate on every Run): %s\n", n, summarizeOps(res.RefSteps))
+	}
+	if td != "" {
+		fmt.Fprintf(stdout, "test: model_test.go checks the outputs recorded from %s at every precision (go test %s)\n", td, goPkgArg(*out))
+	} else {
+		fmt.Fprintf(stdout, "test: none written: no test data beside %s (looked for test_data_set_*/); pass --test-data DIR (ONNX input_N.pb/output_N.pb files) to record one\n", pos[0])
+	}
+	printPackageUsage(stdout, *out, res)
 	return nil
+}
+
+// findTestData returns the lowest-numbered test_data_set_N directory in dir (ONNX's layout), or
+// "".
+func findTestData(dir string) string {
+	best, bestN := "", -1
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		var n int
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "test_data_set_") {
+			continue
+		}
+		if _, err := fmt.Sscanf(strings.TrimPrefix(e.Name(), "test_data_set_"), "%d", &n); err != nil {
+			continue
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = filepath.Join(dir, e.Name()), n
+		}
+	}
+	return best
+}
+
+// summarizeOps counts ops: "Equal, CumSum x2".
+func summarizeOps(ops []string) string {
+	count := map[string]int{}
+	var order []string
+	for _, o := range ops {
+		if count[o] == 0 {
+			order = append(order, o)
+		}
+		count[o]++
+	}
+	parts := make([]string, len(order))
+	for i, o := range order {
+		parts[i] = o
+		if count[o] > 1 {
+			parts[i] += fmt.Sprintf(" x%d", count[o])
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func goPkgArg(dir string) string {
+	if filepath.IsAbs(dir) || strings.HasPrefix(dir, ".") {
+		return dir
+	}
+	return "./" + dir
+}
+
+// printPackageUsage says how to use the package: its import path in the enclosing module (and what
+// that module still needs), and the calls.
+func printPackageUsage(w io.Writer, dir string, res *codegen.Result) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	s := res.Schedule
+	pkg := filepath.Base(abs)
+	if src, err := os.ReadFile(filepath.Join(abs, "model.go")); err == nil {
+		for _, line := range strings.Split(string(src), "\n") {
+			if strings.HasPrefix(line, "package ") {
+				pkg = strings.TrimPrefix(line, "package ")
+				break
+			}
+		}
+	}
+	importPath := ""
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		if mod, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
+			modPath := ""
+			for _, line := range strings.Split(string(mod), "\n") {
+				if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+					modPath = strings.Trim(f[1], `"`)
+				}
+			}
+			rel, _ := filepath.Rel(d, abs)
+			importPath = modPath + "/" + filepath.ToSlash(rel)
+			if modPath != codegen.ModulePath && !strings.Contains(string(mod), codegen.ModulePath) {
+				fmt.Fprintf(w, "module: %s does not require %s yet: run `go get %s@latest` (or `go mod tidy`) there\n", filepath.Join(d, "go.mod"), codegen.ModulePath, codegen.ModulePath)
+			}
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if importPath == "" {
+		fmt.Fprintf(w, "module: %s is not inside a Go module: put it in your application's module (go mod init), then `go get %s@latest`\n", dir, codegen.ModulePath)
+		importPath = "your/module/" + pkg
+	}
+	var fields []string
+	for _, d := range s.Dims {
+		fields = append(fields, codegen.GoName(d)+": ...")
+	}
+	for _, v := range s.Inputs {
+		fields = append(fields, codegen.GoName(v.Name)+": ...")
+	}
+	fmt.Fprintf(w, "use:  import %q\n      m, err := %s.New()  // once; safe for concurrent use\n      out, err := m.Run(ctx, %s.Inputs{%s})\n      defer out.Release()\n",
+		importPath, pkg, pkg, strings.Join(fields, ", "))
 }

@@ -22,7 +22,7 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 	verbose := fs.Bool("v", false, "print every test with its status and the reason for failures and skips")
 	timeout := fs.Duration("timeout", 2*time.Minute, "per-test time limit")
 	backend := fs.String("backend", "ref", "`backend`: ref (reference interpreter) or cpu (execution plan with CPU kernels)")
-	level := fs.Int("O", 0, "optimize every model at this `level` (0-3) before running it")
+	level := fs.Int("O", 0, "optimize every model at this `level` (0-2) before running it")
 	writeExpected := fs.String("write-expected", "", "write the passing tests to `file` (the expectations list go test enforces)")
 	if _, err := parse(fs, optLevelArgs(args), 0); err != nil {
 		return err

@@ -16,7 +16,7 @@ func init() {
 func runOpt(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("opt", "MODEL -o OUT.onnx [-O2] [--stats]", "Optimizes the model and writes it as ONNX: fused ops in domain com.microsoft, and llmc's\nMatMul-into-consumer ops (domain llmc) written with their definitions as model-local functions,\nso ONNX Runtime runs the result (leave fuse-matmul out of --passes for com.microsoft ops only).", stderr)
 	out := fs.String("o", "", "output `file` (.onnx)")
-	level := fs.Int("O", 2, "optimization `level` 0-3")
+	level := fs.Int("O", 2, "optimization `level` 0-2")
 	list := fs.String("passes", "", "run this comma-separated `list` of passes instead of a level ("+fmt.Sprint(passes.Names())+")")
 	verify := fs.Bool("verify-each", false, "verify the graph after every pass and name the pass that broke it")
 	printAfter := fs.String("print-ir-after", "", "print the textual IR after `pass` (or all)")
@@ -61,7 +61,7 @@ func runOpt(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// optLevelArgs accepts the compiler-style -O0 … -O3 spelling.
+// optLevelArgs accepts the compiler-style -O0 … -O2 spelling.
 func optLevelArgs(args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmc/llmc/backend/cpu"
 	"github.com/llmc/llmc/backend/cpu/plan"
 	"github.com/llmc/llmc/backend/ref"
+	"github.com/llmc/llmc/codegen"
 	"github.com/llmc/llmc/conformance"
 	"github.com/llmc/llmc/frontend/onnx"
 	"github.com/llmc/llmc/ir"
@@ -41,28 +44,25 @@ func parseBytes(s string) (int64, error) {
 }
 
 func runRun(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", "MODEL (--inputs DIR [--out DIR] | --test-data DIR)", "Runs the model on the reference interpreter. Inputs are ONNX input_N.pb files bound to the\nmodel's inputs in order; --test-data also compares every output with output_N.pb and exits 1\non any mismatch.", stderr)
+	fs := newFlags("run", "MODEL (--inputs DIR [--out DIR] | --test-data DIR)", "Runs the model on a backend: the CPU kernels (cpu, the default), the reference interpreter\n(ref), or a package `llmc compile` makes, built and run with the go tool (compiled: checks\nthe artifact an application links). Inputs are ONNX input_N.pb files bound to the model's\ninputs in order; --test-data also compares every output with output_N.pb and exits 1 on any\nmismatch.", stderr)
 	inputs := fs.String("inputs", "", "`dir` with input_N.pb files")
 	outDir := fs.String("out", "", "write output_N.pb files to `dir`")
 	testData := fs.String("test-data", "", "a test_data_set_N `dir`: run and compare with its expected outputs")
 	atol := fs.Float64("atol", 1e-7, "absolute tolerance for --test-data")
 	rtol := fs.Float64("rtol", 1e-3, "relative tolerance for --test-data")
 	maxMem := fs.String("max-memory", "16G", "refuse to run past this many `bytes` of live tensors (e.g. 512M, 4G)")
-	backend := fs.String("backend", "cpu", "`backend` to run on: cpu (optimized -O2, CPU kernels) or ref (the reference interpreter, as imported)")
+	backend := fs.String("backend", "cpu", "`backend` to run on: cpu (optimized -O2, CPU kernels), ref (the reference interpreter, as imported) or compiled (optimized -O2, compiled into a Go package in a temporary module, built and run with the go tool; set LLMC_MODULE to the llmc checkout to build against)")
 	threads := fs.Int("threads", 0, "CPU kernel threads (0: GOMAXPROCS)")
-	precision := fs.String("precision", "int8x6", "cpu backend GEMM `precision`: int8x6 (AMX-INT8 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), bf16x6 (AMX-BF16 tiles, float32-class accuracy value by value), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
+	precision := precisionFlag(fs, "cpu backend ")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
-		return err
-	}
-	if err := checkPrecision(*precision); err != nil {
 		return err
 	}
 	if (*inputs == "") == (*testData == "") {
 		return usagef("give exactly one of --inputs DIR or --test-data DIR")
 	}
-	if *backend != "ref" && *backend != "cpu" {
-		return usagef("unknown backend %q (available: cpu, ref)", *backend)
+	if *backend != "ref" && *backend != "cpu" && *backend != "compiled" {
+		return usagef("unknown backend %q (available: cpu, ref, compiled)", *backend)
 	}
 	limit, err := parseBytes(*maxMem)
 	if err != nil {
@@ -89,6 +89,11 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		elapsed = time.Since(start)
+	} else if *backend == "compiled" {
+		outs, elapsed, err = runCompiled(m, ds.Inputs, *threads, *precision, pos[0])
+		if err != nil {
+			return err
+		}
 	} else {
 		outs, elapsed, err = runCPU(m, ds.Inputs, *threads, limit, *precision)
 		if err != nil {
@@ -151,7 +156,7 @@ func datumType(d ir.Datum) string {
 }
 
 // runCPU optimizes m at -O2 and runs it once on the CPU backend (the time excludes planning).
-func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int64, precision string) ([]ir.Datum, time.Duration, error) {
+func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int64, precision cpu.Precision) ([]ir.Datum, time.Duration, error) {
 	if err := ref.CheckInputs(m.Graph, inputs); err != nil {
 		return nil, 0, err
 	}
@@ -186,10 +191,41 @@ func runCPU(m *ir.Model, inputs map[string]ir.Datum, threads int, maxMemory int6
 	return out, elapsed, nil
 }
 
-// checkPrecision validates a --precision flag (exit code 2 when bad).
-func checkPrecision(p string) error {
-	if p != plan.PrecisionFP32 && p != plan.PrecisionBF16x6 && p != plan.PrecisionBF16x3 && p != plan.PrecisionINT8x6 {
-		return usagef("unknown precision %q: want %s, %s, %s or %s", p, plan.PrecisionFP32, plan.PrecisionBF16x6, plan.PrecisionINT8x6, plan.PrecisionBF16x3)
+// runCompiled optimizes m at -O2, compiles it into a package in a temporary module, and builds
+// and runs it with the go tool (the time includes all of that).
+func runCompiled(m *ir.Model, inputs map[string]ir.Datum, threads int, precision cpu.Precision, name string) ([]ir.Datum, time.Duration, error) {
+	if err := ref.CheckInputs(m.Graph, inputs); err != nil {
+		return nil, 0, err
 	}
-	return nil
+	if _, err := passes.Optimize(m, 2, passes.Options{}); err != nil {
+		return nil, 0, err
+	}
+	ts := map[string]*ir.Tensor{}
+	for k, d := range inputs {
+		t, ok := d.(*ir.Tensor)
+		if !ok {
+			return nil, 0, fmt.Errorf("input %q: compiled packages take tensors only (use --backend ref)", k)
+		}
+		ts[k] = t
+	}
+	start := time.Now()
+	res, err := codegen.RunCompiled([]codegen.Case{{Name: filepath.Base(name), Graph: m.Graph, Inputs: ts}}, codegen.RunOptions{Precision: precision, Threads: threads})
+	if err != nil {
+		return nil, 0, err
+	}
+	if res[0].Err != nil {
+		return nil, 0, res[0].Err
+	}
+	out := make([]ir.Datum, len(res[0].Outputs))
+	for i, t := range res[0].Outputs {
+		out[i] = t
+	}
+	return out, time.Since(start), nil
+}
+
+// precisionFlag defines --precision (a bad value is a usage error, exit code 2).
+func precisionFlag(fs *flag.FlagSet, what string) *cpu.Precision {
+	p := new(cpu.Precision)
+	fs.TextVar(p, "precision", cpu.DefaultPrecision, what+"GEMM `precision`: int8x6 (AMX-INT8 tiles where the CPU has them, float32-class accuracy; float32 kernels elsewhere), bf16x6 (AMX-BF16 tiles, float32-class accuracy value by value), fp32 (float32 FMA kernels) or bf16x3 (AMX, ~1e-5 relative error)")
+	return p
 }

@@ -12,28 +12,34 @@ import (
 	"github.com/llmc/llmc/internal/freelist"
 )
 
-// F32 views n float32s of the arena at byte offset off.
-func F32(ar []byte, off, n int) []float32 {
+// View views n elements of type T of the arena at byte offset off (nil when n is 0).
+func View[T any](ar []byte, off, n int) []T {
 	if n == 0 {
 		return nil
 	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(&ar[off])), n)
+	var z T
+	_ = ar[off+n*int(unsafe.Sizeof(z))-1] // bounds check
+	return unsafe.Slice((*T)(unsafe.Pointer(&ar[off])), n)
 }
 
-// I32 views n int32s of the arena at byte offset off.
-func I32(ar []byte, off, n int) []int32 {
-	if n == 0 {
+// AsBytes views a slice's elements as bytes.
+func AsBytes[T any](x []T) []byte {
+	if len(x) == 0 {
 		return nil
 	}
-	return unsafe.Slice((*int32)(unsafe.Pointer(&ar[off])), n)
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), len(x)*int(unsafe.Sizeof(z)))
 }
 
-// I64 views n int64s of the arena at byte offset off.
-func I64(ar []byte, off, n int) []int64 {
+// AlignedBytes returns n zero bytes whose start is 64-byte aligned.
+func AlignedBytes(n int) []byte {
 	if n == 0 {
-		return nil
+		return []byte{}
 	}
-	return unsafe.Slice((*int64)(unsafe.Pointer(&ar[off])), n)
+	words := make([]uint64, (n+63)/8+8)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*8)
+	off := (64 - int(uintptr(unsafe.Pointer(&b[0]))%64)) % 64
+	return b[off : off+n]
 }
 
 // Allocate places buffers in one arena: buffer i (size bytes, live from step first[i] to
@@ -174,94 +180,21 @@ func BlobFromFile(path string, wantSize int) (*Blob, error) {
 // Len is the blob size in bytes.
 func (b *Blob) Len() int { return len(b.data) }
 
-// F32 views n float32s at byte offset off.
-func (b *Blob) F32(off, n int) []float32 {
-	if n == 0 {
-		return nil
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(&b.data[off])), n)
-}
-
-// I64 views n int64s at byte offset off.
-func (b *Blob) I64(off, n int) []int64 {
-	if n == 0 {
-		return nil
-	}
-	return unsafe.Slice((*int64)(unsafe.Pointer(&b.data[off])), n)
-}
-
-// I32 views n int32s at byte offset off.
-func (b *Blob) I32(off, n int) []int32 {
-	if n == 0 {
-		return nil
-	}
-	return unsafe.Slice((*int32)(unsafe.Pointer(&b.data[off])), n)
-}
+// BlobView views n elements of type T of the blob at byte offset off (nil when n is 0).
+func BlobView[T any](b *Blob, off, n int) []T { return View[T](b.data, off, n) }
 
 // Bytes views n bytes at offset off.
 func (b *Blob) Bytes(off, n int) []byte { return b.data[off : off+n] }
 
-// CastI64I32 narrows int64s to int32s (ONNX Cast semantics: two's-complement truncation).
-func CastI64I32(dst []int32, src []int64) {
-	for i, v := range src {
-		dst[i] = int32(v)
+// FromBytes copies little-endian data into a fresh slice of T (len(b) must be a whole number of
+// elements).
+func FromBytes[T any](b []byte) []T {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	if len(b)%size != 0 {
+		panic(fmt.Sprintf("rt.FromBytes: %d bytes is not a whole number of %d-byte elements", len(b), size))
 	}
-}
-
-// CastI32I64 widens int32s to int64s.
-func CastI32I64(dst []int64, src []int32) {
-	for i, v := range src {
-		dst[i] = int64(v)
-	}
-}
-
-// CastI64F32 converts int64s to float32s.
-func CastI64F32(dst []float32, src []int64) {
-	for i, v := range src {
-		dst[i] = float32(v)
-	}
-}
-
-// GatherRows implements Gather over axis `axis` of a row-major tensor of elemSize-byte elements
-// with dims: outer = prod(dims[:axis]), rows = dims[axis], inner = prod(dims[axis+1:])·elemSize;
-// dst[o, i, :] = src[o, idx[i], :] for every index (negative indices count from the end). It
-// fails on an index out of range.
-func GatherRows(dst, src []byte, outer, rows, inner int, idx []int64) error {
-	k := len(idx)
-	for o := 0; o < outer; o++ {
-		for i, x := range idx {
-			if x < 0 {
-				x += int64(rows)
-			}
-			if x < 0 || x >= int64(rows) {
-				return fmt.Errorf("gather index %d out of range [%d, %d)", idx[i], -rows, rows)
-			}
-			copy(dst[(o*k+i)*inner:(o*k+i+1)*inner], src[(o*rows+int(x))*inner:(o*rows+int(x)+1)*inner])
-		}
-	}
-	return nil
-}
-
-// Bytes32 views a float32 slice as bytes.
-func Bytes32(x []float32) []byte {
-	if len(x) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
-}
-
-// Bytes64 views an int64 slice as bytes.
-func Bytes64(x []int64) []byte {
-	if len(x) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 8*len(x))
-}
-
-// Bytes32i views an int32 slice as bytes.
-func Bytes32i(x []int32) []byte {
-	if len(x) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
+	out := make([]T, len(b)/size)
+	copy(AsBytes(out), b)
+	return out
 }

@@ -13,7 +13,7 @@ var testBlob []byte
 // checkBlob verifies the float32 pattern i*0.5 of testdata/blob.bin.
 func checkBlob(t *testing.T, b *Blob, what string) {
 	t.Helper()
-	f := b.F32(0, b.Len()/4)
+	f := BlobView[float32](b, 0, b.Len()/4)
 	for i, v := range f {
 		if v != float32(i)*0.5 {
 			t.Fatalf("%s: element %d = %v, want %v", what, i, v, float32(i)*0.5)

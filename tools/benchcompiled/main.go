@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/llmc/llmc/backend/cpu"
 	"github.com/llmc/llmc/tools/benchcompiled/bertbase"
 )
 
@@ -24,7 +25,8 @@ func main() {
 	threads := flag.Int("threads", 0, "kernel threads (0: GOMAXPROCS)")
 	iters := flag.Int("iters", 20, "timed runs")
 	warmup := flag.Int("warmup", 3, "untimed runs")
-	precision := flag.String("precision", bertbase.DefaultPrecision, "GEMM precision: int8x6, bf16x6, fp32 or bf16x3")
+	precision := new(cpu.Precision)
+	flag.TextVar(precision, "precision", bertbase.DefaultPrecision, "GEMM precision: int8x6, bf16x6, fp32 or bf16x3")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to `file`")
 	flag.Parse()
 	loadStart := time.Now()
@@ -77,7 +79,7 @@ func main() {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"engine": "llmc-compiled", "batch": *batch, "seq": *seq, "threads": *threads, "precision": m.Precision(),
+		"engine": "llmc-compiled", "batch": *batch, "seq": *seq, "threads": *threads, "precision": m.Precision().String(),
 		"median_ms": ms[len(ms)/2], "min_ms": ms[0], "p90_ms": ms[len(ms)*9/10],
 		"peak_rss_mib": float64(ru.Maxrss) / 1024, "weights_mib": float64(bertbase.WeightsSize) / (1 << 20),
 		"samples_ms": samples, "load_ms": float64(load.Microseconds()) / 1000,

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"github.com/llmc/llmc/backend/cpu"
 	"math"
 	"math/rand"
 	"strings"
@@ -65,9 +66,9 @@ graph g(%%x: f32[b,s,%[1]d], %%r: f32[b,s,%[2]d]) -> (%%y0, %%y1, %%y2, %%y3, %%
 		want, err := ref.Run(m.Graph, map[string]ir.Datum{"x": in["x"], "r": in["r"]}, ref.Options{})
 		require.NoError(t, err)
 		for _, c := range []struct {
-			prec string
+			prec cpu.Precision
 			tol  float64
-		}{{PrecisionFP32, 2e-5}, {PrecisionINT8x6, 2e-5}, {PrecisionBF16x6, 2e-5}, {PrecisionBF16x3, 2e-3}} {
+		}{{cpu.FP32, 2e-5}, {cpu.INT8x6, 2e-5}, {cpu.BF16x6, 2e-5}, {cpu.BF16x3, 2e-3}} {
 			for _, threads := range []int{1, 2} {
 				model, err := New(m.Graph, Options{Threads: threads, Precision: c.prec})
 				require.NoError(t, err)

@@ -1,16 +1,16 @@
-// Package plan turns an optimized IR graph into an execution plan for the CPU kernels of
-// backend/cpu: a kernel chosen per node (fused ops → fused kernels, MatMul → pre-packed SGEMM
-// with bias/GELU epilogues), weights packed once, and every intermediate placed in one arena by
-// a liveness-based allocator that reuses buffers and runs elementwise ops in place. Plans are
-// built per input shape and cached, so a model with dynamic batch and sequence dims is planned
-// once per shape it sees. Ops without a CPU kernel run through the reference interpreter's
-// evaluation hook on arena views, so every graph the interpreter runs also runs here.
+// Package plan executes schedules (package lower) on the CPU kernels of backend/cpu: the
+// execution plan behind `llmc run` and `llmc bench`. The graph is lowered once, with symbolic
+// dims; each input shape a model sees binds the schedule once (buffer sizes, arena offsets from
+// codegen/rt's allocator, and the bind steps' shape arithmetic), and the bound plans are
+// cached. Weights are packed once and shared. A graph whose sizes the symbolic lowering cannot
+// follow is specialized to each input shape and lowered per shape; one the schedule cannot
+// express at all (control flow, sizes that depend on the input data) runs on the reference
+// interpreter.
 package plan
 
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"unsafe"
@@ -19,6 +19,7 @@ import (
 	"github.com/llmc/llmc/backend/ref"
 	"github.com/llmc/llmc/internal/freelist"
 	"github.com/llmc/llmc/ir"
+	"github.com/llmc/llmc/lower"
 )
 
 // Options configure a Model.
@@ -29,65 +30,43 @@ type Options struct {
 	MaxPlans int
 	// NoFusedEpilogues disables GEMM epilogue fusion (for comparisons).
 	NoFusedEpilogues bool
-	// MaxMemory caps a plan's arena in bytes; a larger plan fails with ref.ErrMemoryLimit before
-	// anything is allocated (default ref.DefaultMaxMemory).
+	// MaxMemory caps a plan's arena and every buffer in bytes; a larger plan fails with
+	// ref.ErrMemoryLimit before anything is allocated (default ref.DefaultMaxMemory).
 	MaxMemory int64
-	// Precision of the GEMMs with constant weights: PrecisionINT8x6
-	// (default), PrecisionBF16x6, PrecisionBF16x3 (AMX tiles; where the CPU
-	// has no AMX they fall back to FP32, see Model.Precision) or
-	// PrecisionFP32. The AMX forms are kept beside the float32 panels
-	// (INT8x6: 0.75 times their size, BF16x6: 1.5 times, BF16x3: the same
-	// size again), which GEMMs of fewer than 64 rows still use.
-	Precision string
+	// Precision of the GEMMs with constant weights (0: cpu.DefaultPrecision). The AMX
+	// precisions run the float32 kernels on CPUs without AMX (see Model.Precision); their AMX
+	// forms are kept beside the float32 panels, which GEMMs of few rows still use.
+	Precision cpu.Precision
 }
 
-// Precisions of Options.Precision.
-const (
-	// PrecisionFP32: float32 FMA kernels (AVX-512, AVX2, NEON or Go).
-	PrecisionFP32 = "fp32"
-	// PrecisionBF16x6: AMX tiles, each float32 split into three bfloat16
-	// (all its 24 bits), six products: float32-class accuracy (within 2x of
-	// the float32 kernels' rms error against float64), up to 2.4 times the
-	// float32 FMA peak.
-	PrecisionBF16x6 = "bf16x6"
-	// PrecisionBF16x3: AMX tiles, two bfloat16 per float32 (16 bits), three
-	// products: ~1e-5 relative error, up to 5 times the float32 FMA peak.
-	PrecisionBF16x3 = "bf16x3"
-	// PrecisionINT8x6: AMX-INT8 tiles, each row of A and column of B scaled to
-	// a largest magnitude of 127 and each float32 split into three int8 slices
-	// (24 bits of the row's or column's largest value), six exact integer
-	// products: float32-class accuracy (within 2x of the float32 kernels' rms
-	// error against float64, on bert-base 1.1x), half the tile work and half
-	// the weight bytes of BF16x6.
-	PrecisionINT8x6 = "int8x6"
-)
-
-// amxPrecision maps a precision to its AMX form (false for FP32).
-func amxPrecision(p string) (cpu.AMXPrecision, bool) {
-	switch p {
-	case PrecisionBF16x6:
-		return cpu.BF16x6, true
-	case PrecisionBF16x3:
-		return cpu.BF16x3, true
-	case PrecisionINT8x6:
-		return cpu.INT8x6, true
-	}
-	return 0, false
-}
+// ErrDataDependent is lower.ErrUnresolved: a size that depends on the input data. Model.Run
+// then runs the graph on the reference interpreter.
+var ErrDataDependent = lower.ErrUnresolved
 
 // Model runs one graph on the CPU. It is safe for concurrent use.
 type Model struct {
-	g      *ir.Graph
-	opts   Options
-	pool   *cpu.Pool
-	mu     sync.Mutex
-	plans  map[string]*Plan
-	order  []string
-	packed map[*ir.Value]*cpu.PackedB // weights packed once, shared by all plans
-	packMu sync.Mutex
+	g    *ir.Graph
+	opts Options
+	pool *cpu.Pool
+	// prog is the graph's schedule, lowered once; nil when it is lowered per input shape
+	// (lowerErr says why).
+	prog     *program
+	lowerErr error
+	mu       sync.Mutex
+	plans    map[string]*Plan
+	order    []string
+	packMu   sync.Mutex
+	packed   map[packKey]*cpu.PackedB // weights packed once, shared by every schedule
 }
 
-// New prepares g (normally optimized with passes.Optimize at -O2) for CPU execution.
+type packKey struct {
+	t      *ir.Tensor
+	transB bool
+}
+
+// New prepares g (normally optimized with passes.Optimize at -O2, or at least given resolved
+// types by passes.ResolveShapes) for CPU execution; a graph whose sizes are not all known from
+// its input dims is lowered per input shape.
 func New(g *ir.Graph, opts Options) (*Model, error) {
 	if opts.MaxPlans <= 0 {
 		opts.MaxPlans = 16
@@ -95,12 +74,11 @@ func New(g *ir.Graph, opts Options) (*Model, error) {
 	if opts.MaxMemory <= 0 {
 		opts.MaxMemory = ref.DefaultMaxMemory
 	}
-	switch opts.Precision {
-	case "":
-		opts.Precision = PrecisionINT8x6
-	case PrecisionFP32, PrecisionBF16x6, PrecisionBF16x3, PrecisionINT8x6:
-	default:
-		return nil, fmt.Errorf("plan: unknown precision %q (want %s, %s, %s or %s)", opts.Precision, PrecisionFP32, PrecisionBF16x6, PrecisionINT8x6, PrecisionBF16x3)
+	if opts.Precision == 0 {
+		opts.Precision = cpu.DefaultPrecision
+	}
+	if opts.Precision.String() != "fp32" && !opts.Precision.AMX() {
+		return nil, fmt.Errorf("plan: unknown precision %v", opts.Precision)
 	}
 	var pool *cpu.Pool
 	if opts.Threads > 1 {
@@ -108,20 +86,43 @@ func New(g *ir.Graph, opts Options) (*Model, error) {
 	} else if opts.Threads == 0 {
 		pool = cpu.DefaultPool()
 	}
-	return &Model{g: g, opts: opts, pool: pool, plans: map[string]*Plan{}, packed: map[*ir.Value]*cpu.PackedB{}}, nil
+	m := &Model{g: g, opts: opts, pool: pool, plans: map[string]*Plan{}, packed: map[packKey]*cpu.PackedB{}}
+	s, err := lower.Lower(g, m.lowerOptions())
+	if err != nil {
+		if !errors.Is(err, lower.ErrUnresolved) && !errors.Is(err, lower.ErrUnsupported) {
+			return nil, err
+		}
+		m.lowerErr = err
+		return m, nil
+	}
+	if m.prog, err = m.newProgram(s); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) lowerOptions() lower.Options {
+	return lower.Options{Precision: m.opts.Precision, NoFusedEpilogues: m.opts.NoFusedEpilogues}
 }
 
 // Graph returns the graph the model runs.
 func (m *Model) Graph() *ir.Graph { return m.g }
 
-// Precision reports the GEMM precision in effect: an AMX precision only
-// when it was asked for and the CPU has AMX-BF16.
-func (m *Model) Precision() string {
-	if p, ok := amxPrecision(m.opts.Precision); ok && cpu.AMXSupports(p) {
-		return m.opts.Precision
+// Schedule returns the schedule lowered once for every input shape (nil when the graph is
+// lowered per input shape; see LoweringError).
+func (m *Model) Schedule() *lower.Schedule {
+	if m.prog == nil {
+		return nil
 	}
-	return PrecisionFP32
+	return m.prog.s
 }
+
+// LoweringError says why the graph is not lowered once for all shapes (nil when it is).
+func (m *Model) LoweringError() error { return m.lowerErr }
+
+// Precision reports the GEMM precision in effect: an AMX precision only when it was asked for
+// and the CPU has the AMX unit it needs.
+func (m *Model) Precision() cpu.Precision { return m.opts.Precision.Effective() }
 
 // Threads reports the kernel threads in use.
 func (m *Model) Threads() int { return m.pool.Threads() }
@@ -134,7 +135,9 @@ func shapeKey(g *ir.Graph, inputs map[string]*ir.Tensor) string {
 	return b.String()
 }
 
-// PlanFor returns the (cached) plan for the shapes of inputs.
+// PlanFor returns the (cached) plan for the shapes of inputs. Its error wraps
+// lower.ErrUnresolved or lower.ErrUnsupported when the graph cannot be planned for them (Run
+// then interprets it).
 func (m *Model) PlanFor(inputs map[string]*ir.Tensor) (*Plan, error) {
 	key := shapeKey(m.g, inputs)
 	m.mu.Lock()
@@ -143,7 +146,7 @@ func (m *Model) PlanFor(inputs map[string]*ir.Tensor) (*Plan, error) {
 	if p != nil {
 		return p, nil
 	}
-	p, err := build(m, inputs)
+	p, err := m.build(inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -158,18 +161,55 @@ func (m *Model) PlanFor(inputs map[string]*ir.Tensor) (*Plan, error) {
 	return p, nil
 }
 
-// Run checks the inputs, picks the plan for their shapes and runs it.
+// build binds the schedule to the inputs' shapes (lowering the graph for them first when it is
+// lowered per shape).
+func (m *Model) build(inputs map[string]*ir.Tensor) (*Plan, error) {
+	prog := m.prog
+	if prog == nil {
+		if errors.Is(m.lowerErr, lower.ErrUnsupported) {
+			return nil, m.lowerErr
+		}
+		types := map[string]ir.Type{}
+		for _, v := range m.g.Inputs {
+			types[v.Name] = inputs[v.Name].Type()
+		}
+		ts, known, err := lower.Specialize(m.g, types)
+		if err != nil {
+			return nil, err
+		}
+		opts := m.lowerOptions()
+		opts.Types, opts.Known = ts, known
+		s, err := lower.Lower(m.g, opts)
+		if err != nil {
+			return nil, err
+		}
+		if prog, err = m.newProgram(s); err != nil {
+			return nil, err
+		}
+	}
+	shapes := make([][]int64, len(m.g.Inputs))
+	for i, v := range m.g.Inputs {
+		shapes[i] = inputs[v.Name].Shape
+	}
+	dims, err := prog.s.DimsOf(shapes)
+	if err != nil {
+		return nil, err
+	}
+	return prog.bind(dims)
+}
+
+// Run checks the inputs, picks the plan for their shapes and runs it; a graph the schedule
+// cannot express runs on the reference interpreter.
 func (m *Model) Run(inputs map[string]*ir.Tensor) ([]*ir.Tensor, error) {
 	ds := make(map[string]ir.Datum, len(inputs))
 	for k, v := range inputs {
 		ds[k] = v
 	}
-	if err := checkInputs(m.g, ds); err != nil {
+	if err := ref.CheckInputs(m.g, ds); err != nil {
 		return nil, err
 	}
 	p, err := m.PlanFor(inputs)
-	if errors.Is(err, ErrDataDependent) {
-		// shapes that depend on values: interpret (with the same memory cap)
+	if errors.Is(err, lower.ErrUnresolved) || errors.Is(err, lower.ErrUnsupported) {
 		outs, err := ref.Run(m.g, ds, ref.Options{MaxMemory: m.opts.MaxMemory})
 		if err != nil {
 			return nil, err
@@ -190,48 +230,22 @@ func (m *Model) Run(inputs map[string]*ir.Tensor) ([]*ir.Tensor, error) {
 	return p.Run(inputs)
 }
 
-// buffer is one intermediate tensor's place in the arena.
-type buffer struct {
-	v        *ir.Value
-	bytes    int64
-	first    int // step that writes it
-	last     int // last step that reads it
-	offset   int64
-	aliasOf  *buffer // shares the storage of another buffer (views, in-place ops)
-	isOutput bool
-}
-
-// Plan is the execution plan for one set of input shapes.
+// Plan is a schedule bound to one set of input shapes.
 type Plan struct {
-	model     *Model
-	types     map[*ir.Value]ir.Type
-	steps     []step
-	bufs      map[*ir.Value]*buffer
-	arenaSize int64
-	totalSize int64                    // sum of all intermediate sizes (what a naive allocator would use)
-	arenas    freelist.List[[]byte]    // not emptied by the GC (see package freelist)
-	known     map[*ir.Value]*ir.Tensor // values computed at plan time
+	prog   *program
+	dims   []int64
+	lay    *lower.Layout
+	ints   []int     // the program's Exprs evaluated for dims
+	shapes [][]int64 // concrete shape of every value (by ID) a reference step reads or writes
+	bind   []byte    // the bind steps' results
+	arenas freelist.List[[]byte]
 }
 
-// step is one kernel invocation.
-type step struct {
-	node  *ir.Node
-	kind  string // kernel name, for profiles
-	flops int64
-	run   func(e *env) error
-}
-
-// env is one execution's state: the arena and the inputs.
-type env struct {
-	arena  []byte
-	inputs map[*ir.Value]*ir.Tensor
-	plan   *Plan
-}
-
-// Stats describes a plan's memory.
+// Stats describes a plan's memory and kernels.
 type Stats struct {
 	ArenaBytes        int64 // bytes of the shared arena
 	IntermediateBytes int64 // sum of every intermediate's size
+	BindBytes         int64 // bytes of the values computed once for these shapes
 	Steps             int
 	Kernels           map[string]int // steps per kernel kind
 	FLOPs             int64          // per run, from the op table's cost hooks
@@ -239,69 +253,22 @@ type Stats struct {
 
 // Stats reports the plan's memory plan and kernel choices.
 func (p *Plan) Stats() Stats {
-	s := Stats{ArenaBytes: p.arenaSize, IntermediateBytes: p.totalSize, Steps: len(p.steps), Kernels: map[string]int{}}
-	for _, st := range p.steps {
-		s.Kernels[st.kind]++
-		s.FLOPs += st.flops
-	}
-	return s
+	s := p.prog.s
+	st := Stats{ArenaBytes: p.lay.ArenaBytes, IntermediateBytes: p.lay.IntermediateBytes(), BindBytes: p.lay.BindSize,
+		Steps: len(s.Steps), Kernels: s.Kinds(), FLOPs: s.FLOPs(p.dims)}
+	return st
 }
 
-// Steps lists (kernel kind, node) per step, for profiling output.
+// Schedule returns the schedule the plan runs.
+func (p *Plan) Schedule() *lower.Schedule { return p.prog.s }
+
+// StepKinds lists the kernel kind of each step Run runs (the bind steps excluded), for profiles.
 func (p *Plan) StepKinds() []string {
-	out := make([]string, len(p.steps))
-	for i, s := range p.steps {
-		out[i] = s.kind
+	var out []string
+	for _, st := range p.prog.s.RunSteps() {
+		out = append(out, st.Kernel.Kind())
 	}
 	return out
-}
-
-func alignUp(x, a int64) int64 { return (x + a - 1) / a * a }
-
-// view returns the storage of v in this execution: an input tensor's data, a constant's data,
-// or the arena slice of an intermediate.
-func (e *env) raw(v *ir.Value) []byte {
-	if t := e.inputs[v]; t != nil {
-		return t.Raw
-	}
-	if t := e.plan.known[v]; t != nil {
-		return t.Raw
-	}
-	b := e.plan.bufs[v]
-	for b.aliasOf != nil {
-		b = b.aliasOf
-	}
-	return e.arena[b.offset : b.offset+e.plan.bufs[v].bytes]
-}
-
-func f32(b []byte) []float32 {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
-}
-
-func (e *env) f32(v *ir.Value) []float32 { return f32(e.raw(v)) }
-
-// i32 views v's storage as int32s (for writing: arena buffers are 64-byte aligned).
-func (e *env) i32(v *ir.Value) []int32 {
-	b := e.raw(v)
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*int32)(unsafe.Pointer(&b[0])), len(b)/4)
-}
-
-// tensor returns v as an ir.Tensor viewing its storage.
-func (e *env) tensor(v *ir.Value) *ir.Tensor {
-	if t := e.inputs[v]; t != nil {
-		return t
-	}
-	if t := e.plan.known[v]; t != nil {
-		return t
-	}
-	dims, _ := e.plan.types[v].Shape.Ints()
-	return &ir.Tensor{DType: e.plan.types[v].DType, Shape: dims, Raw: e.raw(v)}
 }
 
 // Run executes the plan. Outputs are fresh tensors (the arena is reused by later runs).
@@ -309,92 +276,55 @@ func (p *Plan) Run(inputs map[string]*ir.Tensor) ([]*ir.Tensor, error) {
 	return p.RunProfiled(inputs, nil)
 }
 
-// RunProfiled is Run calling tick (when not nil) after each step, for per-kernel timing.
+// RunProfiled is Run calling tick (when not nil) after each step, with the step's index among
+// StepKinds, for per-kernel timing.
 func (p *Plan) RunProfiled(inputs map[string]*ir.Tensor, tick func(step int)) ([]*ir.Tensor, error) {
-	g := p.model.g
-	e := &env{inputs: map[*ir.Value]*ir.Tensor{}, plan: p}
-	for _, v := range g.Inputs {
-		e.inputs[v] = inputs[v.Name].Aligned()
+	s := p.prog.s
+	r := &run{p: p, inputs: make([]*ir.Tensor, len(s.Inputs))}
+	for i, v := range s.Graph.Inputs {
+		t := inputs[v.Name]
+		if t == nil {
+			return nil, fmt.Errorf("missing input %q", v.Name)
+		}
+		r.inputs[i] = t.Aligned()
 	}
 	ar := p.arenas.Get()
-	if ar == nil || int64(len(*ar)) < p.arenaSize {
-		a := alignedArena(p.arenaSize)
+	if ar == nil || int64(len(*ar)) < p.lay.ArenaBytes {
+		a := alignedBytes(p.lay.ArenaBytes)
 		ar = &a
 	}
-	e.arena = *ar
+	r.arena = *ar
 	defer p.arenas.Put(ar)
-	for i := range p.steps {
-		if err := p.steps[i].run(e); err != nil {
-			return nil, fmt.Errorf("%s: %w", p.steps[i].node.Describe(), err)
+	steps := s.RunSteps()
+	first := len(s.Steps) - len(steps)
+	for i, st := range steps {
+		if err := p.prog.steps[first+i](r); err != nil {
+			return nil, fmt.Errorf("%s: %w", st.Describe(), err)
 		}
 		if tick != nil {
 			tick(i)
 		}
 	}
-	outs := make([]*ir.Tensor, len(g.Outputs))
-	for i, v := range g.Outputs {
-		outs[i] = e.tensor(v).Clone()
+	outs := make([]*ir.Tensor, len(s.Outputs))
+	for i, v := range s.Outputs {
+		shape, err := s.Shape(v, p.dims)
+		if err != nil {
+			return nil, err
+		}
+		raw := r.bytes(v)
+		t := &ir.Tensor{DType: v.DType, Shape: shape, Raw: append([]byte(nil), raw...)}
+		outs[i] = t
 	}
 	return outs, nil
 }
 
-func alignedArena(n int64) []byte {
+// alignedBytes returns n zero bytes, 64-byte aligned.
+func alignedBytes(n int64) []byte {
 	if n == 0 {
 		return []byte{}
 	}
-	words := make([]uint64, (n+7)/8)
-	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n)
-}
-
-// allocate assigns arena offsets: buffers whose lifetimes overlap never share bytes; the rest
-// reuse space (greedy by size, first fit among the placed buffers' gaps).
-func (p *Plan) allocate() {
-	var list []*buffer
-	for _, b := range p.bufs {
-		if b.aliasOf == nil {
-			list = append(list, b)
-		}
-	}
-	// a buffer aliased by others lives as long as the longest of them
-	for _, b := range p.bufs {
-		if b.aliasOf != nil {
-			root := b
-			for root.aliasOf != nil {
-				root = root.aliasOf
-			}
-			root.first = min(root.first, b.first)
-			root.last = max(root.last, b.last)
-			if b.isOutput {
-				root.last = len(p.steps)
-			}
-		}
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].bytes != list[j].bytes {
-			return list[i].bytes > list[j].bytes
-		}
-		return list[i].first < list[j].first
-	})
-	var placed []*buffer
-	for _, b := range list {
-		p.totalSize += b.bytes
-		size := alignUp(b.bytes, 64)
-		var busy [][2]int64
-		for _, o := range placed {
-			if o.first <= b.last && b.first <= o.last {
-				busy = append(busy, [2]int64{o.offset, o.offset + alignUp(o.bytes, 64)})
-			}
-		}
-		sort.Slice(busy, func(i, j int) bool { return busy[i][0] < busy[j][0] })
-		off := int64(0)
-		for _, r := range busy {
-			if off+size <= r[0] {
-				break
-			}
-			off = max(off, r[1])
-		}
-		b.offset = off
-		p.arenaSize = max(p.arenaSize, off+size)
-		placed = append(placed, b)
-	}
+	words := make([]uint64, (n+63)/8+8)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*8)
+	off := (64 - int(uintptr(unsafe.Pointer(&b[0]))%64)) % 64
+	return b[off : off+int(n)]
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/llmc/llmc/backend/cpu"
 	"github.com/llmc/llmc/frontend/onnx"
 	"github.com/llmc/llmc/ir"
 	"github.com/llmc/llmc/passes"
@@ -45,9 +46,9 @@ func TestCommittedModels(t *testing.T) {
 			ds, err := onnx.ReadTestDataSet(filepath.Join(filepath.Dir(path), "test_data_set_0"), m.Graph)
 			require.NoError(t, err)
 			for _, threads := range []int{1, 2} {
-				prec := PrecisionFP32
+				prec := cpu.FP32
 				if threads == 2 {
-					prec = PrecisionINT8x6 // the default: AMX where available (reported), FP32 otherwise
+					prec = cpu.INT8x6 // the default: AMX where available (reported), FP32 otherwise
 				}
 				model, err := New(m.Graph, Options{Threads: threads, Precision: prec})
 				require.NoError(t, err)
@@ -88,8 +89,8 @@ func requireClose(t *testing.T, got, want *ir.Tensor, atol float64, what string)
 }
 
 func TestUnknownPrecision(t *testing.T) {
-	_, err := New(&ir.Graph{}, Options{Precision: "fp8"})
-	require.ErrorContains(t, err, `unknown precision "fp8"`)
+	_, err := New(&ir.Graph{}, Options{Precision: cpu.Precision(9)})
+	require.ErrorContains(t, err, "unknown precision Precision(9)")
 }
 
 func TestPlanRefusesAbsurdSizes(t *testing.T) {

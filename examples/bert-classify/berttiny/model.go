@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/llmc/llmc/backend/cpu"
 	"github.com/llmc/llmc/codegen/rt"
@@ -19,6 +20,7 @@ import (
 var _ = math.Float32frombits
 var _ = filepath.Join
 var _ = os.Executable
+var _ = unsafe.Sizeof(0)
 
 //go:embed weights.bin
 var weightsBlob []byte
@@ -61,52 +63,52 @@ func (o *Outputs) Release() {
 type Model struct {
 	pool      *cpu.Pool
 	blob      *rt.Blob
-	precision string
+	precision cpu.Precision
 	layout    atomic.Pointer[layout]
 	arenas    rt.ArenaPool
 	outs      rt.List[outBuf]
-	c0        []float32 // bert.embeddings.word_embeddings.weight f32[1024,128]
-	c1        []float32 // bert.embeddings.position_embeddings.weight f32[128,128]
-	c2        []float32 // bert.embeddings.token_type_embeddings.weight f32[2,128]
-	c3        []float32 // bert.embeddings.LayerNorm.weight f32[128]
-	c4        []float32 // bert.embeddings.LayerNorm.bias f32[128]
-	c5        []float32 // attention_qkv_bias f32[384]
-	ep6       *cpu.Epilogue
-	p7        *cpu.PackedB // attention_qkv_weight packed, op(B) 128x384
-	p8        *cpu.PackedB // onnx::MatMul_346 packed, op(B) 128x128
-	c9        []float32    // bert.encoder.layer.0.attention.output.LayerNorm.weight f32[128]
-	c10       []float32    // bert.encoder.layer.0.attention.output.LayerNorm.bias f32[128]
-	c11       []float32    // bert.encoder.layer.0.attention.output.dense.bias f32[128]
-	ep12      *cpu.Epilogue
-	p13       *cpu.PackedB // onnx::MatMul_347 packed, op(B) 128x512
+	c0        []float32    // bert.embeddings.word_embeddings.weight f32[1024,128]
+	c1        []float32    // bert.embeddings.position_embeddings.weight f32[128,128]
+	c2        []float32    // bert.embeddings.token_type_embeddings.weight f32[2,128]
+	c3        []float32    // bert.embeddings.LayerNorm.weight f32[128]
+	c4        []float32    // bert.embeddings.LayerNorm.bias f32[128]
+	w5        *cpu.PackedB // attention_qkv_weight packed, op(B) 128x384
+	c6        []float32    // attention_qkv_bias f32[384]
+	ep7       *cpu.Epilogue
+	w8        *cpu.PackedB // onnx::MatMul_346 packed, op(B) 128x128
+	c9        []float32    // bert.encoder.layer.0.attention.output.dense.bias f32[128]
+	ep10      *cpu.Epilogue
+	c11       []float32    // bert.encoder.layer.0.attention.output.LayerNorm.weight f32[128]
+	c12       []float32    // bert.encoder.layer.0.attention.output.LayerNorm.bias f32[128]
+	w13       *cpu.PackedB // onnx::MatMul_347 packed, op(B) 128x512
 	c14       []float32    // bert.encoder.layer.0.intermediate.dense.bias f32[512]
 	ep15      *cpu.Epilogue
-	p16       *cpu.PackedB // onnx::MatMul_348 packed, op(B) 512x128
-	c17       []float32    // bert.encoder.layer.0.output.LayerNorm.weight f32[128]
-	c18       []float32    // bert.encoder.layer.0.output.LayerNorm.bias f32[128]
-	c19       []float32    // bert.encoder.layer.0.output.dense.bias f32[128]
-	ep20      *cpu.Epilogue
-	c21       []float32 // attention_qkv_bias_4 f32[384]
-	ep22      *cpu.Epilogue
-	p23       *cpu.PackedB // attention_qkv_weight_3 packed, op(B) 128x384
-	p24       *cpu.PackedB // onnx::MatMul_359 packed, op(B) 128x128
-	c25       []float32    // bert.encoder.layer.1.attention.output.LayerNorm.weight f32[128]
-	c26       []float32    // bert.encoder.layer.1.attention.output.LayerNorm.bias f32[128]
-	c27       []float32    // bert.encoder.layer.1.attention.output.dense.bias f32[128]
-	ep28      *cpu.Epilogue
-	p29       *cpu.PackedB // onnx::MatMul_360 packed, op(B) 128x512
+	w16       *cpu.PackedB // onnx::MatMul_348 packed, op(B) 512x128
+	c17       []float32    // bert.encoder.layer.0.output.dense.bias f32[128]
+	ep18      *cpu.Epilogue
+	c19       []float32    // bert.encoder.layer.0.output.LayerNorm.weight f32[128]
+	c20       []float32    // bert.encoder.layer.0.output.LayerNorm.bias f32[128]
+	w21       *cpu.PackedB // attention_qkv_weight_3 packed, op(B) 128x384
+	c22       []float32    // attention_qkv_bias_4 f32[384]
+	ep23      *cpu.Epilogue
+	w24       *cpu.PackedB // onnx::MatMul_359 packed, op(B) 128x128
+	c25       []float32    // bert.encoder.layer.1.attention.output.dense.bias f32[128]
+	ep26      *cpu.Epilogue
+	c27       []float32    // bert.encoder.layer.1.attention.output.LayerNorm.weight f32[128]
+	c28       []float32    // bert.encoder.layer.1.attention.output.LayerNorm.bias f32[128]
+	w29       *cpu.PackedB // onnx::MatMul_360 packed, op(B) 128x512
 	c30       []float32    // bert.encoder.layer.1.intermediate.dense.bias f32[512]
 	ep31      *cpu.Epilogue
-	p32       *cpu.PackedB // onnx::MatMul_361 packed, op(B) 512x128
-	c33       []float32    // bert.encoder.layer.1.output.LayerNorm.weight f32[128]
-	c34       []float32    // bert.encoder.layer.1.output.LayerNorm.bias f32[128]
-	c35       []float32    // bert.encoder.layer.1.output.dense.bias f32[128]
-	ep36      *cpu.Epilogue
+	w32       *cpu.PackedB // onnx::MatMul_361 packed, op(B) 512x128
+	c33       []float32    // bert.encoder.layer.1.output.dense.bias f32[128]
+	ep34      *cpu.Epilogue
+	c35       []float32    // bert.encoder.layer.1.output.LayerNorm.weight f32[128]
+	c36       []float32    // bert.encoder.layer.1.output.LayerNorm.bias f32[128]
 	c37       []int64      // /bert/Constant_output_0 i64[]
-	p38       *cpu.PackedB // bert.pooler.dense.weight packed, op(B) 128x128
+	w38       *cpu.PackedB // bert.pooler.dense.weight packed, op(B) 128x128
 	c39       []float32    // bert.pooler.dense.bias_scaled f32[128]
 	ep40      *cpu.Epilogue
-	p41       *cpu.PackedB // classifier.weight packed, op(B) 128x2
+	w41       *cpu.PackedB // classifier.weight packed, op(B) 128x2
 	c42       []float32    // classifier.bias_scaled f32[2]
 	ep43      *cpu.Epilogue
 }
@@ -114,23 +116,27 @@ type Model struct {
 type config struct {
 	threads   int
 	weights   string
-	precision string
+	precision cpu.Precision
 }
 
 // Option configures New.
 type Option func(*config)
 
-// DefaultPrecision is the GEMM precision New uses without WithPrecision.
-const DefaultPrecision = "int8x6"
+// Precision is llmc's GEMM precision type (cpu.INT8x6, cpu.BF16x6, cpu.FP32, cpu.BF16x3;
+// cpu.ParsePrecision reads their names).
+type Precision = cpu.Precision
 
-// WithPrecision sets the GEMM precision: "int8x6" (AMX-INT8 tiles, each row of the input and
+// DefaultPrecision is the GEMM precision New uses without WithPrecision.
+const DefaultPrecision = cpu.INT8x6
+
+// WithPrecision sets the GEMM precision: cpu.INT8x6 (AMX-INT8 tiles, each row of the input and
 // column of the weights scaled to a largest magnitude of 127 and split into three int8 slices:
 // float32-class accuracy, about twice as fast as bf16x6; the weights take 0.75 times the memory),
-// "bf16x6" (AMX-BF16 tiles, each float32 split into three bfloat16: float32-class accuracy
-// value by value; 1.5 times the memory), "bf16x3" (two bfloat16, ~1e-5 relative error; the
-// same memory as float32) or "fp32" (float32 FMA kernels). The AMX precisions run the float32
+// cpu.BF16x6 (AMX-BF16 tiles, each float32 split into three bfloat16: float32-class accuracy
+// value by value; 1.5 times the memory), cpu.BF16x3 (two bfloat16, ~1e-5 relative error; the
+// same memory as float32) or cpu.FP32 (float32 FMA kernels). The AMX precisions run the float32
 // kernels where the CPU has no AMX. See Model.Precision.
-func WithPrecision(p string) Option { return func(c *config) { c.precision = p } }
+func WithPrecision(p Precision) Option { return func(c *config) { c.precision = p } }
 
 // WithThreads sets the number of kernel threads (default GOMAXPROCS).
 func WithThreads(n int) Option { return func(c *config) { c.threads = n } }
@@ -144,19 +150,10 @@ func New(opts ...Option) (*Model, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	amx := cpu.INT8x6
-	switch cfg.precision {
-	case "int8x6":
-	case "bf16x6":
-		amx = cpu.BF16x6
-	case "bf16x3":
-		amx = cpu.BF16x3
-	case "fp32":
-	default:
-		return nil, fmt.Errorf("unknown precision %q (want int8x6, bf16x6, bf16x3 or fp32)", cfg.precision)
+	if cfg.precision != cpu.FP32 && !cfg.precision.AMX() {
+		return nil, fmt.Errorf("unknown precision %v (want int8x6, bf16x6, bf16x3 or fp32)", cfg.precision)
 	}
-	_ = amx
-	m := &Model{precision: "fp32"}
+	m := &Model{precision: cpu.FP32}
 	if cfg.threads > 0 {
 		m.pool = cpu.NewPool(cfg.threads)
 	} else {
@@ -175,90 +172,94 @@ func New(opts ...Option) (*Model, error) {
 		return nil, fmt.Errorf("weights were packed for layout nr16-kc256, this llmc packs %s: recompile the model", got)
 	}
 	m.blob = blob
-	m.c0 = blob.F32(0, 131072)
-	m.c1 = blob.F32(2170880, 16384)
-	m.c2 = blob.F32(2236416, 256)
-	m.c3 = blob.F32(2237440, 128)
-	m.c4 = blob.F32(2237952, 128)
-	m.c5 = blob.F32(2238464, 384)
-	m.ep6 = &cpu.Epilogue{Bias: m.c5}
-	if m.p7, err = cpu.PackedBFromData(128, 384, blob.F32(524288, 49152)); err != nil {
+	m.c0 = rt.BlobView[float32](blob, 0, 131072)
+	m.c1 = rt.BlobView[float32](blob, 2170880, 16384)
+	m.c2 = rt.BlobView[float32](blob, 2236416, 256)
+	m.c3 = rt.BlobView[float32](blob, 2237440, 128)
+	m.c4 = rt.BlobView[float32](blob, 2237952, 128)
+	if m.w5, err = cpu.PackedBFromData(128, 384, rt.BlobView[float32](blob, 524288, 49152)); err != nil {
 		return nil, err
 	}
-	if m.p8, err = cpu.PackedBFromData(128, 128, blob.F32(720896, 16384)); err != nil {
+	m.c6 = rt.BlobView[float32](blob, 2238464, 384)
+	m.ep7 = &cpu.Epilogue{Bias: m.c6}
+	if m.w8, err = cpu.PackedBFromData(128, 128, rt.BlobView[float32](blob, 720896, 16384)); err != nil {
 		return nil, err
 	}
-	m.c9 = blob.F32(2240000, 128)
-	m.c10 = blob.F32(2240512, 128)
-	m.c11 = blob.F32(2241024, 128)
-	m.ep12 = &cpu.Epilogue{Bias: m.c11}
-	if m.p13, err = cpu.PackedBFromData(128, 512, blob.F32(786432, 65536)); err != nil {
+	m.c9 = rt.BlobView[float32](blob, 2240000, 128)
+	m.ep10 = &cpu.Epilogue{Bias: m.c9}
+	m.c11 = rt.BlobView[float32](blob, 2240512, 128)
+	m.c12 = rt.BlobView[float32](blob, 2241024, 128)
+	if m.w13, err = cpu.PackedBFromData(128, 512, rt.BlobView[float32](blob, 786432, 65536)); err != nil {
 		return nil, err
 	}
-	m.c14 = blob.F32(2241536, 512)
+	m.c14 = rt.BlobView[float32](blob, 2241536, 512)
 	m.ep15 = &cpu.Epilogue{Bias: m.c14, Act: cpu.ActGELU}
-	if m.p16, err = cpu.PackedBFromData(512, 128, blob.F32(1048576, 65536)); err != nil {
+	if m.w16, err = cpu.PackedBFromData(512, 128, rt.BlobView[float32](blob, 1048576, 65536)); err != nil {
 		return nil, err
 	}
-	m.c17 = blob.F32(2243584, 128)
-	m.c18 = blob.F32(2244096, 128)
-	m.c19 = blob.F32(2244608, 128)
-	m.ep20 = &cpu.Epilogue{Bias: m.c19}
-	m.c21 = blob.F32(2245120, 384)
-	m.ep22 = &cpu.Epilogue{Bias: m.c21}
-	if m.p23, err = cpu.PackedBFromData(128, 384, blob.F32(1310720, 49152)); err != nil {
+	m.c17 = rt.BlobView[float32](blob, 2243584, 128)
+	m.ep18 = &cpu.Epilogue{Bias: m.c17}
+	m.c19 = rt.BlobView[float32](blob, 2244096, 128)
+	m.c20 = rt.BlobView[float32](blob, 2244608, 128)
+	if m.w21, err = cpu.PackedBFromData(128, 384, rt.BlobView[float32](blob, 1310720, 49152)); err != nil {
 		return nil, err
 	}
-	if m.p24, err = cpu.PackedBFromData(128, 128, blob.F32(1507328, 16384)); err != nil {
+	m.c22 = rt.BlobView[float32](blob, 2245120, 384)
+	m.ep23 = &cpu.Epilogue{Bias: m.c22}
+	if m.w24, err = cpu.PackedBFromData(128, 128, rt.BlobView[float32](blob, 1507328, 16384)); err != nil {
 		return nil, err
 	}
-	m.c25 = blob.F32(2246656, 128)
-	m.c26 = blob.F32(2247168, 128)
-	m.c27 = blob.F32(2247680, 128)
-	m.ep28 = &cpu.Epilogue{Bias: m.c27}
-	if m.p29, err = cpu.PackedBFromData(128, 512, blob.F32(1572864, 65536)); err != nil {
+	m.c25 = rt.BlobView[float32](blob, 2246656, 128)
+	m.ep26 = &cpu.Epilogue{Bias: m.c25}
+	m.c27 = rt.BlobView[float32](blob, 2247168, 128)
+	m.c28 = rt.BlobView[float32](blob, 2247680, 128)
+	if m.w29, err = cpu.PackedBFromData(128, 512, rt.BlobView[float32](blob, 1572864, 65536)); err != nil {
 		return nil, err
 	}
-	m.c30 = blob.F32(2248192, 512)
+	m.c30 = rt.BlobView[float32](blob, 2248192, 512)
 	m.ep31 = &cpu.Epilogue{Bias: m.c30, Act: cpu.ActGELU}
-	if m.p32, err = cpu.PackedBFromData(512, 128, blob.F32(1835008, 65536)); err != nil {
+	if m.w32, err = cpu.PackedBFromData(512, 128, rt.BlobView[float32](blob, 1835008, 65536)); err != nil {
 		return nil, err
 	}
-	m.c33 = blob.F32(2250240, 128)
-	m.c34 = blob.F32(2250752, 128)
-	m.c35 = blob.F32(2251264, 128)
-	m.ep36 = &cpu.Epilogue{Bias: m.c35}
-	m.c37 = blob.I64(2251776, 1)
-	if m.p38, err = cpu.PackedBFromData(128, 128, blob.F32(2097152, 16384)); err != nil {
+	m.c33 = rt.BlobView[float32](blob, 2250240, 128)
+	m.ep34 = &cpu.Epilogue{Bias: m.c33}
+	m.c35 = rt.BlobView[float32](blob, 2250752, 128)
+	m.c36 = rt.BlobView[float32](blob, 2251264, 128)
+	m.c37 = rt.BlobView[int64](blob, 2251776, 1)
+	if m.w38, err = cpu.PackedBFromData(128, 128, rt.BlobView[float32](blob, 2097152, 16384)); err != nil {
 		return nil, err
 	}
-	m.c39 = blob.F32(2251840, 128)
+	m.c39 = rt.BlobView[float32](blob, 2251840, 128)
 	m.ep40 = &cpu.Epilogue{Bias: m.c39}
-	if m.p41, err = cpu.PackedBFromData(128, 2, blob.F32(2162688, 2048)); err != nil {
+	if m.w41, err = cpu.PackedBFromData(128, 2, rt.BlobView[float32](blob, 2162688, 2048)); err != nil {
 		return nil, err
 	}
-	m.c42 = blob.F32(2252352, 2)
+	m.c42 = rt.BlobView[float32](blob, 2252352, 2)
 	m.ep43 = &cpu.Epilogue{Bias: m.c42}
-	if cfg.precision != "fp32" && cpu.AMXSupports(amx) {
+	if cfg.precision != cpu.FP32 && cpu.AMXSupports(cfg.precision) {
 		m.precision = cfg.precision
+		// The AMX forms are built on the model's threads, a weight per chunk. The float32
+		// panels are read again only by GEMMs of few rows or whose input holds an Inf or NaN:
+		// their pages are given back (and read back from the file if those run). Weights
+		// holding Inf or NaN get no AMX form and keep their pages.
 		amxWeights := [...]struct {
 			pb     *cpu.PackedB
 			off, n int
 		}{
-			{m.p7, 524288, 196608},
-			{m.p8, 720896, 65536},
-			{m.p13, 786432, 262144},
-			{m.p16, 1048576, 262144},
-			{m.p23, 1310720, 196608},
-			{m.p24, 1507328, 65536},
-			{m.p29, 1572864, 262144},
-			{m.p32, 1835008, 262144},
-			{m.p38, 2097152, 65536},
-			{m.p41, 2162688, 8192},
+			{m.w5, 524288, 196608},
+			{m.w8, 720896, 65536},
+			{m.w13, 786432, 262144},
+			{m.w16, 1048576, 262144},
+			{m.w21, 1310720, 196608},
+			{m.w24, 1507328, 65536},
+			{m.w29, 1572864, 262144},
+			{m.w32, 1835008, 262144},
+			{m.w38, 2097152, 65536},
+			{m.w41, 2162688, 8192},
 		}
 		m.pool.ParallelChunks(len(amxWeights), len(amxWeights), func(lo, hi int) {
 			for _, w := range amxWeights[lo:hi] {
-				if w.pb.EnableAMX(amx) {
+				if w.pb.EnableAMX(cfg.precision) {
 					blob.Drop(w.off, w.n)
 				}
 			}
@@ -271,32 +272,36 @@ func New(opts ...Option) (*Model, error) {
 
 // Precision reports the GEMM precision in effect: an AMX precision only when it was asked for
 // and the CPU has the AMX unit it needs.
-func (m *Model) Precision() string { return m.precision }
+func (m *Model) Precision() Precision { return m.precision }
 
 const numBuffers = 17
 
+// layout is the schedule bound to one set of dims: the arena offset of every buffer, and the
+// values computed once for these dims (bind).
 type layout struct {
 	dims [2]int
 	off  [numBuffers]int
 	size int
+	bind []byte
+	boff [0]int
 }
 
-var bufFirst = [numBuffers]int{0, 1, 2, 3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, 13, 14}
-var bufLast = [numBuffers]int{8, 3, 3, 5, 4, 5, 7, 7, 9, 8, 9, 11, 11, 15, 13, 14, 15}
+var bufFirst = [numBuffers]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+var bufLast = [numBuffers]int{10, 3, 3, 6, 5, 6, 8, 8, 11, 10, 11, 13, 13, 17, 15, 16, 17}
 
-func (m *Model) layoutFor(d [2]int) *layout {
+func (m *Model) layoutFor(d [2]int) (*layout, error) {
 	if l := m.layout.Load(); l != nil && l.dims == d {
-		return l
+		return l, nil
 	}
 	Batch := d[0]
 	Sequence := d[1]
 	_ = []int{Batch, Sequence}
-	size := []int{4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * (cpu.AttentionScratch(Batch, Sequence, 128, 2)), 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 128, 4 * Batch * Sequence * 512, 4 * Batch * Sequence * 128, 4 * Batch * 128, 4 * Batch * 128, 4 * Batch * 2}
+	size := []int{Batch * Sequence * 4, Batch * Sequence * 4, Batch * Sequence * 4, Batch * Sequence * 512, Batch*Sequence*1540 + Batch*Sequence*Sequence*8, Batch * Sequence * 512, Batch * Sequence * 512, Batch * Sequence * 2048, Batch * Sequence * 512, Batch*Sequence*1540 + Batch*Sequence*Sequence*8, Batch * Sequence * 512, Batch * Sequence * 512, Batch * Sequence * 2048, Batch * Sequence * 512, Batch * 512, Batch * 512, Batch * 8}
 	off, total := rt.Allocate(size, bufFirst[:], bufLast[:])
-	l := &layout{dims: d, size: total}
-	copy(l.off[:], off)
-	m.layout.Store(l)
-	return l
+	lay := &layout{dims: d, size: total}
+	copy(lay.off[:], off)
+	m.layout.Store(lay)
+	return lay, nil
 }
 
 func (in *Inputs) check() error {
@@ -324,79 +329,132 @@ func (m *Model) Run(ctx context.Context, in Inputs) (Outputs, error) {
 		return Outputs{}, err
 	}
 	d := [2]int{in.Batch, in.Sequence}
-	lay := m.layoutFor(d)
+	lay, err := m.layoutFor(d)
+	if err != nil {
+		return Outputs{}, err
+	}
 	arp := m.arenas.Get(lay.size)
 	defer m.arenas.Put(arp)
 	ar := *arp
+	_ = ar
 	Batch := d[0]
 	Sequence := d[1]
 	_ = []int{Batch, Sequence}
 	// Cast Cast
-	b0 := rt.I32(ar, lay.off[0], Batch*Sequence)
-	rt.CastI64I32(b0, in.AttentionMask)
+	v3 := rt.View[int32](ar, lay.off[0], Batch*Sequence)
+	cpu.Convert(v3, in.AttentionMask)
 	// Cast Cast_10
-	b1 := rt.I32(ar, lay.off[1], Batch*Sequence)
-	rt.CastI64I32(b1, in.InputIds)
+	v4 := rt.View[int32](ar, lay.off[1], Batch*Sequence)
+	cpu.Convert(v4, in.InputIds)
 	// Cast Cast_11
-	b2 := rt.I32(ar, lay.off[2], Batch*Sequence)
-	rt.CastI64I32(b2, in.TokenTypeIds)
+	v5 := rt.View[int32](ar, lay.off[2], Batch*Sequence)
+	cpu.Convert(v5, in.TokenTypeIds)
 	// com.microsoft::EmbedLayerNormalization EmbedLayerNormalization
-	b3 := rt.F32(ar, lay.off[3], Batch*Sequence*128)
-	if err := cpu.EmbedLayerNorm(m.pool, b3, b1, b2, Batch, Sequence, 128, m.c0, m.c1, m.c2, m.c3, m.c4, math.Float32frombits(0x2b8cbccc) /* 1e-12 */); err != nil {
+	v11 := rt.View[float32](ar, lay.off[3], Batch*Sequence*128)
+	if err := cpu.EmbedLayerNorm(m.pool, v11, v4, v5, Batch, Sequence, 128, m.c0, m.c1, m.c2, m.c3, m.c4, math.Float32frombits(0x2b8cbccc) /* 1e-12 */); err != nil {
 		return Outputs{}, err
 	}
 	// com.microsoft::Attention Attention
-	b4 := rt.F32(ar, lay.off[4], cpu.AttentionScratch(Batch, Sequence, 128, 2))
-	b5 := rt.F32(ar, lay.off[5], Batch*Sequence*128)
-	cpu.Attention(m.pool, b5, b3, Batch, Sequence, 128, 128, 2, m.p7, m.ep6, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b4)
+	v15 := rt.View[float32](ar, lay.off[4], Batch*Sequence*385+Batch*Sequence*Sequence*2)
+	cpu.AttentionQKV(m.pool, v11, Batch, Sequence, 128, 128, m.w5, m.ep7, v15)
+	// com.microsoft::Attention Attention
+	v14 := rt.View[float32](ar, lay.off[5], Batch*Sequence*128)
+	cpu.AttentionCore(m.pool, v14, Batch, Sequence, 128, 2, v3, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, v15)
 	// llmc::MatMulSkipLayerNormalization MatMulSkipLayerNormalization
-	b6 := rt.F32(ar, lay.off[6], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b5, 128, m.p8, 0, b6, 128, m.ep12)
-	cpu.SkipLayerNorm(m.pool, b6, b6, b3, nil, Batch*Sequence, 128, m.c9, m.c10, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	v20 := rt.View[float32](ar, lay.off[6], Batch*Sequence*128)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, v14, 128, m.w8, 0, v20, 128, m.ep10)
+	cpu.SkipLayerNorm(m.pool, v20, v20, v11, nil, Batch*Sequence, 128, m.c11, m.c12, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// llmc::MatMulBiasGelu MatMulBiasGelu
-	b7 := rt.F32(ar, lay.off[7], Batch*Sequence*512)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b6, 128, m.p13, 0, b7, 512, m.ep15)
+	v23 := rt.View[float32](ar, lay.off[7], Batch*Sequence*512)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, v20, 128, m.w13, 0, v23, 512, m.ep15)
 	// llmc::MatMulSkipLayerNormalization MatMulSkipLayerNormalization_1
-	b8 := rt.F32(ar, lay.off[8], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b7, 512, m.p16, 0, b8, 128, m.ep20)
-	cpu.SkipLayerNorm(m.pool, b8, b8, b6, nil, Batch*Sequence, 128, m.c17, m.c18, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	v28 := rt.View[float32](ar, lay.off[8], Batch*Sequence*128)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, v23, 512, m.w16, 0, v28, 128, m.ep18)
+	cpu.SkipLayerNorm(m.pool, v28, v28, v20, nil, Batch*Sequence, 128, m.c19, m.c20, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// com.microsoft::Attention Attention_6
-	b9 := rt.F32(ar, lay.off[9], cpu.AttentionScratch(Batch, Sequence, 128, 2))
-	b10 := rt.F32(ar, lay.off[10], Batch*Sequence*128)
-	cpu.Attention(m.pool, b10, b8, Batch, Sequence, 128, 128, 2, m.p23, m.ep22, b0, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, b9)
+	v32 := rt.View[float32](ar, lay.off[9], Batch*Sequence*385+Batch*Sequence*Sequence*2)
+	cpu.AttentionQKV(m.pool, v28, Batch, Sequence, 128, 128, m.w21, m.ep23, v32)
+	// com.microsoft::Attention Attention_6
+	v31 := rt.View[float32](ar, lay.off[10], Batch*Sequence*128)
+	cpu.AttentionCore(m.pool, v31, Batch, Sequence, 128, 2, v3, math.Float32frombits(0x3e000000) /* 0.125 */, math.Float32frombits(0xff7fffff) /* -3.4028235e+38 */, v32)
 	// llmc::MatMulSkipLayerNormalization MatMulSkipLayerNormalization_2
-	b11 := rt.F32(ar, lay.off[11], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b10, 128, m.p24, 0, b11, 128, m.ep28)
-	cpu.SkipLayerNorm(m.pool, b11, b11, b8, nil, Batch*Sequence, 128, m.c25, m.c26, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	v37 := rt.View[float32](ar, lay.off[11], Batch*Sequence*128)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, v31, 128, m.w24, 0, v37, 128, m.ep26)
+	cpu.SkipLayerNorm(m.pool, v37, v37, v28, nil, Batch*Sequence, 128, m.c27, m.c28, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// llmc::MatMulBiasGelu MatMulBiasGelu_3
-	b12 := rt.F32(ar, lay.off[12], Batch*Sequence*512)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b11, 128, m.p29, 0, b12, 512, m.ep31)
+	v40 := rt.View[float32](ar, lay.off[12], Batch*Sequence*512)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, v37, 128, m.w29, 0, v40, 512, m.ep31)
 	// llmc::MatMulSkipLayerNormalization MatMulSkipLayerNormalization_4
-	b13 := rt.F32(ar, lay.off[13], Batch*Sequence*128)
-	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, b12, 512, m.p32, 0, b13, 128, m.ep36)
-	cpu.SkipLayerNorm(m.pool, b13, b13, b11, nil, Batch*Sequence, 128, m.c33, m.c34, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
+	v45 := rt.View[float32](ar, lay.off[13], Batch*Sequence*128)
+	cpu.SgemmPacked(m.pool, false, Batch*Sequence, 1, v40, 512, m.w32, 0, v45, 128, m.ep34)
+	cpu.SkipLayerNorm(m.pool, v45, v45, v37, nil, Batch*Sequence, 128, m.c35, m.c36, math.Float32frombits(0x2b8cbccc) /* 1e-12 */)
 	// Gather /bert/pooler/Gather
-	b14 := rt.F32(ar, lay.off[14], Batch*128)
-	if err := rt.GatherRows(rt.Bytes32(b14), rt.Bytes32(b13), Batch, Sequence, 4*128, m.c37); err != nil {
+	v47 := rt.View[float32](ar, lay.off[14], Batch*128)
+	if err := cpu.Gather(rt.AsBytes(v47), rt.AsBytes(v45), Batch, Sequence, 512, m.c37); err != nil {
 		return Outputs{}, err
 	}
 	// com.microsoft::FusedGemm FusedGemm
-	b15 := rt.F32(ar, lay.off[15], Batch*128)
-	cpu.SgemmPacked(m.pool, false, Batch, 1, b14, 128, m.p38, 0, b15, 128, m.ep40)
-	cpu.Tanh(b15, b15)
+	v50 := rt.View[float32](ar, lay.off[15], Batch*128)
+	cpu.SgemmPacked(m.pool, false, Batch, 1, v47, 128, m.w38, 0, v50, 128, m.ep40)
+	cpu.Tanh(v50, v50)
+	if err := ctx.Err(); err != nil {
+		return Outputs{}, err
+	}
 	// Gemm /classifier/Gemm
-	b16 := rt.F32(ar, lay.off[16], Batch*2)
-	cpu.SgemmPacked(m.pool, false, Batch, 1, b15, 128, m.p41, 0, b16, 2, m.ep43)
+	v53 := rt.View[float32](ar, lay.off[16], Batch*2)
+	cpu.SgemmPacked(m.pool, false, Batch, 1, v50, 128, m.w41, 0, v53, 2, m.ep43)
 	ob := m.outs.Get()
-	if cap(ob.o0) < in.Batch*2 {
-		ob.o0 = make([]float32, in.Batch*2)
+	if cap(ob.o0) < Batch*2 {
+		ob.o0 = make([]float32, Batch*2)
 	}
-	ob.o0 = ob.o0[:in.Batch*2]
-	copy(ob.o0, b16)
-	if cap(ob.o1) < in.Batch*in.Sequence*128 {
-		ob.o1 = make([]float32, in.Batch*in.Sequence*128)
+	ob.o0 = ob.o0[:Batch*2]
+	copy(ob.o0, v53)
+	if cap(ob.o1) < Batch*Sequence*128 {
+		ob.o1 = make([]float32, Batch*Sequence*128)
 	}
-	ob.o1 = ob.o1[:in.Batch*in.Sequence*128]
-	copy(ob.o1, b13)
+	ob.o1 = ob.o1[:Batch*Sequence*128]
+	copy(ob.o1, v45)
 	return Outputs{Logits: ob.o0, LastHiddenState: ob.o1, buf: ob}, nil
+}
+
+// DimNames lists the model's symbolic dims in the order RunBytes takes their sizes.
+var DimNames = []string{"batch", "sequence"}
+
+// RunBytes is Run on raw data, for code that handles tensors generically: data[i] holds input
+// i's elements (row-major, little-endian, in the model's input order: input_ids, attention_mask, token_type_ids) and
+// dims the sizes of DimNames. It returns each output's bytes and shape. It allocates its
+// results; Run is the fast path.
+func (m *Model) RunBytes(ctx context.Context, dims []int, data [][]byte) ([][]byte, [][]int, error) {
+	if len(dims) != len(DimNames) {
+		return nil, nil, fmt.Errorf("%d dims, want %d (%v)", len(dims), len(DimNames), DimNames)
+	}
+	if len(data) != 3 {
+		return nil, nil, fmt.Errorf("%d inputs, want 3", len(data))
+	}
+	var in Inputs
+	in.Batch = dims[0]
+	in.Sequence = dims[1]
+	if len(data[0])%int(unsafe.Sizeof(int64(0))) != 0 {
+		return nil, nil, fmt.Errorf("input input_ids: %d bytes is not a whole number of int64s", len(data[0]))
+	}
+	in.InputIds = rt.FromBytes[int64](data[0])
+	if len(data[1])%int(unsafe.Sizeof(int64(0))) != 0 {
+		return nil, nil, fmt.Errorf("input attention_mask: %d bytes is not a whole number of int64s", len(data[1]))
+	}
+	in.AttentionMask = rt.FromBytes[int64](data[1])
+	if len(data[2])%int(unsafe.Sizeof(int64(0))) != 0 {
+		return nil, nil, fmt.Errorf("input token_type_ids: %d bytes is not a whole number of int64s", len(data[2]))
+	}
+	in.TokenTypeIds = rt.FromBytes[int64](data[2])
+	out, err := m.Run(ctx, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer out.Release()
+	Batch := dims[0]
+	_ = Batch
+	Sequence := dims[1]
+	_ = Sequence
+	return [][]byte{append([]byte(nil), rt.AsBytes(out.Logits)...), append([]byte(nil), rt.AsBytes(out.LastHiddenState)...)},
+		[][]int{{Batch, 2}, {Batch, Sequence, 128}}, nil
 }

@@ -1,29 +1,32 @@
-package plan
+package lower
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/llmc/llmc/backend/ref"
 	"github.com/llmc/llmc/ir"
 )
 
-// ErrDataDependent means a graph has a value whose size depends on input data (not only on
-// input shapes), so it cannot be planned ahead; Model.Run then uses the reference interpreter.
-var ErrDataDependent = errors.New("size not known before running (data-dependent shape)")
+// ErrMemoryLimit is wrapped by errors about a buffer or an arena over the caller's memory cap.
+var ErrMemoryLimit = ref.ErrMemoryLimit
 
-// maxPlanConstElems bounds the small integer tensors evaluated at plan time (shape arithmetic).
-const maxPlanConstElems = 4096
+// maxKnownElems bounds the small tensors Specialize evaluates (shape arithmetic).
+const maxKnownElems = 4096
 
-// concreteTypes infers the concrete type of every value of g for the given input tensors, and
-// evaluates at plan time whatever depends only on shapes and constants (Shape→Gather→Concat
-// chains of unoptimized exports), so that every intermediate has a known size.
-func concreteTypes(g *ir.Graph, inputs map[string]*ir.Tensor) (map[*ir.Value]ir.Type, map[*ir.Value]*ir.Tensor, error) {
-	types := map[*ir.Value]ir.Type{}
-	known := map[*ir.Value]*ir.Tensor{}
+// Specialize infers the concrete type of every value of g for inputs of the given shapes, and
+// evaluates whatever depends only on those shapes and constants (the Shape → Gather → Concat
+// chains of unoptimized exports, Range, ...), so that a graph whose sizes the symbolic lowering
+// cannot follow lowers for one input shape at a time: Lower(g, Options{Types: types, Known:
+// known}). It fails with ErrUnresolved when a size depends on the input data.
+func Specialize(g *ir.Graph, inputs map[string]ir.Type) (types map[*ir.Value]ir.Type, known map[*ir.Value]*ir.Tensor, err error) {
+	types = map[*ir.Value]ir.Type{}
+	known = map[*ir.Value]*ir.Tensor{}
 	for _, v := range g.Inputs {
-		t := inputs[v.Name]
-		types[v] = t.Type()
+		t, ok := inputs[v.Name]
+		if !ok {
+			return nil, nil, fmt.Errorf("no type for input %q", v.Name)
+		}
+		types[v] = t
 	}
 	for _, c := range g.Consts {
 		types[c] = c.Const.Type()
@@ -31,7 +34,7 @@ func concreteTypes(g *ir.Graph, inputs map[string]*ir.Tensor) (map[*ir.Value]ir.
 	}
 	for _, n := range g.Nodes {
 		if len(n.Subgraphs()) > 0 {
-			return nil, nil, fmt.Errorf("%s: control flow is not planned", n.Describe())
+			return nil, nil, fmt.Errorf("%s: control flow: %w", n.Describe(), ErrUnsupported)
 		}
 		c := &ir.InferContext{Node: n, Graph: g, Opset: g.OpsetVersion(n.Domain), In: make([]ir.Type, len(n.Inputs)), Consts: make([]*ir.Tensor, len(n.Inputs))}
 		allKnown := true
@@ -47,7 +50,7 @@ func concreteTypes(g *ir.Graph, inputs map[string]*ir.Tensor) (map[*ir.Value]ir.
 		}
 		s := n.Schema()
 		if s == nil {
-			return nil, nil, fmt.Errorf("%s: unknown op", n.Describe())
+			return nil, nil, fmt.Errorf("%s: %w", n.Describe(), ir.ErrUnknownOp)
 		}
 		ts, err := s.Infer(c)
 		if err != nil {
@@ -58,12 +61,11 @@ func concreteTypes(g *ir.Graph, inputs map[string]*ir.Tensor) (map[*ir.Value]ir.
 				continue
 			}
 			if !ts[i].Ranked || !ts[i].Shape.IsConcrete() || ts[i].Kind != ir.KindTensor {
-				// try evaluating it now (small shape arithmetic)
-				ts[i] = ir.Type{}
+				ts[i] = ir.Type{} // evaluated below, if it can be
 			}
 			types[out] = ts[i]
 		}
-		// Shape/Size of a concretely typed value are known now.
+		// Shape and Size of a concretely typed value are known now.
 		if n.Domain == "" && (n.Op == "Shape" || n.Op == "Size") && n.Outputs[0] != nil {
 			if dims, ok := types[n.Inputs[0]].Shape.Ints(); ok && types[n.Inputs[0]].Ranked {
 				known[n.Outputs[0]] = shapeValue(n, dims)
@@ -82,14 +84,14 @@ func concreteTypes(g *ir.Graph, inputs map[string]*ir.Tensor) (map[*ir.Value]ir.
 		}
 		outs, err := ref.EvalNode(g, n, args, ref.Options{MaxMemory: 1 << 26})
 		if err != nil {
-			continue
+			continue // it fails again, with its proper error, when it runs
 		}
 		for i, out := range n.Outputs {
 			if out == nil {
 				continue
 			}
 			t, ok := outs[i].(*ir.Tensor)
-			if !ok || t.Len() > maxPlanConstElems {
+			if !ok || t.Len() > maxKnownElems {
 				continue
 			}
 			known[out] = t
@@ -98,7 +100,7 @@ func concreteTypes(g *ir.Graph, inputs map[string]*ir.Tensor) (map[*ir.Value]ir.
 	}
 	for v, t := range types {
 		if v.Def != nil && (t.Kind != ir.KindTensor || !t.Shape.IsConcrete()) {
-			return nil, nil, fmt.Errorf("%w: value %q", ErrDataDependent, v.Name)
+			return nil, nil, fmt.Errorf("value %q: %w (it depends on the input data)", v.Name, ErrUnresolved)
 		}
 	}
 	return types, known, nil
