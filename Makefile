@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 DEMO_MODEL := testdata/models/bert-tiny-opset14
 
-.PHONY: check-compiled all build test test-go test-race check-cross bench-openblas check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
+.PHONY: check-compiled all build test test-deps test-go test-race check-cross bench-openblas check-generated check-fmt vet fuzz test-arm64 conformance demo clean generate crosscheck bench bench-ort ort-deps
 
 all: build
 
@@ -11,9 +11,14 @@ build:
 	$(GO) build -o bin/llmc ./cmd/llmc
 
 # The full test suite: formatting, vet, unit + conformance tests, the CPU backend under the race
-# detector, generated code up to date, arm64 kernels under qemu (when qemu-aarch64 is installed),
-# cross-builds for Windows, macOS and riscv64, and short fuzz runs.
-test: check-fmt vet test-go test-race check-generated test-arm64 check-cross fuzz
+# detector, generated code up to date, arm64 kernels under qemu, cross-builds for Windows, macOS
+# and riscv64, and short fuzz runs. It first installs the Debian packages it needs (test-deps).
+test: test-deps
+	$(MAKE) check-fmt vet test-go test-race check-generated test-arm64 check-cross fuzz
+
+# The Debian packages the tests use (libonnx-testdata, protobuf-compiler, qemu-user, graphviz).
+test-deps:
+	bash tools/test-deps.sh
 
 # The module (cgo-free) builds, tests included, for the other supported systems.
 check-cross:

@@ -57,9 +57,9 @@ type Result struct {
 	WeightBytes int
 	Steps       int
 	Buffers     int
-	// RefSteps lists the ops that run on the reference implementation (slower, and they
-	// allocate on every Run).
-	RefSteps []string
+	// RefSteps lists the ops that run on the reference implementation on every Run (slower,
+	// and they allocate); BindRefSteps those that do once per input shape.
+	RefSteps, BindRefSteps []string
 	Schedule *lower.Schedule
 }
 
@@ -112,7 +112,11 @@ func Generate(g *ir.Graph, dir string, opts Options) (res *Result, err error) {
 	}
 	res = &Result{WeightBytes: c.blob.Len(), Steps: len(s.Steps), Buffers: len(s.Slots), Schedule: s}
 	for _, st := range s.RefSteps() {
-		res.RefSteps = append(res.RefSteps, st.Nodes[0].QualifiedOp())
+		if st.Bind {
+			res.BindRefSteps = append(res.BindRefSteps, st.Nodes[0].QualifiedOp())
+		} else {
+			res.RefSteps = append(res.RefSteps, st.Nodes[0].QualifiedOp())
+		}
 	}
 	var written []string
 	defer func() {

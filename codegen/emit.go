@@ -359,25 +359,28 @@ func (f *fn) stepData(st *lower.Step) (string, map[string]any, error) {
 		return "ShapeOf", map[string]any{"Y": f.ref(k.Y), "Dims": dims}, nil
 	case *lower.Ref:
 		type arg struct{ Shape, Data string }
-		ins := make([]arg, len(k.In))
-		for i, v := range k.In {
-			if v == nil {
-				continue
-			}
-			dims := make([]string, len(v.Shape))
-			for j, d := range v.Shape {
-				dims[j] = "int64(" + e(d) + ")"
-				if x, ok := d.Value(); ok {
-					dims[j] = fmt.Sprint(x)
+		args := func(vs []*lower.Value) []arg {
+			out := make([]arg, len(vs))
+			for i, v := range vs {
+				if v == nil {
+					continue
 				}
+				dims := make([]string, len(v.Shape))
+				for j, d := range v.Shape {
+					dims[j] = "int64(" + e(d) + ")"
+					if x, ok := d.Value(); ok {
+						dims[j] = fmt.Sprint(x)
+					}
+				}
+				out[i] = arg{Shape: strings.Join(dims, ", "), Data: f.bytesOf(v)}
 			}
-			ins[i] = arg{Shape: strings.Join(dims, ", "), Data: f.bytesOf(v)}
+			return out
 		}
 		outs := make([]string, len(k.Out))
 		for i, v := range k.Out {
 			outs[i] = f.bytesOf(v)
 		}
-		return "Ref", map[string]any{"Index": c.refIdx[st], "Ins": ins, "Outs": outs, "Ret": f.ret}, nil
+		return "Ref", map[string]any{"Index": c.refIdx[st], "Ins": args(k.In), "Outs": outs, "Free": args(k.Free), "Ret": f.ret}, nil
 	}
 	return "", nil, fmt.Errorf("codegen has no template for %T", st.Kernel)
 }
@@ -435,6 +438,9 @@ func (c *gen) refGraph() (string, error) {
 		nn := &ir.Node{Name: n.Name, Op: n.Op, Domain: n.Domain, Attrs: n.Attrs}
 		for _, v := range n.Inputs {
 			nn.Inputs = append(nn.Inputs, use(v))
+		}
+		for _, v := range st.Kernel.(*lower.Ref).FreeIR {
+			use(v) // read by its subgraphs by name: an input of the same name
 		}
 		for _, o := range n.Outputs {
 			var no *ir.Value

@@ -254,6 +254,23 @@ func (g *Graph) FreeValues() map[*Value]bool {
 	return free
 }
 
+// FreeValues lists the outer-scope values n's subgraphs read (If, Loop, Scan captures), sorted
+// by name.
+func (n *Node) FreeValues() []*Value {
+	seen := map[*Value]bool{}
+	var out []*Value
+	for _, sg := range n.Subgraphs() {
+		for v := range sg.FreeValues() {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // ParamCount returns the number of constant elements and their bytes in g (subgraphs included).
 func (g *Graph) ParamCount() (elems, bytes int64) {
 	g.Walk(func(h *Graph) {

@@ -113,7 +113,9 @@ func init() {
 
 // shapeRange returns the dims [start, end) a Shape node selects from a rank-r input (opset 15
 // start/end, clamped).
-func shapeRange(r int, n *Node) (int, int) {
+// ShapeRange is the dims [lo, hi) a Shape node (opset 15's start and end attributes, clamped
+// as ONNX says) takes of an input of rank r.
+func ShapeRange(r int, n *Node) (int, int) {
 	clamp := func(v int64) int {
 		if v < 0 {
 			v += int64(r)
@@ -227,7 +229,7 @@ func inferShapeOp(c *InferContext) ([]Type, error) {
 	if !t.Ranked {
 		return []Type{TensorType(Int64, Shape{UnknownDim()})}, nil
 	}
-	lo, hi := shapeRange(len(t.Shape), c.Node)
+	lo, hi := ShapeRange(len(t.Shape), c.Node)
 	return []Type{TensorType(Int64, Shape{D(int64(hi - lo))})}, nil
 }
 

@@ -325,7 +325,7 @@ func svShape(c *ShapeValueContext) (ShapeValue, bool) {
 	if x == nil || x.Type.Kind != KindTensor || !x.Type.Ranked {
 		return ShapeValue{}, false
 	}
-	lo, hi := shapeRange(len(x.Type.Shape), c.Node)
+	lo, hi := ShapeRange(len(x.Type.Shape), c.Node)
 	out := make([]ShapeElem, 0, hi-lo)
 	for _, d := range x.Type.Shape[lo:hi] {
 		out = append(out, ElemOfDim(d))

@@ -358,11 +358,15 @@ func (k *ShapeOf) Kind() string { return "shape" }
 
 // Ref runs Node on the reference implementation (backend/ref) over the values In (one per node
 // input; nil for absent ones) and copies its results into Out (one per node output; nil for
-// absent or unused ones), failing if a result's size differs from the planned one.
+// absent or unused ones), failing if a result's size differs from the planned one. Free are the
+// outer-scope values the node's subgraphs read (control flow: If, Loop, Scan), FreeIR the graph
+// values they stand for, both in ir.Node.FreeValues order.
 type Ref struct {
-	Node *ir.Node
-	In   []*Value
-	Out  []*Value
+	Node   *ir.Node
+	In     []*Value
+	Out    []*Value
+	Free   []*Value
+	FreeIR []*ir.Value
 }
 
 func (k *Ref) Kind() string { return "ref:" + k.Node.Op }

@@ -338,9 +338,6 @@ func (l *lowerer) node(n *ir.Node) (err error) {
 			err = fmt.Errorf("%s: the lowering failed: %v", n.Describe(), p)
 		}
 	}()
-	if len(n.Subgraphs()) > 0 {
-		return fmt.Errorf("%s: control flow: %w", n.Describe(), ErrUnsupported)
-	}
 	// outputs already known (constants, values computed at lowering time) need no step
 	done := true
 	for _, o := range n.Outputs {
@@ -360,6 +357,9 @@ func (l *lowerer) node(n *ir.Node) (err error) {
 		sv.IR = n.Outputs[0]
 		l.vals[n.Outputs[0]] = sv
 		return nil
+	}
+	if len(n.Subgraphs()) > 0 {
+		return l.ref(n) // control flow runs on the reference implementation
 	}
 	for _, r := range rules[n.QualifiedOp()] {
 		ok, err := r(l, n)
@@ -396,7 +396,15 @@ func (l *lowerer) ref(n *ir.Node) error {
 			return fmt.Errorf("%s: %w", n.Describe(), err)
 		}
 	}
-	l.add(&Ref{Node: n, In: ins, Out: outs}, []*ir.Node{n}, ins, outs)
+	k := &Ref{Node: n, In: ins, Out: outs, FreeIR: n.FreeValues()}
+	for _, v := range k.FreeIR {
+		fv, err := l.value(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Describe(), err)
+		}
+		k.Free = append(k.Free, fv)
+	}
+	l.add(k, []*ir.Node{n}, append(append([]*Value{}, ins...), k.Free...), outs)
 	return nil
 }
 

@@ -62,16 +62,9 @@ func (l *lowerer) transpose(n *ir.Node) (bool, error) {
 	if !l.isF32(x, y) || len(d) != 4 || len(perm) != 4 || perm[0] != 0 || perm[1] != 2 || perm[2] != 1 || perm[3] != 3 {
 		return false, nil
 	}
-	xv, err := l.value(x)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	l.add(&TransposeBSHD{X: xv, Y: yv, B: d[0], S: d[1], H: d[2], D: d[3]}, []*ir.Node{n}, []*Value{xv}, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{x}, func(vs []*Value, yv *Value) Kernel {
+		return &TransposeBSHD{X: vs[0], Y: yv, B: d[0], S: d[1], H: d[2], D: d[3]}
+	})
 }
 
 func (l *lowerer) gather(n *ir.Node) (bool, error) {
@@ -85,18 +78,10 @@ func (l *lowerer) gather(n *ir.Node) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	vs, err := l.values(data, idx)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	k := &Gather{Data: vs[0], Idx: vs[1], Y: yv, Outer: Product(dd[:ax]...), Rows: dd[ax],
-		Inner: Product(dd[ax+1:]...).Scale(int64(dt.Size())), NIdx: Product(id...)}
-	l.add(k, []*ir.Node{n}, vs, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{data, idx}, func(vs []*Value, yv *Value) Kernel {
+		return &Gather{Data: vs[0], Idx: vs[1], Y: yv, Outer: Product(dd[:ax]...), Rows: dd[ax],
+			Inner: Product(dd[ax+1:]...).Scale(int64(dt.Size())), NIdx: Product(id...)}
+	})
 }
 
 // shapeOp lowers Shape and Size to a bind step writing the (symbolic) dims.
@@ -110,17 +95,8 @@ func (l *lowerer) shapeOp(n *ir.Node) (bool, error) {
 	if n.Op == "Size" {
 		dims = []Expr{Product(d...)}
 	} else {
-		r := int64(len(d))
-		clamp := func(v int64) int64 {
-			if v < 0 {
-				v += r
-			}
-			return min(max(v, 0), r)
-		}
-		start, end := clamp(n.AttrInt("start", 0)), clamp(n.AttrInt("end", r))
-		if start < end {
-			dims = d[start:end]
-		}
+		lo, hi := ir.ShapeRange(len(d), n)
+		dims = d[lo:hi]
 	}
 	yv, err := l.define(y)
 	if err != nil {

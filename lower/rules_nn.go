@@ -232,16 +232,9 @@ func (l *lowerer) gelu(n *ir.Node) (bool, error) {
 			return false, nil
 		}
 	}
-	xv, err := l.value(x)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	l.add(&Gelu{X: xv, Y: yv, Bias: bias, Rows: rows, N: h, Tanh: n.Op == "FastGelu"}, []*ir.Node{n}, []*Value{xv, bias}, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{x, n.Input(1)}, func(vs []*Value, yv *Value) Kernel {
+		return &Gelu{X: vs[0], Y: yv, Bias: bias, Rows: rows, N: h, Tanh: n.Op == "FastGelu"}
+	})
 }
 
 func (l *lowerer) unary(n *ir.Node) (bool, error) {
@@ -249,16 +242,9 @@ func (l *lowerer) unary(n *ir.Node) (bool, error) {
 	if !l.isF32(x, y) || l.dims(x) == nil {
 		return false, nil
 	}
-	xv, err := l.value(x)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	l.add(&Unary{Op: UnaryOp(n.Op), X: xv, Y: yv, N: xv.Numel()}, []*ir.Node{n}, []*Value{xv}, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{x}, func(vs []*Value, yv *Value) Kernel {
+		return &Unary{Op: UnaryOp(n.Op), X: vs[0], Y: yv, N: vs[0].Numel()}
+	})
 }
 
 func (l *lowerer) binary(n *ir.Node) (bool, error) {
@@ -300,17 +286,10 @@ func (l *lowerer) binary(n *ir.Node) (bool, error) {
 	default:
 		return false, nil
 	}
-	vs, err := l.values(a, b)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	k.A, k.B, k.Y = vs[0], vs[1], yv
-	l.add(k, []*ir.Node{n}, vs, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{a, b}, func(vs []*Value, yv *Value) Kernel {
+		k.A, k.B, k.Y = vs[0], vs[1], yv
+		return k
+	})
 }
 
 func (l *lowerer) softmax(n *ir.Node) (bool, error) {
@@ -335,16 +314,9 @@ func (l *lowerer) softmax(n *ir.Node) (bool, error) {
 		}
 		rows, nn, inner = Product(xd[:ax]...), xd[ax], Product(xd[ax+1:]...)
 	}
-	xv, err := l.value(x)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	l.add(&Softmax{X: xv, Y: yv, Rows: rows, N: nn, Inner: inner, Log: n.Op == "LogSoftmax"}, []*ir.Node{n}, []*Value{xv}, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{x}, func(vs []*Value, yv *Value) Kernel {
+		return &Softmax{X: vs[0], Y: yv, Rows: rows, N: nn, Inner: inner, Log: n.Op == "LogSoftmax"}
+	})
 }
 
 // UnaryOps lists the elementwise float32 ops with a CPU kernel of the same name.
@@ -369,16 +341,9 @@ func (l *lowerer) broadcast(n *ir.Node) (bool, error) {
 	if !broadcastsTo(l.dims(a), l.dims(y)) || !broadcastsTo(l.dims(b), l.dims(y)) {
 		return false, nil
 	}
-	vs, err := l.values(a, b)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	l.add(&Broadcast{Op: BinaryOp(n.Op), A: vs[0], B: vs[1], Y: yv}, []*ir.Node{n}, vs, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{a, b}, func(vs []*Value, yv *Value) Kernel {
+		return &Broadcast{Op: BinaryOp(n.Op), A: vs[0], B: vs[1], Y: yv}
+	})
 }
 
 // numericType reports whether the typed kernels take dt.
@@ -411,16 +376,9 @@ func (l *lowerer) powScalar(n *ir.Node) (bool, error) {
 	if !equalShapes(l.dims(x), l.dims(y)) {
 		return false, nil
 	}
-	xv, err := l.value(x)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	l.add(&Unary{Op: "PowScalar", X: xv, Y: yv, N: xv.Numel(), Args: []float32{float32(et.Float64At(0))}}, []*ir.Node{n}, []*Value{xv}, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{x}, func(vs []*Value, yv *Value) Kernel {
+		return &Unary{Op: "PowScalar", X: vs[0], Y: yv, N: vs[0].Numel(), Args: []float32{float32(et.Float64At(0))}}
+	})
 }
 
 // clip lowers Clip on float32 with constant (or absent) bounds.
@@ -447,14 +405,7 @@ func (l *lowerer) clip(n *ir.Node) (bool, error) {
 		}
 		*p = float32(t.Float64At(0))
 	}
-	xv, err := l.value(x)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	l.add(&Unary{Op: "Clip", X: xv, Y: yv, N: xv.Numel(), Args: []float32{lo, hi}}, []*ir.Node{n}, []*Value{xv}, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{x}, func(vs []*Value, yv *Value) Kernel {
+		return &Unary{Op: "Clip", X: vs[0], Y: yv, N: vs[0].Numel(), Args: []float32{lo, hi}}
+	})
 }

@@ -33,9 +33,6 @@ func Specialize(g *ir.Graph, inputs map[string]ir.Type) (types map[*ir.Value]ir.
 		known[c] = c.Const
 	}
 	for _, n := range g.Nodes {
-		if len(n.Subgraphs()) > 0 {
-			return nil, nil, fmt.Errorf("%s: control flow: %w", n.Describe(), ErrUnsupported)
-		}
 		c := &ir.InferContext{Node: n, Graph: g, Opset: g.OpsetVersion(n.Domain), In: make([]ir.Type, len(n.Inputs)), Consts: make([]*ir.Tensor, len(n.Inputs))}
 		allKnown := true
 		for i, in := range n.Inputs {
@@ -73,7 +70,7 @@ func Specialize(g *ir.Graph, inputs map[string]ir.Type) (types map[*ir.Value]ir.
 				continue
 			}
 		}
-		if !allKnown || s.Eval == nil || s.Flags&ir.Nondeterministic != 0 {
+		if !allKnown || s.Eval == nil || s.Flags&ir.Nondeterministic != 0 || len(n.Subgraphs()) > 0 {
 			continue
 		}
 		args := make([]ir.Datum, len(n.Inputs))
@@ -115,17 +112,7 @@ func shapeValue(n *ir.Node, dims []int64) *ir.Tensor {
 		}
 		return ir.ScalarInt64(total)
 	}
-	r := int64(len(dims))
-	clamp := func(x int64) int64 {
-		if x < 0 {
-			x += r
-		}
-		return min(max(x, 0), r)
-	}
-	start, end := clamp(n.AttrInt("start", 0)), clamp(n.AttrInt("end", r))
-	if start > end {
-		start = end
-	}
-	sub := append([]int64{}, dims[start:end]...)
+	lo, hi := ir.ShapeRange(len(dims), n)
+	sub := append([]int64{}, dims[lo:hi]...)
 	return ir.FromInt64s([]int64{int64(len(sub))}, sub)
 }

@@ -10,15 +10,20 @@ import (
 // ones) and copies result i into outs[i] (skipped when outs[i] is nil): the reference step of a
 // schedule, which the execution plan and compiled packages both run for ops without a fast
 // kernel. It fails when a result is not a tensor or its size differs from len(outs[i]) (the size
-// the schedule planned from the input dims).
-func EvalInto(g *ir.Graph, n *ir.Node, ins []*ir.Tensor, outs [][]byte, opts Options) error {
+// the schedule planned from the input dims). free holds the values of the outer scope that n's
+// subgraphs read (If, Loop, Scan).
+func EvalInto(g *ir.Graph, n *ir.Node, ins []*ir.Tensor, outs [][]byte, free map[*ir.Value]*ir.Tensor, opts Options) error {
 	args := make([]ir.Datum, len(ins))
 	for i, t := range ins {
 		if t != nil {
 			args[i] = t
 		}
 	}
-	res, err := EvalNode(g, n, args, opts)
+	scope := make(map[*ir.Value]ir.Datum, len(free))
+	for v, t := range free {
+		scope[v] = t
+	}
+	res, err := evalNodeScope(g, n, args, scope, opts)
 	if err != nil {
 		return err
 	}

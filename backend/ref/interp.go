@@ -323,11 +323,19 @@ func Unsupportedf(format string, args ...any) error {
 // EvalNode evaluates one node of graph g on the given inputs (for constant folding). Nodes with
 // subgraphs are evaluated with no enclosing values; folding skips them anyway.
 func EvalNode(g *ir.Graph, n *ir.Node, inputs []ir.Datum, opts Options) ([]ir.Datum, error) {
+	return evalNodeScope(g, n, inputs, nil, opts)
+}
+
+// evalNodeScope is EvalNode with the outer-scope values n's subgraphs read.
+func evalNodeScope(g *ir.Graph, n *ir.Node, inputs []ir.Datum, scope map[*ir.Value]ir.Datum, opts Options) ([]ir.Datum, error) {
 	if opts.MaxMemory <= 0 {
 		opts.MaxMemory = DefaultMaxMemory
 	}
 	in := &interp{opts: opts, rng: rand.New(rand.NewSource(opts.Seed))}
 	f := &frame{vals: map[*ir.Value]ir.Datum{}}
+	for v, d := range scope {
+		f.vals[v] = d
+	}
 	for i, v := range n.Inputs {
 		if v != nil && i < len(inputs) {
 			f.vals[v] = inputs[i]

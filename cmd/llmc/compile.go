@@ -85,6 +85,9 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if n := len(res.RefSteps); n > 0 {
 		fmt.Fprintf(stdout, "note: %d steps run on the reference implementation (no fast kernel yet; slower, and they allocate on every Run): %s\n", n, summarizeOps(res.RefSteps))
 	}
+	if n := len(res.BindRefSteps); n > 0 {
+		fmt.Fprintf(stdout, "note: %d steps of shape arithmetic run on the reference implementation once per input shape: %s\n", n, summarizeOps(res.BindRefSteps))
+	}
 	if td != "" {
 		fmt.Fprintf(stdout, "test: model_test.go checks the outputs recorded from %s at every precision (go test %s)\n", td, goPkgArg(*out))
 	} else {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/llmc/llmc/backend/cpu"
 	"github.com/llmc/llmc/backend/ref"
+	"github.com/llmc/llmc/codegen/rt"
 	"github.com/llmc/llmc/ir"
 	"github.com/llmc/llmc/lower"
 )
@@ -96,7 +97,7 @@ func (p *program) bind(dims []int64) (*Plan, error) {
 			return nil, err
 		}
 	}
-	pl.bind = alignedBytes(lay.BindSize)
+	pl.bind = rt.AlignedBytes(int(lay.BindSize))
 	r := &run{p: pl}
 	for i, st := range p.s.BindSteps() {
 		if err := p.steps[i](r); err != nil {
@@ -284,35 +285,20 @@ func castFunc(from, to ir.DType) func(dst, src []byte) {
 	case ir.Int64:
 		return castFrom[int64](to)
 	case ir.Bool:
-		switch to {
-		case ir.Float32:
-			return func(d, s []byte) { cpu.ConvertFromBool(bview[float32](d), bview[bool](s)) }
-		case ir.Float64:
-			return func(d, s []byte) { cpu.ConvertFromBool(bview[float64](d), bview[bool](s)) }
-		case ir.Int32:
-			return func(d, s []byte) { cpu.ConvertFromBool(bview[int32](d), bview[bool](s)) }
-		case ir.Int64:
-			return func(d, s []byte) { cpu.ConvertFromBool(bview[int64](d), bview[bool](s)) }
-		}
+		return map[ir.DType]func(d, s []byte){ir.Float32: fromBool[float32], ir.Float64: fromBool[float64],
+			ir.Int32: fromBool[int32], ir.Int64: fromBool[int64]}[to]
 	}
 	return nil
 }
 
 func castFrom[S cpu.Numeric](to ir.DType) func(dst, src []byte) {
-	switch to {
-	case ir.Float32:
-		return func(d, s []byte) { cpu.Convert(bview[float32](d), bview[S](s)) }
-	case ir.Float64:
-		return func(d, s []byte) { cpu.Convert(bview[float64](d), bview[S](s)) }
-	case ir.Int32:
-		return func(d, s []byte) { cpu.Convert(bview[int32](d), bview[S](s)) }
-	case ir.Int64:
-		return func(d, s []byte) { cpu.Convert(bview[int64](d), bview[S](s)) }
-	case ir.Bool:
-		return func(d, s []byte) { cpu.ConvertToBool(bview[bool](d), bview[S](s)) }
-	}
-	return nil
+	return map[ir.DType]func(d, s []byte){ir.Float32: convert[float32, S], ir.Float64: convert[float64, S],
+		ir.Int32: convert[int32, S], ir.Int64: convert[int64, S], ir.Bool: toBool[S]}[to]
 }
+
+func convert[D, S cpu.Numeric](d, s []byte) { cpu.Convert(bview[D](d), bview[S](s)) }
+func fromBool[D cpu.Numeric](d, s []byte)   { cpu.ConvertFromBool(bview[D](d), bview[bool](s)) }
+func toBool[S cpu.Numeric](d, s []byte)     { cpu.ConvertToBool(bview[bool](d), bview[S](s)) }
 
 func bview[T any](b []byte) []T {
 	var z T
@@ -639,7 +625,7 @@ func (p *program) compile(st *lower.Step) (func(r *run) error, error) {
 			return nil
 		}, nil
 	case *lower.Ref:
-		for _, v := range append(append([]*lower.Value{}, k.In...), k.Out...) {
+		for _, v := range append(append(append([]*lower.Value{}, k.In...), k.Out...), k.Free...) {
 			if v != nil {
 				p.refVals = append(p.refVals, v)
 			}
@@ -658,7 +644,14 @@ func (p *program) compile(st *lower.Step) (func(r *run) error, error) {
 					outs[i] = r.bytes(v)
 				}
 			}
-			return ref.EvalInto(g, k.Node, ins, outs, ref.Options{MaxMemory: maxMem})
+			var free map[*ir.Value]*ir.Tensor
+			if len(k.Free) > 0 {
+				free = make(map[*ir.Value]*ir.Tensor, len(k.Free))
+				for i, v := range k.Free {
+					free[k.FreeIR[i]] = &ir.Tensor{DType: v.DType, Shape: r.p.shapes[v.ID], Raw: r.bytes(v)}
+				}
+			}
+			return ref.EvalInto(g, k.Node, ins, outs, free, ref.Options{MaxMemory: maxMem})
 		}, nil
 	}
 	return nil, fmt.Errorf("the CPU plan has no executor for %T", st.Kernel)

@@ -13,10 +13,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/llmc/llmc/backend/cpu"
 	"github.com/llmc/llmc/backend/ref"
+	"github.com/llmc/llmc/codegen/rt"
 	"github.com/llmc/llmc/internal/freelist"
 	"github.com/llmc/llmc/ir"
 	"github.com/llmc/llmc/lower"
@@ -290,7 +290,7 @@ func (p *Plan) RunProfiled(inputs map[string]*ir.Tensor, tick func(step int)) ([
 	}
 	ar := p.arenas.Get()
 	if ar == nil || int64(len(*ar)) < p.lay.ArenaBytes {
-		a := alignedBytes(p.lay.ArenaBytes)
+		a := rt.AlignedBytes(int(p.lay.ArenaBytes))
 		ar = &a
 	}
 	r.arena = *ar
@@ -316,15 +316,4 @@ func (p *Plan) RunProfiled(inputs map[string]*ir.Tensor, tick func(step int)) ([
 		outs[i] = t
 	}
 	return outs, nil
-}
-
-// alignedBytes returns n zero bytes, 64-byte aligned.
-func alignedBytes(n int64) []byte {
-	if n == 0 {
-		return []byte{}
-	}
-	words := make([]uint64, (n+63)/8+8)
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(words)*8)
-	off := (64 - int(uintptr(unsafe.Pointer(&b[0]))%64)) % 64
-	return b[off : off+int(n)]
 }

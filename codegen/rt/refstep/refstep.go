@@ -33,8 +33,9 @@ type Arg struct {
 
 // Run runs node i of the graph on ins (one per node input; a zero Arg for an absent one) and
 // copies its results into outs (one per node output; nil to skip), failing when a result's size
-// differs from the one planned.
-func (g *Graph) Run(i int, ins []Arg, outs [][]byte) error {
+// differs from the one planned. free holds the outer-scope values its subgraphs read (control
+// flow), in ir.Node.FreeValues order.
+func (g *Graph) Run(i int, ins []Arg, outs [][]byte, free ...Arg) error {
 	n := g.g.Nodes[i]
 	ts := make([]*ir.Tensor, len(ins))
 	for j, a := range ins {
@@ -43,7 +44,17 @@ func (g *Graph) Run(i int, ins []Arg, outs [][]byte) error {
 		}
 		ts[j] = &ir.Tensor{DType: n.Inputs[j].Type.DType, Shape: a.Shape, Raw: a.Data}
 	}
-	if err := ref.EvalInto(g.g, n, ts, outs, ref.Options{}); err != nil {
+	var scope map[*ir.Value]*ir.Tensor
+	if fv := n.FreeValues(); len(fv) > 0 {
+		if len(fv) != len(free) {
+			return fmt.Errorf("%s: %d outer-scope values, want %d", n.Describe(), len(free), len(fv))
+		}
+		scope = map[*ir.Value]*ir.Tensor{}
+		for j, v := range fv {
+			scope[v] = &ir.Tensor{DType: v.Type.DType, Shape: free[j].Shape, Raw: free[j].Data}
+		}
+	}
+	if err := ref.EvalInto(g.g, n, ts, outs, scope, ref.Options{}); err != nil {
 		return fmt.Errorf("%s: %w", n.Describe(), err)
 	}
 	return nil
