@@ -60,7 +60,7 @@ type Result struct {
 	// RefSteps lists the ops that run on the reference implementation on every Run (slower,
 	// and they allocate); BindRefSteps those that do once per input shape.
 	RefSteps, BindRefSteps []string
-	Schedule *lower.Schedule
+	Schedule               *lower.Schedule
 }
 
 // Generate lowers g (normally optimized at -O2) and writes its package into dir. On failure it
