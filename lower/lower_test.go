@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/llmc/llmc/backend/cpu"
 	_ "github.com/llmc/llmc/backend/ref" // the reference steps' evaluation hooks
 	"github.com/llmc/llmc/frontend/onnx"
 	"github.com/llmc/llmc/ir"
@@ -263,4 +264,28 @@ func TestEveryOpLowersOrSaysWhy(t *testing.T) {
 	require.Empty(t, failed)
 	require.Greater(t, tried, 100)
 	t.Logf("%d ops lowered as one-node graphs", tried)
+}
+
+// TestAttentionScratchSize: the attention steps' scratch is the size backend/cpu's kernels use.
+func TestAttentionScratchSize(t *testing.T) {
+	m, err := onnx.Load("../testdata/models/bert-tiny-opset14/model.onnx")
+	require.NoError(t, err)
+	_, err = passes.Optimize(m, 2, passes.Options{})
+	require.NoError(t, err)
+	s, err := Lower(m.Graph, Options{})
+	require.NoError(t, err)
+	n := 0
+	for _, st := range s.Steps {
+		k, ok := st.Kernel.(*AttentionCore)
+		if !ok {
+			continue
+		}
+		n++
+		for _, dims := range [][]int64{{1, 7}, {3, 128}} {
+			got, err := s.Eval(k.Scratch.Bytes(), dims)
+			require.NoError(t, err)
+			require.Equal(t, int64(4*cpu.AttentionScratch(int(dims[0]), int(dims[1]), k.Hidden, k.Heads)), got)
+		}
+	}
+	require.Equal(t, 2, n)
 }

@@ -152,16 +152,12 @@ func (l *lowerer) gemmPacked(n *ir.Node, a, y *ir.Value, w *Weight, alpha float3
 			out, bias, act, fused = cons.Outputs[0], b, ac, cons.Op
 		}
 	}
-	av, err := l.value(a)
+	vs, ys, err := l.operands([]*ir.Value{a}, []*ir.Value{out})
 	if err != nil {
 		return false, err
 	}
-	yv, err := l.define(out)
-	if err != nil {
-		return false, err
-	}
-	k := &Gemm{A: av, Y: yv, W: w, M: Product(ad[:len(ad)-1]...), LdA: Const(int64(w.K)), Alpha: alpha, Bias: bias, Act: act, Fused: fused}
-	l.add(k, nodes, []*Value{av, bias, w.Value}, []*Value{yv})
+	k := &Gemm{A: vs[0], Y: ys[0], W: w, M: Product(ad[:len(ad)-1]...), LdA: Const(int64(w.K)), Alpha: alpha, Bias: bias, Act: act, Fused: fused}
+	l.add(k, nodes, []*Value{vs[0], bias, w.Value}, ys)
 	return true, nil
 }
 
@@ -371,17 +367,9 @@ func (l *lowerer) gemm(n *ir.Node) (bool, error) {
 		}
 		bias = l.derived(c.Name+"_scaled", ir.FromFloat32s([]int64{int64(w.N)}, scaled))
 	}
-	av, err := l.value(a)
-	if err != nil {
-		return false, err
-	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	k := &Gemm{A: av, Y: yv, W: w, TransA: transA, M: m, LdA: lda, Alpha: alpha, Bias: bias, Act: act}
-	l.add(k, []*ir.Node{n}, []*Value{av, bias, w.Value}, []*Value{yv})
-	return true, nil
+	return l.simple(n, []*ir.Value{a}, func(vs []*Value, yv *Value) Kernel {
+		return &Gemm{A: vs[0], Y: yv, W: w, TransA: transA, M: m, LdA: lda, Alpha: alpha, Bias: bias, Act: act}
+	})
 }
 
 // llmcMatMul lowers llmc's MatMul-into-consumer ops: the packed GEMM with the consumer's bias
@@ -407,17 +395,9 @@ func (l *lowerer) llmcMatMul(n *ir.Node) (bool, error) {
 			return false, nil
 		}
 		act := map[string]Act{"MatMulBias": ActNone, "MatMulBiasGelu": ActGELU, "MatMulFastGelu": ActGELUTanh}[n.Op]
-		av, err := l.value(a)
-		if err != nil {
-			return false, err
-		}
-		yv, err := l.define(y)
-		if err != nil {
-			return false, err
-		}
-		k := &Gemm{A: av, Y: yv, W: w, M: Product(ad[:len(ad)-1]...), LdA: Const(int64(w.K)), Alpha: 1, Bias: bias, Act: act, Fused: n.Op[len("MatMul"):]}
-		l.add(k, []*ir.Node{n}, []*Value{av, bias, w.Value}, []*Value{yv})
-		return true, nil
+		return l.simple(n, []*ir.Value{a}, func(vs []*Value, yv *Value) Kernel {
+			return &Gemm{A: vs[0], Y: yv, W: w, M: Product(ad[:len(ad)-1]...), LdA: Const(int64(w.K)), Alpha: 1, Bias: bias, Act: act, Fused: n.Op[len("MatMul"):]}
+		})
 	}
 	skip := n.Inputs[2]
 	nn := Const(int64(w.N))
@@ -426,22 +406,12 @@ func (l *lowerer) llmcMatMul(n *ir.Node) (bool, error) {
 	if !l.isF32(skip) || gamma == nil || beta == nil || bias == nil || !Product(l.dims(skip)...).Equal(Product(l.dims(y)...)) {
 		return false, nil
 	}
-	vs, err := l.values(a, skip)
+	vs, ys, err := l.operands([]*ir.Value{a, skip}, []*ir.Value{y, n.Output(1)})
 	if err != nil {
 		return false, err
 	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	var sum *Value
-	if so := n.Output(1); l.used(so) {
-		if sum, err = l.define(so); err != nil {
-			return false, err
-		}
-	}
-	k := &GemmSkipLayerNorm{A: vs[0], Skip: vs[1], Y: yv, Sum: sum, W: w, M: Product(ad[:len(ad)-1]...), Bias: bias, Gamma: gamma, Beta: beta, Eps: n.AttrFloat("epsilon", 1e-12)}
-	l.add(k, []*ir.Node{n}, []*Value{vs[0], vs[1], bias, gamma, beta, w.Value}, []*Value{yv, sum})
+	k := &GemmSkipLayerNorm{A: vs[0], Skip: vs[1], Y: ys[0], Sum: ys[1], W: w, M: Product(ad[:len(ad)-1]...), Bias: bias, Gamma: gamma, Beta: beta, Eps: n.AttrFloat("epsilon", 1e-12)}
+	l.add(k, []*ir.Node{n}, []*Value{vs[0], vs[1], bias, gamma, beta, w.Value}, ys)
 	return true, nil
 }
 

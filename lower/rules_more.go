@@ -30,17 +30,31 @@ func init() {
 var reduceOps = []string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare",
 	"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"}
 
+// operands resolves a step's inputs (nil stays nil) and defines its outputs: the first always,
+// the others when they are read (nil otherwise).
+func (l *lowerer) operands(ins, outs []*ir.Value) (in, out []*Value, err error) {
+	if in, err = l.values(ins...); err != nil {
+		return nil, nil, err
+	}
+	out = make([]*Value, len(outs))
+	for i, o := range outs {
+		if o == nil || (i > 0 && !l.used(o)) {
+			continue
+		}
+		if out[i], err = l.define(o); err != nil {
+			return nil, nil, err
+		}
+	}
+	return in, out, nil
+}
+
 // simple adds a step of kernel k reading ins and writing n's first output.
 func (l *lowerer) simple(n *ir.Node, ins []*ir.Value, mk func(vs []*Value, y *Value) Kernel) (bool, error) {
-	vs, err := l.values(ins...)
+	vs, ys, err := l.operands(ins, n.Outputs[:1])
 	if err != nil {
 		return false, err
 	}
-	y, err := l.define(n.Outputs[0])
-	if err != nil {
-		return false, err
-	}
-	l.add(mk(vs, y), []*ir.Node{n}, vs, []*Value{y})
+	l.add(mk(vs, ys[0]), []*ir.Node{n}, vs, ys)
 	return true, nil
 }
 

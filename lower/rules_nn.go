@@ -82,26 +82,12 @@ func (l *lowerer) layerNorm(n *ir.Node) (bool, error) {
 	if gamma == nil || (beta == nil && n.Input(2) != nil) {
 		return false, nil
 	}
-	xv, err := l.value(x)
+	vs, ys, err := l.operands([]*ir.Value{x}, []*ir.Value{y, n.Output(1), n.Output(2)})
 	if err != nil {
 		return false, err
 	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	k := &LayerNorm{X: xv, Y: yv, Rows: rows, N: nn, Gamma: gamma, Beta: beta, Eps: n.AttrFloat("epsilon", 1e-5)}
-	if o := n.Output(1); l.used(o) {
-		if k.Mean, err = l.define(o); err != nil {
-			return false, err
-		}
-	}
-	if o := n.Output(2); l.used(o) {
-		if k.InvStd, err = l.define(o); err != nil {
-			return false, err
-		}
-	}
-	l.add(k, []*ir.Node{n}, []*Value{xv, gamma, beta}, []*Value{yv, k.Mean, k.InvStd})
+	k := &LayerNorm{X: vs[0], Y: ys[0], Mean: ys[1], InvStd: ys[2], Rows: rows, N: nn, Gamma: gamma, Beta: beta, Eps: n.AttrFloat("epsilon", 1e-5)}
+	l.add(k, []*ir.Node{n}, []*Value{vs[0], gamma, beta}, ys)
 	return true, nil
 }
 
@@ -133,25 +119,16 @@ func (l *lowerer) skipLayerNorm(n *ir.Node) (bool, error) {
 	if gamma == nil || beta == nil {
 		return false, nil
 	}
-	vs, err := l.values(x, skip)
+	sumOut := n.Output(3) // input_skip_bias_sum: pre-LN residuals
+	if l.used(sumOut) && !l.isF32(sumOut) {
+		return false, nil
+	}
+	vs, ys, err := l.operands([]*ir.Value{x, skip}, []*ir.Value{y, sumOut})
 	if err != nil {
 		return false, err
 	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	var sum *Value
-	if so := n.Output(3); l.used(so) { // input_skip_bias_sum: pre-LN residuals
-		if !l.isF32(so) {
-			return false, nil
-		}
-		if sum, err = l.define(so); err != nil {
-			return false, err
-		}
-	}
-	k := &SkipLayerNorm{X: vs[0], Skip: vs[1], Y: yv, Sum: sum, Bias: bias, Gamma: gamma, Beta: beta, Rows: rows, N: int(hv), Eps: n.AttrFloat("epsilon", 1e-12)}
-	l.add(k, []*ir.Node{n}, []*Value{vs[0], vs[1], bias, gamma, beta}, []*Value{yv, sum})
+	k := &SkipLayerNorm{X: vs[0], Skip: vs[1], Y: ys[0], Sum: ys[1], Bias: bias, Gamma: gamma, Beta: beta, Rows: rows, N: int(hv), Eps: n.AttrFloat("epsilon", 1e-12)}
+	l.add(k, []*ir.Node{n}, []*Value{vs[0], vs[1], bias, gamma, beta}, ys)
 	return true, nil
 }
 
@@ -195,27 +172,13 @@ func (l *lowerer) embedLayerNorm(n *ir.Node) (bool, error) {
 	if gamma == nil || beta == nil {
 		return false, nil
 	}
-	vs, err := l.values(ids, seg, mask, n.Inputs[2], n.Inputs[3])
+	vs, ys, err := l.operands([]*ir.Value{ids, seg, mask, n.Inputs[2], n.Inputs[3]}, []*ir.Value{y, maskOut, sumOut})
 	if err != nil {
 		return false, err
 	}
-	yv, err := l.define(y)
-	if err != nil {
-		return false, err
-	}
-	k := &EmbedLayerNorm{Ids: vs[0], Seg: vs[1], Mask: vs[2], Y: yv, Word: vs[3], Pos: vs[4], SegTable: segT, Gamma: gamma, Beta: beta,
-		B: idd[0], S: idd[1], Hidden: int(h), Eps: n.AttrFloat("epsilon", 1e-12)}
-	if maskOut != nil {
-		if k.MaskIndex, err = l.define(maskOut); err != nil {
-			return false, err
-		}
-	}
-	if sumOut != nil {
-		if k.Sum, err = l.define(sumOut); err != nil {
-			return false, err
-		}
-	}
-	l.add(k, []*ir.Node{n}, []*Value{vs[0], vs[1], vs[2], vs[3], vs[4], segT, gamma, beta}, []*Value{yv, k.MaskIndex, k.Sum})
+	k := &EmbedLayerNorm{Ids: vs[0], Seg: vs[1], Mask: vs[2], Y: ys[0], MaskIndex: ys[1], Sum: ys[2], Word: vs[3], Pos: vs[4], SegTable: segT,
+		Gamma: gamma, Beta: beta, B: idd[0], S: idd[1], Hidden: int(h), Eps: n.AttrFloat("epsilon", 1e-12)}
+	l.add(k, []*ir.Node{n}, []*Value{vs[0], vs[1], vs[2], vs[3], vs[4], segT, gamma, beta}, ys)
 	return true, nil
 }
 
