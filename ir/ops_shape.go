@@ -187,38 +187,31 @@ func shapeInputInts(c *InferContext, i int) (vals []int64, known, present bool) 
 	return ints, ok && known, true
 }
 
-// shapeProduct multiplies dims: concrete when all are, a symbol when it is the only non-1 dim,
-// else unknown.
+// shapeProduct multiplies dims: concrete when all are, else the product of the symbols (with the
+// constant factor; see Dim.Factors), unknown when a dim is unknown (and none is 0).
 func shapeProduct(dims Shape) Dim {
-	p := int64(1)
-	var sym Dim
-	nsym := 0
+	coef := int64(1)
+	var syms []string
+	unknown := false
 	for _, d := range dims {
-		switch {
-		case d.IsConcrete():
-			if d.Value != 0 && p > math.MaxInt64/d.Value {
-				return UnknownDim()
-			}
-			p *= d.Value
-		case d.IsSymbolic():
-			sym = d
-			nsym++
-		default:
-			if p == 0 {
-				continue
-			}
+		c, ss, ok := d.Factors()
+		if !ok {
+			unknown = true
+			continue
+		}
+		if c != 0 && (coef > math.MaxInt64/c || coef < -math.MaxInt64/c) {
 			return UnknownDim()
 		}
+		coef *= c
+		syms = append(syms, ss...)
 	}
 	switch {
-	case p == 0:
+	case coef == 0:
 		return D(0)
-	case nsym == 0:
-		return D(p)
-	case nsym == 1 && p == 1:
-		return sym
+	case unknown:
+		return UnknownDim()
 	}
-	return UnknownDim()
+	return ProductDim(coef, syms)
 }
 
 func inferShapeOp(c *InferContext) ([]Type, error) {
@@ -324,26 +317,26 @@ func shapeQuotient(num, den Shape) Dim {
 	syms := map[string]int{}
 	pn, pd := int64(1), int64(1)
 	for _, d := range num {
-		switch {
-		case d.IsConcrete():
-			pn *= d.Value
-		case d.IsSymbolic():
-			syms[d.Param]++
-		default:
+		c, ss, ok := d.Factors()
+		if !ok {
 			return UnknownDim()
+		}
+		pn *= c
+		for _, s := range ss {
+			syms[s]++
 		}
 	}
 	for _, d := range den {
-		switch {
-		case d.IsConcrete():
-			pd *= d.Value
-		case d.IsSymbolic():
-			if syms[d.Param] == 0 {
+		c, ss, ok := d.Factors()
+		if !ok {
+			return UnknownDim()
+		}
+		pd *= c
+		for _, s := range ss {
+			if syms[s] == 0 {
 				return UnknownDim()
 			}
-			syms[d.Param]--
-		default:
-			return UnknownDim()
+			syms[s]--
 		}
 	}
 	var left []string
@@ -355,14 +348,7 @@ func shapeQuotient(num, den Shape) Dim {
 	if pd == 0 || pn%pd != 0 {
 		return UnknownDim()
 	}
-	q := pn / pd
-	switch {
-	case len(left) == 0:
-		return D(q)
-	case len(left) == 1 && q == 1:
-		return Sym(left[0])
-	}
-	return UnknownDim()
+	return ProductDim(pn/pd, left)
 }
 
 func inferFlatten(c *InferContext) ([]Type, error) {

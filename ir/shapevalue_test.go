@@ -23,7 +23,7 @@ var shapeValueCases = []struct{ name, body, want string }{
 	{"shape-end", `%y: ? = Shape(%x) {end=-1}`, "[batch,3]"},
 	{"size-static", `%y: ? = Size(%c)`, "6"},
 	{"size-symbol", `%y: ? = Size(%z)`, "seq"},
-	{"size-unknown", `%y: ? = Size(%x)`, "?"},
+	{"size-product", `%y: ? = Size(%x)`, "3*batch*seq"},
 	{"gather-scalar", `%s: ? = Shape(%x)
   %i: i64[] = const [2]
   %y: ? = Gather(%s, %i) {axis=0}`, "seq"},
@@ -161,7 +161,12 @@ func TestShapeValueOf(t *testing.T) {
 					case e.Known:
 						require.Equal(t, e.N, run.Int64At(i), "element %d with %v", i, bind)
 					case e.Sym != "":
-						require.Equal(t, bind[e.Sym], run.Int64At(i), "element %d with %v", i, bind)
+						coef, syms, ok := e.Dim().Factors()
+						require.True(t, ok)
+						for _, s := range syms {
+							coef *= bind[s]
+						}
+						require.Equal(t, coef, run.Int64At(i), "element %d with %v", i, bind)
 					}
 				}
 			}

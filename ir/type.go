@@ -1,6 +1,7 @@
 package ir
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -38,6 +39,50 @@ func (d Dim) String() string {
 		return strconv.FormatInt(d.Value, 10)
 	}
 	return "?"
+}
+
+// Factors splits a known dim into a constant factor and symbols: a concrete dim is (Value, none);
+// a symbolic one is a product of named dims, written in Param with "*" ("batch*sequence",
+// "3*batch": the constant first, the names sorted), a plain name being one factor. ok is false
+// for an unknown dim.
+func (d Dim) Factors() (coef int64, syms []string, ok bool) {
+	switch {
+	case d.IsConcrete():
+		return d.Value, nil, true
+	case !d.IsSymbolic():
+		return 0, nil, false
+	}
+	if !strings.Contains(d.Param, "*") {
+		return 1, []string{d.Param}, true
+	}
+	coef = 1
+	for _, f := range strings.Split(d.Param, "*") {
+		if n, err := strconv.ParseInt(f, 10, 64); err == nil {
+			coef *= n
+		} else {
+			syms = append(syms, f)
+		}
+	}
+	return coef, syms, true
+}
+
+// ProductDim is the dim coef·s1·s2·…: concrete when there are no symbols, else symbolic with the
+// canonical product Param (see Factors). Reshapes to [-1, hidden] of a [batch, sequence, hidden]
+// tensor have the dim batch*sequence.
+func ProductDim(coef int64, syms []string) Dim {
+	if len(syms) == 0 || coef == 0 {
+		return D(coef)
+	}
+	if coef == 1 && len(syms) == 1 {
+		return Sym(syms[0])
+	}
+	sorted := append([]string(nil), syms...)
+	sort.Strings(sorted)
+	parts := sorted
+	if coef != 1 {
+		parts = append([]string{strconv.FormatInt(coef, 10)}, sorted...)
+	}
+	return Sym(strings.Join(parts, "*"))
 }
 
 // Shape is an ordered list of dimensions. Rank is len(Shape).

@@ -36,16 +36,18 @@ func Const(c int64) Expr {
 // Sym returns the symbol s.
 func Sym(s string) Expr { return Expr{terms: []term{{coef: 1, syms: []string{s}}}} }
 
-// DimExpr converts an IR dim: concrete dims are constants, symbolic dims are symbols. ok is false
-// for unknown dims.
+// DimExpr converts an IR dim: concrete dims are constants, symbolic dims products of symbols
+// (ir.Dim.Factors: "batch*sequence"). ok is false for unknown dims.
 func DimExpr(d ir.Dim) (Expr, bool) {
-	switch {
-	case d.IsConcrete():
-		return Const(d.Value), true
-	case d.IsSymbolic():
-		return Sym(d.Param), true
+	coef, syms, ok := d.Factors()
+	if !ok {
+		return Expr{}, false
 	}
-	return Expr{}, false
+	e := Const(coef)
+	for _, s := range syms {
+		e = e.Mul(Sym(s))
+	}
+	return e, true
 }
 
 // Value returns the constant value of e; ok is false when e has symbols.

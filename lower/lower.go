@@ -94,9 +94,41 @@ func Lower(g *ir.Graph, opts Options) (*Schedule, error) {
 		}
 		l.s.Outputs = append(l.s.Outputs, sv)
 	}
+	l.prune()
 	l.phases()
 	l.lifetimes()
 	return l.s, nil
+}
+
+// prune drops the steps whose results nothing reads: the shape arithmetic that fed a Reshape
+// target, say, once the Reshape became a view that does not read it.
+func (l *lowerer) prune() {
+	live := map[*Value]bool{}
+	for _, v := range l.s.Outputs {
+		live[v.Root()] = true
+	}
+	keep := make([]bool, len(l.s.Steps))
+	for i := len(l.s.Steps) - 1; i >= 0; i-- {
+		st := l.s.Steps[i]
+		for _, v := range st.Writes {
+			if live[v.Root()] {
+				keep[i] = true
+			}
+		}
+		if !keep[i] {
+			continue
+		}
+		for _, v := range st.Reads {
+			live[v.Root()] = true
+		}
+	}
+	steps := l.s.Steps[:0]
+	for i, st := range l.s.Steps {
+		if keep[i] {
+			steps = append(steps, st)
+		}
+	}
+	l.s.Steps = steps
 }
 
 // typ is v's type (overridden by Options.Types).
@@ -175,16 +207,16 @@ func (l *lowerer) shapeOf(v *ir.Value) (ir.DType, []Expr, error) {
 	}
 	shape := make([]Expr, len(t.Shape))
 	for i, d := range t.Shape {
-		switch {
-		case d.IsConcrete():
-			shape[i] = Const(d.Value)
-		case d.IsSymbolic() && l.dimSet[d.Param]:
-			shape[i] = Sym(d.Param)
-		case d.IsSymbolic():
-			return 0, nil, fmt.Errorf("value %q has shape %s: dim %q is not a dim of any input: %w", v.Name, t.Shape, d.Param, ErrUnresolved)
-		default:
+		e, ok := DimExpr(d)
+		if !ok {
 			return 0, nil, fmt.Errorf("value %q has shape %s: %w", v.Name, t.Shape, ErrUnresolved)
 		}
+		for _, s := range e.Syms() {
+			if !l.dimSet[s] {
+				return 0, nil, fmt.Errorf("value %q has shape %s: dim %q is not a dim of any input: %w", v.Name, t.Shape, s, ErrUnresolved)
+			}
+		}
+		shape[i] = e
 	}
 	return t.DType, shape, nil
 }

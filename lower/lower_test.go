@@ -209,15 +209,18 @@ func TestDataDependentSizes(t *testing.T) {
 }
 
 // TestSpecializeLowersPerShape: a graph whose sizes the symbolic lowering cannot follow (here:
-// a Reshape to a product of two dims) lowers once its input shapes are known.
+// a Slice dropping the first and last of a symbolic dim, sequence-2) lowers once its input
+// shapes are known; a Reshape to [-1, 4] of [b, s, 4] has the product dim b*s.
 func TestSpecializeLowersPerShape(t *testing.T) {
 	b := ir.NewBuilder("flat", map[string]int64{"": 17})
 	x := b.Input("x", f32(ir.Sym("b"), ir.Sym("s"), ir.D(4)))
-	shape := b.Const("shape", ir.FromInt64s([]int64{2}, []int64{-1, 4}))
-	r := b.Op("Reshape", []*ir.Value{x, shape})
-	b.Output(b.Op("Relu", []*ir.Value{r}))
+	i64 := func(v int64) *ir.Value { return b.Const(fmt.Sprint("c", v), ir.FromInt64s([]int64{1}, []int64{v})) }
+	sl := b.Op("Slice", []*ir.Value{x, i64(1), i64(-1), i64(1)})
+	r := b.Op("Reshape", []*ir.Value{x, b.Const("shape", ir.FromInt64s([]int64{2}, []int64{-1, 4}))})
+	b.Output(b.Op("Relu", []*ir.Value{sl}), r)
 	g := b.MustGraph()
 	require.NoError(t, ir.InferTypes(g))
+	require.Equal(t, "f32[b*s,4]", r.Type.String())
 	_, err := Lower(g, Options{})
 	require.True(t, errors.Is(err, ErrUnresolved), "%v", err)
 	types, known, err := Specialize(g, map[string]ir.Type{"x": f32(ir.D(2), ir.D(3), ir.D(4))})
@@ -225,8 +228,9 @@ func TestSpecializeLowersPerShape(t *testing.T) {
 	s, err := Lower(g, Options{Types: types, Known: known})
 	require.NoError(t, err)
 	require.Empty(t, s.Dims)
-	require.Equal(t, map[string]int{"Relu": 1}, s.Kinds())
-	require.Equal(t, "[6 4]", fmt.Sprint(s.Outputs[0].Shape))
+	require.Equal(t, map[string]int{"Relu": 1, "slice": 1}, s.Kinds())
+	require.Equal(t, "[2 1 4]", fmt.Sprint(s.Outputs[0].Shape))
+	require.Equal(t, "[6 4]", fmt.Sprint(s.Outputs[1].Shape))
 }
 
 // TestEveryOpLowersOrSaysWhy lowers a one-node graph of every op the reference interpreter runs

@@ -16,6 +16,8 @@ shape at run time:
   distilbert  no token types, positions = arange(seq) expanded (Range), q scaled before Q·Kᵀ,
               masked_fill of (mask == 0).view(...).expand_as(scores) (Where), tanh GELU,
               pre- or post-LayerNorm, and optionally one fused QKV projection (chunk)
+  conv1d      BERT whose projections are GPT-2's Conv1D: x.view(-1, n), addmm, view back, so
+              the flattened activations have the dim batch*sequence
 
 Every model: 2 layers, hidden 64, 4 heads, intermediate 128, vocab 96, max positions 40;
 outputs logits [batch, 2] and last_hidden_state [batch, sequence, 64]; test data batch 2 x
@@ -54,7 +56,28 @@ MODELS = collections.OrderedDict([
     ("distilbert-opset17", ("distilbert", dict(opset=17))),
     ("distilbert-fused-preln-opset14", ("distilbert", dict(opset=14, qkv="fused", ln="pre"))),
     ("distilbert-fused-preln-opset17", ("distilbert", dict(opset=17, qkv="fused", ln="pre"))),
+    # GPT-2's Conv1D for every projection: x.view(-1, n) then addmm, viewed back (dims batch*sequence)
+    ("bert-conv1d-opset14", ("bert", dict(opset=14, conv1d=True))),
 ])
+
+
+class Conv1D(nn.Module):
+    """GPT-2's projection: a [in, out] weight applied with addmm to the input flattened to 2-D."""
+
+    def __init__(self, nx, nf):
+        super().__init__()
+        self.nf = nf
+        self.weight = nn.Parameter(torch.empty(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x):
+        size_out = x.size()[:-1] + (self.nf,)
+        x = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+        return x.view(size_out)
+
+
+def linear(opts, nin, nout):
+    return Conv1D(nin, nout) if opts.get("conv1d") else nn.Linear(nin, nout)
 
 
 class Embeddings(nn.Module):
@@ -106,12 +129,12 @@ class SelfAttention(nn.Module):
         self.d = HIDDEN // HEADS
         self.fused = opts.get("qkv") == "fused"
         if self.fused:
-            self.qkv = nn.Linear(HIDDEN, 3 * HIDDEN)
+            self.qkv = linear(opts, HIDDEN, 3 * HIDDEN)
         else:
-            self.query = nn.Linear(HIDDEN, HIDDEN)
-            self.key = nn.Linear(HIDDEN, HIDDEN)
-            self.value = nn.Linear(HIDDEN, HIDDEN)
-        self.dense = nn.Linear(HIDDEN, HIDDEN)
+            self.query = linear(opts, HIDDEN, HIDDEN)
+            self.key = linear(opts, HIDDEN, HIDDEN)
+            self.value = linear(opts, HIDDEN, HIDDEN)
+        self.dense = linear(opts, HIDDEN, HIDDEN)
 
     def heads(self, x):
         bs = x.size(0)
@@ -151,8 +174,8 @@ class Layer(nn.Module):
         eps = 1e-5 if family == "roberta" else 1e-12
         self.attention = SelfAttention(family, opts)
         self.ln1 = nn.LayerNorm(HIDDEN, eps=eps)
-        self.fc1 = nn.Linear(HIDDEN, INTER)
-        self.fc2 = nn.Linear(INTER, HIDDEN)
+        self.fc1 = linear(opts, HIDDEN, INTER)
+        self.fc2 = linear(opts, INTER, HIDDEN)
         self.ln2 = nn.LayerNorm(HIDDEN, eps=eps)
         self.act = nn.GELU(approximate="tanh") if family == "distilbert" and opts.get("qkv") == "fused" else nn.GELU()
 
@@ -193,7 +216,7 @@ def init_weights(model, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for module in model.modules():
-            if isinstance(module, nn.Linear):
+            if isinstance(module, (nn.Linear, Conv1D)):
                 module.weight.copy_(torch.randn(module.weight.shape, generator=g) * 0.05)
                 module.bias.copy_(torch.randn(module.bias.shape, generator=g) * 0.02)
             elif isinstance(module, nn.Embedding):
