@@ -297,3 +297,21 @@ func main() {
 	run("test", "-count=1", "-run", "TestRecordedOutputs|TestConcurrentRuns", "./...")
 	require.Equal(t, "2\n", run("run", "."))
 }
+
+// TestRecompileWithoutTestData: compiling again into a directory without test data removes the
+// test an earlier compile recorded there (it would check another model's outputs).
+func TestRecompileWithoutTestData(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pkg")
+	compileModel(t, "bert-tiny-opset17", dir, false)
+	require.FileExists(t, filepath.Join(dir, "model_test.go"))
+	require.DirExists(t, filepath.Join(dir, "testdata"))
+	m, err := onnx.Load("../testdata/models/idioms/pre-ln/model.onnx")
+	require.NoError(t, err)
+	_, err = passes.Optimize(m, 2, passes.Options{})
+	require.NoError(t, err)
+	_, err = Generate(m.Graph, dir, Options{})
+	require.NoError(t, err)
+	require.NoFileExists(t, filepath.Join(dir, "model_test.go"))
+	require.NoFileExists(t, filepath.Join(dir, "race_test.go"))
+	require.NoDirExists(t, filepath.Join(dir, "testdata"))
+}

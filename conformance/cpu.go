@@ -8,9 +8,10 @@ import (
 	"github.com/llmc/llmc/ir"
 )
 
-// CPUBackend runs graphs through the CPU execution plan (kernels, with reference fallbacks for
-// ops without one). Graphs it cannot plan (sequence/optional values, control flow,
-// data-dependent shapes) are reported as unsupported, so they count as skipped.
+// CPUBackend runs graphs through the CPU execution plan (the schedule's kernels, with reference
+// steps for ops without one, control flow included). Graphs it cannot plan (sequence, optional
+// and string values, sizes that depend on the input data) are reported as unsupported, so they
+// count as skipped.
 func CPUBackend(g *ir.Graph, inputs map[string]ir.Datum) ([]ir.Datum, error) {
 	ts := map[string]*ir.Tensor{}
 	for k, d := range inputs {
