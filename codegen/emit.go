@@ -16,8 +16,8 @@ type gen struct {
 	opts    Options
 	blob    *blobFile
 	symGo   map[string]string // dim symbol → Go identifier
-	fields  []string          // Model struct fields
-	loads   []string          // statements in New
+	fields  []field           // Model struct fields
+	loads   []load            // what New sets them to, in order
 	small   []smallConst
 	consts  map[int]string // constant value ID → field
 	weights map[int]string // weight ID → field
@@ -35,9 +35,23 @@ type amxWeight struct {
 }
 
 type smallConst struct {
-	load int    // index in gen.loads of the line whose offset is filled in
+	load int    // index in gen.loads of the constant whose offset is filled in
 	raw  []byte // the data
 }
+
+// field is a Model struct field; load is how New sets it (templates/model.go.tmpl prints both).
+type field struct{ Name, Type, Comment string }
+
+type load struct {
+	Kind        string // "const", "weight" or "epilogue"
+	Field, Type string
+	Off, N      int // blob offset and element count (const, weight)
+	K, Cols     int // weight: op(B) is K x Cols
+	Bias, Act   string
+}
+
+// view is a view variable a step declares: Name := rt.View[Type](Buf, Off, N).
+type view struct{ Name, Type, Buf, Off, N string }
 
 // smallConstBytes bounds the constants (biases, normalization parameters) that go to the end of
 // the weights blob, together, instead of where they are first used: the kernel maps file pages
@@ -90,9 +104,9 @@ func (c *gen) expr(e lower.Expr) string {
 type fn struct {
 	c        *gen
 	declared map[int]string // value ID → variable
-	pre      strings.Builder
-	ret      string // the error return prefix
-	arena    string // the arena variable ("" where there is none)
+	pre      []view         // the current step's view declarations
+	ret      string         // the error return prefix
+	arena    string         // the arena variable ("" where there is none)
 }
 
 // ref returns a Go expression for v's elements as a typed slice, declaring a view variable in
@@ -115,9 +129,9 @@ func (f *fn) ref(v *lower.Value) string {
 	name := fmt.Sprintf("v%d", v.ID)
 	t, _ := goType(v.DType)
 	if root.Storage == lower.StorageArena {
-		fmt.Fprintf(&f.pre, "%s := rt.View[%s](%s, lay.off[%d], %s)\n", name, t, f.arena, root.Slot, c.expr(v.Numel()))
+		f.pre = append(f.pre, view{Name: name, Type: t, Buf: f.arena, Off: fmt.Sprintf("lay.off[%d]", root.Slot), N: c.expr(v.Numel())})
 	} else {
-		fmt.Fprintf(&f.pre, "%s := rt.View[%s](lay.bind, lay.boff[%d], %s)\n", name, t, root.Slot, c.expr(v.Numel()))
+		f.pre = append(f.pre, view{Name: name, Type: t, Buf: "lay.bind", Off: fmt.Sprintf("lay.boff[%d]", root.Slot), N: c.expr(v.Numel())})
 	}
 	f.declared[v.ID] = name
 	return name
@@ -159,8 +173,8 @@ func (c *gen) constField(v *lower.Value) string {
 	} else {
 		c.small = append(c.small, smallConst{load: len(c.loads), raw: t.Raw})
 	}
-	c.fields = append(c.fields, fmt.Sprintf("%s []%s // %s %s", name, gt, v.Name, t.Type()))
-	c.loads = append(c.loads, fmt.Sprintf("m.%s = rt.BlobView[%s](blob, %d, %d)", name, gt, off, t.Len()))
+	c.fields = append(c.fields, field{Name: name, Type: "[]" + gt, Comment: v.Name + " " + t.Type().String()})
+	c.loads = append(c.loads, load{Kind: "const", Field: name, Type: gt, Off: off, N: t.Len()})
 	c.consts[v.ID] = name
 	return name
 }
@@ -170,7 +184,7 @@ func (c *gen) constField(v *lower.Value) string {
 func (c *gen) placeSmallConsts() {
 	for _, sc := range c.small {
 		off := c.addBlob(sc.raw)
-		c.loads[sc.load] = strings.Replace(c.loads[sc.load], "(blob, -1, ", fmt.Sprintf("(blob, %d, ", off), 1)
+		c.loads[sc.load].Off = off
 	}
 	c.small = nil
 }
@@ -187,8 +201,8 @@ func (c *gen) weightField(w *lower.Weight) string {
 	off := c.blob.Len()
 	c.blob.WriteF32s(data)
 	name := c.newField("w")
-	c.fields = append(c.fields, fmt.Sprintf("%s *cpu.PackedB // %s packed, op(B) %dx%d", name, w.Value.Name, w.K, w.N))
-	c.loads = append(c.loads, fmt.Sprintf("if m.%s, err = cpu.PackedBFromData(%d, %d, rt.BlobView[float32](blob, %d, %d)); err != nil {\nreturn nil, err\n}", name, w.K, w.N, off, len(data)))
+	c.fields = append(c.fields, field{Name: name, Type: "*cpu.PackedB", Comment: fmt.Sprintf("%s packed, op(B) %dx%d", w.Value.Name, w.K, w.N)})
+	c.loads = append(c.loads, load{Kind: "weight", Field: name, Off: off, N: len(data), K: w.K, Cols: w.N})
 	c.amx = append(c.amx, amxWeight{Field: name, Off: off, N: 4 * len(data)})
 	c.weights[w.ID] = name
 	return name
@@ -196,28 +210,28 @@ func (c *gen) weightField(w *lower.Weight) string {
 
 // epilogueField makes (once) a Model field holding a GEMM epilogue, or returns "nil".
 func (c *gen) epilogueField(bias *lower.Value, act lower.Act) string {
-	var parts []string
+	l := load{Kind: "epilogue"}
 	if bias != nil {
-		parts = append(parts, "Bias: m."+c.constField(bias.Root()))
+		l.Bias = "m." + c.constField(bias.Root())
 	}
 	switch act {
 	case lower.ActGELU:
-		parts = append(parts, "Act: cpu.ActGELU")
+		l.Act = "cpu.ActGELU"
 	case lower.ActGELUTanh:
-		parts = append(parts, "Act: cpu.ActGELUTanh")
+		l.Act = "cpu.ActGELUTanh"
 	}
-	if len(parts) == 0 {
+	if l.Bias == "" && l.Act == "" {
 		return "nil"
 	}
-	lit := "&cpu.Epilogue{" + strings.Join(parts, ", ") + "}"
-	if f, ok := c.eps[lit]; ok {
+	key := l.Bias + "/" + l.Act
+	if f, ok := c.eps[key]; ok {
 		return "m." + f
 	}
-	name := c.newField("ep")
-	c.fields = append(c.fields, name+" *cpu.Epilogue")
-	c.loads = append(c.loads, fmt.Sprintf("m.%s = %s", name, lit))
-	c.eps[lit] = name
-	return "m." + name
+	l.Field = c.newField("ep")
+	c.fields = append(c.fields, field{Name: l.Field, Type: "*cpu.Epilogue"})
+	c.loads = append(c.loads, l)
+	c.eps[key] = l.Field
+	return "m." + l.Field
 }
 
 // step renders one step: a comment, the view declarations it needs, and its kernel call.
@@ -230,13 +244,21 @@ func (f *fn) step(st *lower.Step) (string, error) {
 	if err := templates.ExecuteTemplate(&call, name, data); err != nil {
 		return "", fmt.Errorf("%s: %w", st.Describe(), err)
 	}
-	var b strings.Builder
+	var b bytes.Buffer
 	n := st.Nodes[0]
 	fmt.Fprintf(&b, "// %s %s\n", n.QualifiedOp(), strings.ReplaceAll(n.Name, "\n", " "))
-	b.WriteString(f.pre.String())
-	f.pre.Reset()
+	if err := f.flush(&b); err != nil {
+		return "", err
+	}
 	b.WriteString(call.String())
 	return b.String(), nil
+}
+
+// flush prints the pending view declarations.
+func (f *fn) flush(b *bytes.Buffer) error {
+	err := templates.ExecuteTemplate(b, "views", f.pre)
+	f.pre = f.pre[:0]
+	return err
 }
 
 // stepData picks a kind's template and renders its arguments.
@@ -400,7 +422,7 @@ func (f *fn) typedScratch(v *lower.Value, t string, size int64) string {
 	}
 	name := fmt.Sprintf("v%d", v.ID)
 	n, _ := v.Numel().DivExact(size)
-	fmt.Fprintf(&f.pre, "%s := rt.View[%s](%s, lay.off[%d], %s)\n", name, t, f.arena, v.Root().Slot, f.c.expr(n))
+	f.pre = append(f.pre, view{Name: name, Type: t, Buf: f.arena, Off: fmt.Sprintf("lay.off[%d]", v.Root().Slot), N: f.c.expr(n)})
 	f.declared[v.ID] = name
 	return name
 }

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,7 +30,8 @@ type modelData struct {
 	NumDims                        int
 	DimDecls, DimArgs              string
 	Inputs, Outputs                []ioData
-	Fields, Loads                  []string
+	Fields                         []field
+	Loads                          []load
 	AMXWeights                     []amxWeight
 	DefaultPrecision, PackedLayout string
 	SlotSizes, BindSizes           []string
@@ -106,7 +108,11 @@ func (c *gen) source() ([]byte, error) {
 		d.Outputs = append(d.Outputs, ioData{Field: GoName(v.IR.Name), GoType: gt, Name: v.IR.Name, ShapeDoc: doc,
 			NumelIn: c.expr(v.Numel()), Ref: run.ref(v), ShapeList: doc[1 : len(doc)-1]})
 	}
-	code.WriteString(run.pre.String())
+	var tail bytes.Buffer
+	if err := run.flush(&tail); err != nil {
+		return nil, err
+	}
+	code.Write(tail.Bytes())
 	d.RunCode = code.String()
 	for _, sl := range s.Slots {
 		d.SlotSizes = append(d.SlotSizes, c.expr(sl.Bytes))
