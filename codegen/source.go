@@ -39,6 +39,11 @@ type modelData struct {
 	BindCode, RunCode              string
 }
 
+// sizeExpr renders a buffer size as Go that reports overflow (-1; see rt.SizeMul).
+func (c *gen) sizeExpr(e lower.Expr) string {
+	return e.FormatChecked(func(s string) string { return c.symGo[s] }, "rt.SizeMul", "rt.SizeAdd")
+}
+
 // shapeDoc renders a value's shape over the Go dim names.
 func (c *gen) shapeDoc(v *lower.Value) string {
 	parts := make([]string, len(v.Shape))
@@ -115,10 +120,10 @@ func (c *gen) source() ([]byte, error) {
 	code.Write(tail.Bytes())
 	d.RunCode = code.String()
 	for _, sl := range s.Slots {
-		d.SlotSizes = append(d.SlotSizes, c.expr(sl.Bytes))
+		d.SlotSizes = append(d.SlotSizes, c.sizeExpr(sl.Bytes))
 	}
 	for _, sl := range s.BindSlots {
-		d.BindSizes = append(d.BindSizes, c.expr(sl.Bytes))
+		d.BindSizes = append(d.BindSizes, c.sizeExpr(sl.Bytes))
 	}
 	first, last := make([]string, len(s.Slots)), make([]string, len(s.Slots))
 	for i, sl := range s.Slots {

@@ -248,6 +248,37 @@ func (e Expr) Format(name func(sym string) string) string {
 	return b.String()
 }
 
+// FormatChecked renders e as a Go expression that cannot overflow silently, for sizes: products
+// and sums go through mul and add (codegen/rt's SizeMul and SizeAdd, which give -1 on overflow).
+// Negative coefficients are not expected in sizes; Format is used for them.
+func (e Expr) FormatChecked(name func(sym string) string, mul, add string) string {
+	if len(e.terms) == 0 {
+		return "0"
+	}
+	var terms []string
+	for _, t := range e.terms {
+		if t.coef < 0 {
+			return e.Format(name)
+		}
+		var parts []string
+		for _, s := range t.syms {
+			parts = append(parts, name(s))
+		}
+		if t.coef != 1 || len(parts) == 0 {
+			parts = append(parts, strconv.FormatInt(t.coef, 10))
+		}
+		if len(parts) == 1 {
+			terms = append(terms, parts[0])
+		} else {
+			terms = append(terms, mul+"("+strings.Join(parts, ", ")+")")
+		}
+	}
+	if len(terms) == 1 {
+		return terms[0]
+	}
+	return add + "(" + strings.Join(terms, ", ") + ")"
+}
+
 // ShapeExprs converts an IR shape; ok is false when a dim is unknown.
 func ShapeExprs(s ir.Shape) ([]Expr, bool) {
 	out := make([]Expr, len(s))

@@ -5,6 +5,7 @@ package rt
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"unsafe"
@@ -197,4 +198,48 @@ func FromBytes[T any](b []byte) []T {
 	out := make([]T, len(b)/size)
 	copy(AsBytes(out), b)
 	return out
+}
+
+// SizeMul multiplies non-negative sizes; it returns -1 when a factor is negative (an earlier
+// overflow) or the product overflows int. Compiled packages size their buffers with it, so that
+// dims too large for memory give an error rather than a wrapped-around size.
+func SizeMul(xs ...int) int {
+	p := 1
+	for _, x := range xs {
+		if x < 0 {
+			return -1
+		}
+		if x != 0 && p > math.MaxInt/x {
+			return -1
+		}
+		p *= x
+	}
+	return p
+}
+
+// SizeAdd adds non-negative sizes (-1 as SizeMul).
+func SizeAdd(xs ...int) int {
+	s := 0
+	for _, x := range xs {
+		if x < 0 || s > math.MaxInt-x {
+			return -1
+		}
+		s += x
+	}
+	return s
+}
+
+// CheckSizes fails when a buffer's size overflowed or the buffers together exceed limit bytes
+// (0: no limit).
+func CheckSizes(sizes []int, limit int64) error {
+	total := 0
+	for _, s := range sizes {
+		if s < 0 {
+			return fmt.Errorf("buffer sizes overflow for these dims")
+		}
+		if total = SizeAdd(total, s); total < 0 || (limit > 0 && int64(total) > limit) {
+			return fmt.Errorf("these dims need more than %d bytes of buffers (the limit; see WithMaxMemory)", limit)
+		}
+	}
+	return nil
 }

@@ -49,3 +49,27 @@ func TestDrop(t *testing.T) {
 		t.Error("size mismatch accepted")
 	}
 }
+
+func TestSizes(t *testing.T) {
+	if got := SizeMul(2, 3, 7); got != 42 {
+		t.Fatalf("SizeMul = %d", got)
+	}
+	if got := SizeMul(1<<40, 1<<30); got != -1 {
+		t.Fatalf("overflowing SizeMul = %d, want -1", got)
+	}
+	if got := SizeAdd(SizeMul(1<<40, 1<<30), 5); got != -1 {
+		t.Fatalf("SizeAdd of an overflow = %d, want -1", got)
+	}
+	if got := SizeAdd(40, 2); got != 42 {
+		t.Fatalf("SizeAdd = %d", got)
+	}
+	if err := CheckSizes([]int{10, 20}, 30); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSizes([]int{10, 21}, 30); err == nil {
+		t.Fatal("over the limit accepted")
+	}
+	if err := CheckSizes([]int{10, -1}, 0); err == nil {
+		t.Fatal("an overflowed size accepted")
+	}
+}

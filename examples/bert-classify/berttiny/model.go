@@ -64,6 +64,7 @@ type Model struct {
 	pool      *cpu.Pool
 	blob      *rt.Blob
 	precision cpu.Precision
+	maxMemory int64
 	layout    atomic.Pointer[layout]
 	arenas    rt.ArenaPool
 	outs      rt.List[outBuf]
@@ -117,6 +118,7 @@ type config struct {
 	threads   int
 	weights   string
 	precision cpu.Precision
+	maxMemory int64
 }
 
 // Option configures New.
@@ -141,19 +143,23 @@ func WithPrecision(p Precision) Option { return func(c *config) { c.precision = 
 // WithThreads sets the number of kernel threads (default GOMAXPROCS).
 func WithThreads(n int) Option { return func(c *config) { c.threads = n } }
 
+// WithMaxMemory caps the bytes of buffers a run's dims may need (default 16 GiB; 0: no cap):
+// Run fails on dims past it instead of exhausting memory.
+func WithMaxMemory(bytes int64) Option { return func(c *config) { c.maxMemory = bytes } }
+
 // WithWeightsFile loads weights.bin from path instead of the default location.
 func WithWeightsFile(path string) Option { return func(c *config) { c.weights = path } }
 
 // New loads the weights and prepares the model.
 func New(opts ...Option) (*Model, error) {
-	cfg := config{precision: DefaultPrecision}
+	cfg := config{precision: DefaultPrecision, maxMemory: 16 << 30}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.precision != cpu.FP32 && !cfg.precision.AMX() {
 		return nil, fmt.Errorf("unknown precision %v (want int8x6, bf16x6, bf16x3 or fp32)", cfg.precision)
 	}
-	m := &Model{precision: cpu.FP32}
+	m := &Model{precision: cpu.FP32, maxMemory: cfg.maxMemory}
 	if cfg.threads > 0 {
 		m.pool = cpu.NewPool(cfg.threads)
 	} else {
@@ -296,7 +302,10 @@ func (m *Model) layoutFor(d [2]int) (*layout, error) {
 	Batch := d[0]
 	Sequence := d[1]
 	_ = []int{Batch, Sequence}
-	size := []int{Batch * Sequence * 4, Batch * Sequence * 4, Batch * Sequence * 4, Batch * Sequence * 512, Batch*Sequence*1540 + Batch*Sequence*Sequence*8, Batch * Sequence * 512, Batch * Sequence * 512, Batch * Sequence * 2048, Batch * Sequence * 512, Batch*Sequence*1540 + Batch*Sequence*Sequence*8, Batch * Sequence * 512, Batch * Sequence * 512, Batch * Sequence * 2048, Batch * Sequence * 512, Batch * 512, Batch * 512, Batch * 8}
+	size := []int{rt.SizeMul(Batch, Sequence, 4), rt.SizeMul(Batch, Sequence, 4), rt.SizeMul(Batch, Sequence, 4), rt.SizeMul(Batch, Sequence, 512), rt.SizeAdd(rt.SizeMul(Batch, Sequence, 1540), rt.SizeMul(Batch, Sequence, Sequence, 8)), rt.SizeMul(Batch, Sequence, 512), rt.SizeMul(Batch, Sequence, 512), rt.SizeMul(Batch, Sequence, 2048), rt.SizeMul(Batch, Sequence, 512), rt.SizeAdd(rt.SizeMul(Batch, Sequence, 1540), rt.SizeMul(Batch, Sequence, Sequence, 8)), rt.SizeMul(Batch, Sequence, 512), rt.SizeMul(Batch, Sequence, 512), rt.SizeMul(Batch, Sequence, 2048), rt.SizeMul(Batch, Sequence, 512), rt.SizeMul(Batch, 512), rt.SizeMul(Batch, 512), rt.SizeMul(Batch, 8)}
+	if err := rt.CheckSizes(size, m.maxMemory); err != nil {
+		return nil, err
+	}
 	off, total := rt.Allocate(size, bufFirst[:], bufLast[:])
 	lay := &layout{dims: d, size: total}
 	copy(lay.off[:], off)

@@ -177,6 +177,18 @@ func TestConcurrentRuns(t *testing.T) {
 	}
 }
 
+// TestMemoryLimit: dims whose buffers exceed WithMaxMemory fail with an error before anything
+// is allocated.
+func TestMemoryLimit(t *testing.T) {
+	m, err := newModel(WithMaxMemory(64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Run(context.Background(), recordedInputs(t)); err == nil {
+		t.Fatal("a run over the memory limit did not fail")
+	}
+}
+
 func BenchmarkRun(b *testing.B) {
 	m, err := newModel()
 	if err != nil {
