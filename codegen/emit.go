@@ -72,6 +72,14 @@ func newGen(s *lower.Schedule, opts Options) (*gen, error) {
 		used[f] = true
 		c.inField[v.ID] = f
 	}
+	outNames := map[string]string{}
+	for _, v := range s.Outputs {
+		f := GoName(v.IR.Name)
+		if prev, ok := outNames[f]; ok {
+			return nil, fmt.Errorf("outputs %q and %q map to the same Go field %s", prev, v.IR.Name, f)
+		}
+		outNames[f] = v.IR.Name
+	}
 	for _, d := range s.Dims {
 		name := GoName(d)
 		for used[name] {
