@@ -13,7 +13,7 @@ import (
 // dims: it depends on the input data (NonZero, a Reshape to a computed shape, ...) or on shape
 // arithmetic the compiler cannot follow. The execution plan then specializes the graph to each
 // input shape (Specialize); llmc compile reports the value.
-var ErrUnresolved = errors.New("size not known from the input dims")
+var ErrUnresolved = errors.New("size not known from the input dims (it depends on the input data, or on shape arithmetic the compiler cannot follow)")
 
 // ErrUnsupported is wrapped by errors about a graph the schedule cannot express at all (control
 // flow, sequences, string tensors); the execution plan runs such graphs on the interpreter.
