@@ -97,7 +97,7 @@ func Specialize(g *ir.Graph, inputs map[string]ir.Type) (types map[*ir.Value]ir.
 	}
 	for v, t := range types {
 		if v.Def != nil && (t.Kind != ir.KindTensor || !t.Shape.IsConcrete()) {
-			return nil, nil, fmt.Errorf("value %q: %w (it depends on the input data)", v.Name, ErrUnresolved)
+			return nil, nil, fmt.Errorf("value %q: %w", v.Name, ErrUnresolved)
 		}
 	}
 	return types, known, nil
