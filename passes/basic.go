@@ -85,28 +85,15 @@ func foldNode(g *ir.Graph, n *ir.Node, users *ir.Users) ([]*ir.Tensor, string, e
 		}
 	}
 	if n.Domain == "" && (n.Op == "Shape" || n.Op == "Size") && len(n.Inputs) == 1 && n.Outputs[0] != nil {
-		if dims, ok := n.Inputs[0].Type.Shape.Ints(); ok && n.Inputs[0].Type.Ranked && n.Inputs[0].Type.Kind == ir.KindTensor {
-			if n.Op == "Size" {
-				total := int64(1)
-				for _, d := range dims {
-					total *= d
+		// of a concretely shaped input: the op table's shape-value hook knows the value
+		if sv, ok := ir.ShapeValueOf(n.Outputs[0]); ok {
+			if ints, ok := sv.Ints(); ok {
+				shape := []int64{int64(len(ints))}
+				if sv.Scalar {
+					shape = nil
 				}
-				return []*ir.Tensor{ir.ScalarInt64(total)}, "static-size", nil
+				return []*ir.Tensor{ir.FromInt64s(shape, ints)}, "static-" + strings.ToLower(n.Op), nil
 			}
-			start, end := n.AttrInt("start", 0), n.AttrInt("end", int64(len(dims)))
-			r := int64(len(dims))
-			clamp := func(x int64) int64 {
-				if x < 0 {
-					x += r
-				}
-				return min(max(x, 0), r)
-			}
-			start, end = clamp(start), clamp(end)
-			sub := []int64{}
-			if start < end {
-				sub = dims[start:end]
-			}
-			return []*ir.Tensor{ir.FromInt64s([]int64{int64(len(sub))}, sub)}, "static-shape", nil
 		}
 	}
 	if s.Eval == nil || len(n.Inputs) == 0 {
