@@ -20,16 +20,7 @@ go build -o bin/llmc ./cmd/llmc
 # Recompiled every time (a few seconds), so the package always matches this llmc.
 bin/llmc compile "$MODEL" -o tools/benchcompiled/bertbase --package bertbase >/dev/null
 go build -tags llmcbench -o bin/benchcompiled ./tools/benchcompiled
-# Each engine prints a JSON object (llmc bench: all of its output; the others: the last line)
-# with median_ms and min_ms; a run is recorded as "median min".
-mm() { python3 -c '
-import sys, json
-out = sys.stdin.read().strip()
-try:
-    d = json.loads(out)
-except ValueError:
-    d = json.loads(out.splitlines()[-1])
-print(d["median_ms"], d["min_ms"])'; }
+. bench/lib.sh
 # agg KIND "median min" ...: the median of the medians (KIND=med) or the least minimum (KIND=min).
 agg() { python3 -c '
 import sys, statistics

@@ -27,14 +27,7 @@ for side in old new; do
 		"$work/$side-llmc" compile "$MODEL" -o tools/benchcompiled/bertbase --package bertbase >/dev/null &&
 		go build -tags llmcbench -o "$work/$side-benchcompiled" ./tools/benchcompiled)
 done
-mm() { python3 -c '
-import sys, json
-out = sys.stdin.read().strip()
-try:
-    d = json.loads(out)
-except ValueError:
-    d = json.loads(out.splitlines()[-1])
-print(d["median_ms"], d["min_ms"])'; }
+. bench/lib.sh
 if [ -n "${CONFIGS:-}" ]; then IFS=';' read -ra cfgs <<<"$CONFIGS"; else cfgs=("1 128 1" "1 128 2"); fi
 for cfg in "${cfgs[@]}"; do
 	set -- $cfg

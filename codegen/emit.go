@@ -131,16 +131,22 @@ func (f *fn) ref(v *lower.Value) string {
 	case lower.StorageConst:
 		return "m." + c.constField(root)
 	}
+	t, _ := goType(v.DType)
+	return f.declare(v, t, v.Numel())
+}
+
+// declare names (once) a view variable of n elements of Go type t over an arena or bind value.
+func (f *fn) declare(v *lower.Value, t string, n lower.Expr) string {
 	if name, ok := f.declared[v.ID]; ok {
 		return name
 	}
 	name := fmt.Sprintf("v%d", v.ID)
-	t, _ := goType(v.DType)
-	if root.Storage == lower.StorageArena {
-		f.pre = append(f.pre, view{Name: name, Type: t, Buf: f.arena, Off: fmt.Sprintf("lay.off[%d]", root.Slot), N: c.expr(v.Numel())})
-	} else {
-		f.pre = append(f.pre, view{Name: name, Type: t, Buf: "lay.bind", Off: fmt.Sprintf("lay.boff[%d]", root.Slot), N: c.expr(v.Numel())})
+	root := v.Root()
+	vw := view{Name: name, Type: t, Buf: f.arena, Off: fmt.Sprintf("lay.off[%d]", root.Slot), N: f.c.expr(n)}
+	if root.Storage == lower.StorageBind {
+		vw.Buf, vw.Off = "lay.bind", fmt.Sprintf("lay.boff[%d]", root.Slot)
 	}
+	f.pre = append(f.pre, vw)
 	f.declared[v.ID] = name
 	return name
 }
@@ -322,10 +328,6 @@ func (f *fn) stepData(st *lower.Step) (string, map[string]any, error) {
 			args[i] = f32lit(a)
 		}
 		return "Unary", map[string]any{"Op": string(k.Op), "Y": f.ref(k.Y), "X": f.ref(k.X), "Args": args}, nil
-	case *lower.Binary:
-		form := [...]string{"Same", "ScalarB", "ScalarA", "RowB", "RowA"}[k.Form]
-		return "Binary", map[string]any{"Op": string(k.Op), "Form": form, "Y": f.ref(k.Y), "A": f.ref(k.A), "B": f.ref(k.B),
-			"Rows": e(k.Rows), "Cols": e(k.Cols)}, nil
 	case *lower.Softmax:
 		inner, ok := k.Inner.Value()
 		return "Softmax", map[string]any{"Y": f.ref(k.Y), "X": f.ref(k.X), "Rows": e(k.Rows), "N": e(k.N), "Inner": e(k.Inner),
@@ -425,14 +427,8 @@ func (f *fn) scratchI32(v *lower.Value) string {
 }
 
 func (f *fn) typedScratch(v *lower.Value, t string, size int64) string {
-	if name, ok := f.declared[v.ID]; ok {
-		return name
-	}
-	name := fmt.Sprintf("v%d", v.ID)
 	n, _ := v.Numel().DivExact(size)
-	f.pre = append(f.pre, view{Name: name, Type: t, Buf: f.arena, Off: fmt.Sprintf("lay.off[%d]", v.Root().Slot), N: f.c.expr(n)})
-	f.declared[v.ID] = name
-	return name
+	return f.declare(v, t, n)
 }
 
 // refGraph writes the reference steps' nodes as a textual IR graph (its inputs: the values they

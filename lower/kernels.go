@@ -182,35 +182,8 @@ type Unary struct {
 
 func (k *Unary) Kind() string { return string(k.Op) }
 
-// BinaryOp is Add, Sub, Mul or Div.
+// BinaryOp is Add, Sub, Mul, Div, Max, Min or Pow.
 type BinaryOp string
-
-// BinaryForm is how a Binary's operands line up.
-type BinaryForm int
-
-const (
-	// Same: Y[i] = A[i] op B[i], i < N.
-	Same BinaryForm = iota
-	// ScalarB: Y[i] = A[i] op B[0].
-	ScalarB
-	// ScalarA: Y[i] = A[0] op B[i] (commutative ops only).
-	ScalarA
-	// RowB: Y[r,c] = A[r,c] op B[c] over Rows x Cols.
-	RowB
-	// RowA: Y[r,c] = A[c] op B[r,c] (commutative ops only).
-	RowA
-)
-
-// Binary is a float32 elementwise op whose operands line up in one of the simple forms.
-type Binary struct {
-	Op         BinaryOp
-	Form       BinaryForm
-	A, B, Y    *Value
-	N          Expr // Same, ScalarA, ScalarB
-	Rows, Cols Expr // RowA, RowB
-}
-
-func (k *Binary) Kind() string { return "elementwise" }
 
 // Softmax is softmax (or, with Log, log-softmax) along an axis of N elements: for o < Rows,
 // c < Inner, over j < N, Y[(o·N+j)·Inner+c] = exp(x_j - max x) / Σ exp(x - max x) with x_j =
@@ -229,8 +202,9 @@ func (k *Softmax) Kind() string {
 }
 
 // Broadcast is Y = A Op B with numpy broadcasting (each dim of A and B, right-aligned, equal to
-// Y's or 1) for Op Add, Sub, Mul, Div, Max, Min or Pow, on float32 (cpu.BroadcastBinary) or
-// int32, int64 and float64 (cpu.BinaryT: integer Div truncates, and fails on a zero divisor).
+// Y's or 1) for Op Add, Sub, Mul, Div, Max, Min or Pow, on float32 (cpu.BroadcastBinary, whose
+// innermost runs are the full, scalar or row vector kernels) or int32, int64 and float64
+// (cpu.BinaryT: integer Div truncates, and fails on a zero divisor).
 type Broadcast struct {
 	Op      BinaryOp
 	A, B, Y *Value

@@ -16,9 +16,6 @@ func init() {
 	for _, op := range UnaryOps() {
 		register("", string(op), (*lowerer).unary)
 	}
-	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
-		register("", op, (*lowerer).binary)
-	}
 	register("", "Pow", (*lowerer).powScalar)
 	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"} {
 		register("", op, (*lowerer).broadcast)
@@ -210,51 +207,6 @@ func (l *lowerer) unary(n *ir.Node) (bool, error) {
 	})
 }
 
-func (l *lowerer) binary(n *ir.Node) (bool, error) {
-	a, b, y := n.Inputs[0], n.Inputs[1], n.Outputs[0]
-	if !l.isF32(a, b, y) || n.Attr("broadcast") != nil {
-		return false, nil
-	}
-	ad, bd, yd := l.dims(a), l.dims(b), l.dims(y)
-	if ad == nil || bd == nil || yd == nil {
-		return false, nil
-	}
-	commutative := n.Op == "Add" || n.Op == "Mul"
-	na, nb, ny := Product(ad...), Product(bd...), Product(yd...)
-	isOne := func(e Expr) bool { c, ok := e.Value(); return ok && c == 1 }
-	isRow := func(d []Expr, cols Expr) bool {
-		if len(d) == 0 || !d[len(d)-1].Equal(cols) {
-			return false
-		}
-		for _, x := range d[:len(d)-1] {
-			if !isOne(x) {
-				return false
-			}
-		}
-		return true
-	}
-	k := &Binary{Op: BinaryOp(n.Op)}
-	_, cols := rowsLast(yd)
-	switch {
-	case na.Equal(ny) && nb.Equal(ny) && equalShapes(ad, bd):
-		k.Form, k.N = Same, ny
-	case na.Equal(ny) && isOne(nb):
-		k.Form, k.N = ScalarB, ny
-	case commutative && nb.Equal(ny) && isOne(na):
-		k.Form, k.N = ScalarA, ny
-	case equalShapes(ad, yd) && isRow(bd, cols):
-		k.Form, k.Rows, k.Cols = RowB, Product(yd[:len(yd)-1]...), cols
-	case commutative && equalShapes(bd, yd) && isRow(ad, cols):
-		k.Form, k.Rows, k.Cols = RowA, Product(yd[:len(yd)-1]...), cols
-	default:
-		return false, nil
-	}
-	return l.simple(n, []*ir.Value{a, b}, func(vs []*Value, yv *Value) Kernel {
-		k.A, k.B, k.Y = vs[0], vs[1], yv
-		return k
-	})
-}
-
 func (l *lowerer) softmax(n *ir.Node) (bool, error) {
 	x, y := n.Inputs[0], n.Outputs[0]
 	xd := l.dims(x)
@@ -287,8 +239,7 @@ func UnaryOps() []UnaryOp {
 	return []UnaryOp{"Tanh", "Erf", "Exp", "Relu", "Sigmoid", "Sqrt", "Neg", "Abs", "Log", "Reciprocal"}
 }
 
-// broadcast lowers the elementwise binary ops with general numpy broadcasting (after binary,
-// whose simple forms cover most float32 uses).
+// broadcast lowers the elementwise binary ops with numpy broadcasting.
 func (l *lowerer) broadcast(n *ir.Node) (bool, error) {
 	if len(n.Inputs) != 2 || n.Inputs[0] == nil || n.Inputs[1] == nil || n.Attr("broadcast") != nil {
 		return false, nil

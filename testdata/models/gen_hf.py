@@ -38,6 +38,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from gen_idioms import write_tensors  # test_data_set_N/*.pb as gen_idioms.py writes them
+
 HIDDEN, HEADS, LAYERS, INTER, VOCAB, MAX_POS, LABELS = 64, 4, 2, 128, 96, 40, 2
 BATCH, SEQ = 2, 8
 
@@ -242,13 +244,6 @@ def make_inputs(family, opts, seed):
         names.append("token_type_ids")
         arrays.append(tt)
     return names, arrays
-
-
-def write_tensors(d, prefix, names, arrays):
-    from onnx import numpy_helper
-    for i, (name, arr) in enumerate(zip(names, arrays)):
-        with open(os.path.join(d, "%s_%d.pb" % (prefix, i)), "wb") as f:
-            f.write(numpy_helper.from_array(arr, name).SerializeToString())
 
 
 def generate(name, out_root, seed=11):

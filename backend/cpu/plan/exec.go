@@ -308,12 +308,6 @@ func bview[T any](b []byte) []T {
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(z)))
 }
 
-var fullFuncs = map[lower.BinaryOp]func(dst, a, b []float32){"Add": cpu.Add, "Sub": cpu.Sub, "Mul": cpu.Mul, "Div": cpu.Div}
-
-var scalarFuncs = map[lower.BinaryOp]func(dst, a []float32, s float32){
-	"Add": cpu.AddScalar, "Sub": cpu.SubScalar, "Mul": cpu.MulScalar, "Div": cpu.DivScalar,
-}
-
 // compile makes the function that runs one step.
 func (p *program) compile(st *lower.Step) (func(r *run) error, error) {
 	pool := p.m.pool
@@ -443,29 +437,6 @@ func (p *program) compile(st *lower.Step) (func(r *run) error, error) {
 			f(r.f32(k.Y), r.f32(k.X))
 			return nil
 		}, nil
-	case *lower.Binary:
-		switch k.Form {
-		case lower.Same:
-			f := fullFuncs[k.Op]
-			return func(r *run) error { f(r.f32(k.Y), r.f32(k.A), r.f32(k.B)); return nil }, nil
-		case lower.ScalarB:
-			f := scalarFuncs[k.Op]
-			return func(r *run) error { f(r.f32(k.Y), r.f32(k.A), r.f32(k.B)[0]); return nil }, nil
-		case lower.ScalarA:
-			f := scalarFuncs[k.Op]
-			return func(r *run) error { f(r.f32(k.Y), r.f32(k.B), r.f32(k.A)[0]); return nil }, nil
-		case lower.RowB, lower.RowA:
-			op := binaryOps[k.Op]
-			rows, cols := p.ix(k.Rows), p.ix(k.Cols)
-			big, row := k.A, k.B
-			if k.Form == lower.RowA {
-				big, row = k.B, k.A
-			}
-			return func(r *run) error {
-				cpu.RowBroadcast(op, r.f32(k.Y), r.f32(big), r.i(rows), r.i(cols), r.f32(row))
-				return nil
-			}, nil
-		}
 	case *lower.Softmax:
 		rows, n, inner := p.ix(k.Rows), p.ix(k.N), p.ix(k.Inner)
 		if c, ok := k.Inner.Value(); ok && c == 1 {

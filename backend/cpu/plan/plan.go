@@ -77,7 +77,7 @@ func New(g *ir.Graph, opts Options) (*Model, error) {
 	if opts.Precision == 0 {
 		opts.Precision = cpu.DefaultPrecision
 	}
-	if opts.Precision.String() != "fp32" && !opts.Precision.AMX() {
+	if opts.Precision != cpu.FP32 && !opts.Precision.AMX() {
 		return nil, fmt.Errorf("plan: unknown precision %v", opts.Precision)
 	}
 	var pool *cpu.Pool
